@@ -1,0 +1,3 @@
+from fourlayer.cli import main
+
+main()
