@@ -1,0 +1,1 @@
+"""Example inventories and the inventory JSON Schema, shipped with the package."""
