@@ -1,0 +1,30 @@
+"""What every collector gets and gives.
+
+A collector is the only code that does network I/O. Signature:
+
+    def collect(host: Host, ctx: CollectContext) -> dict   # JSON-serialisable evidence
+
+It raises `CollectorError` with a one-line, human message when it cannot gather evidence
+(host down, timeout, wrong host key, hostile peer); every check needing it becomes ERROR.
+Evidence never contains secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CollectContext:
+    policy: dict[str, Any] = field(default_factory=dict)
+    timeout: float = 5.0  # seconds for one network operation (connect, read)
+    accept_new_host_keys: bool = False  # trust-on-first-use; off unless the user asks
+
+
+def clean_text(raw: bytes | str, limit: int = 512) -> str:
+    """Decode peer-controlled bytes into a bounded, printable one-liner (HTML escaping is the renderer's job)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    text = "".join(ch if ch.isprintable() else "\\x%02x" % ord(ch) if ord(ch) < 256 else "?" for ch in raw)
+    return text if len(text) <= limit else text[:limit] + "…[truncated]"

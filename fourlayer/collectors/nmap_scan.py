@@ -1,0 +1,81 @@
+"""Port and service discovery with nmap (python-nmap): TCP connect scan, light version detection."""
+
+from __future__ import annotations
+
+import nmap
+
+from fourlayer.errors import CollectorError
+from fourlayer.inventory import Host
+from fourlayer.collectors.base import CollectContext, clean_text
+
+
+def port_spec(host: Host, policy: dict) -> str:
+    """The policy's port list plus every port the inventory declares for this host."""
+    base = str(policy.get("network", {}).get("scan_ports", "1-1024"))
+    declared = set(host.services) | set(host.tls) | set(host.http)
+    if host.ssh is not None and host.ssh.enabled:
+        declared.add(host.ssh.port)
+    extra = ",".join(str(p) for p in sorted(declared))
+    return f"{base},{extra}" if extra else base
+
+
+def _timeout(ctx: CollectContext) -> int:
+    return max(5, int(ctx.policy.get("network", {}).get("nmap_host_timeout", 60)))
+
+
+def fingerprinted_elsewhere(host: Host) -> set[int]:
+    """Ports our own collectors fingerprint (SSH, TLS, HTTP): nmap version probes there would only cost time."""
+    ports = set(host.tls) | set(host.http)
+    if host.ssh is not None and host.ssh.enabled:
+        ports.add(host.ssh.port)
+    return ports
+
+
+def parse_host(scan: dict) -> dict:
+    """Turn python-nmap's per-host dict into fourlayer evidence (strings bounded, ports keyed as strings)."""
+    ports = {}
+    for port, info in sorted(scan.get("tcp", {}).items()):
+        ports[str(port)] = {
+            "state": info.get("state", ""),
+            "name": clean_text(info.get("name", ""), 64),
+            "product": clean_text(info.get("product", ""), 128),
+            "version": clean_text(info.get("version", ""), 64),
+            "extrainfo": clean_text(info.get("extrainfo", ""), 128),
+            "cpe": clean_text(info.get("cpe", ""), 128),
+        }
+    return {"state": scan.get("status", {}).get("state", "unknown"), "ports": ports}
+
+
+def _run(address: str, ports: str, arguments: str, timeout: int) -> dict:
+    scanner = nmap.PortScanner()
+    try:
+        scanner.scan(hosts=address, ports=ports, arguments=arguments, timeout=timeout + 15)
+    except (nmap.PortScannerError, nmap.PortScannerTimeout) as exc:
+        raise CollectorError(f"nmap failed: {clean_text(str(exc), 200)}") from None
+    if address not in scanner.all_hosts():
+        raise CollectorError(f"nmap saw no answer from {address} (host down or filtered)")
+    return parse_host(scanner[address])
+
+
+def collect(host: Host, ctx: CollectContext) -> dict:
+    """Two passes: a fast TCP connect sweep, then version detection only on open ports no other collector reads."""
+    timeout = _timeout(ctx)
+    spec = port_spec(host, ctx.policy)
+    evidence = _run(host.address, spec, f"-sT -Pn -n --host-timeout {timeout}s", timeout)
+    open_ports = sorted(int(p) for p, i in evidence["ports"].items() if i["state"] == "open")
+    probe = [p for p in open_ports if p not in fingerprinted_elsewhere(host)]
+    network = ctx.policy.get("network", {})
+    evidence["version_detection"] = "off"
+    if probe and network.get("service_detection", True):
+        budget = int(network.get("service_detection_timeout", 10))
+        try:
+            detail = _run(host.address, ",".join(map(str, probe)),
+                          f"-sT -Pn -n -sV --version-light --host-timeout {budget}s", budget)
+            evidence["ports"].update({p: i for p, i in detail["ports"].items() if p in evidence["ports"]})
+            evidence["version_detection"] = "done"
+        except CollectorError as exc:  # keep the port list; versions are a bonus bounded in time
+            evidence["version_detection"] = f"incomplete: {exc}"
+    evidence["scanned_ports"] = spec
+    evidence["open"] = open_ports
+    evidence["version_probed"] = probe
+    return evidence

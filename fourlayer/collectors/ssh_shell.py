@@ -1,0 +1,252 @@
+"""Read-only evidence from a shell login: every allowlisted command in ONE session and ONE exec channel.
+
+The host key is verified against `ssh.known_hosts` (unknown keys refused unless
+`ctx.accept_new_host_keys`, which appends them; a changed key is always refused). Authentication
+uses `ssh.key_file`, else ssh-agent, and/or a password read from the environment variable named by
+`ssh.password_env` (never logged). The commands run as one `/bin/sh -s` script whose output is framed by
+per-run random markers; stdout and stderr are capped together at `MAX_OUTPUT` bytes.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import secrets
+import select
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from fourlayer.collectors import allowlist
+from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.collectors.ssh_transport import HANDSHAKE_LIMIT, PARAMIKO_LOG, BoundedSocket, host_label
+from fourlayer.errors import CollectorError
+from fourlayer.inventory import Host, SSHSettings
+
+MAX_OUTPUT = 1 << 20  # bytes of stdout + stderr kept per host
+MAX_ERR = 4096  # bytes of stderr kept per command
+SCRIPT_TIMEOUT_FACTOR = 6  # the whole script may take this many ctx.timeout
+LOGIN_TIMEOUT_FACTOR = 4  # banner + key exchange + authentication may take this many ctx.timeout
+DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
+_known_hosts_lock = threading.Lock()
+
+
+def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
+    """{"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated"}; CollectorError on failure."""
+    ssh = host.ssh or SSHSettings()
+    commands = allowlist.build_commands(ssh)
+    user = ssh.user or getpass.getuser()
+    client, host_key = connect(host, ssh, user, ctx)
+    try:
+        results, truncated = run_script(client, commands, ctx.timeout, host_label(host.address, ssh.port))
+    finally:
+        client.close()
+    return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated}
+
+
+# ---- parsing helpers for checks -------------------------------------------------------------------------
+
+def parse_sshd_T(text: str) -> dict[str, str]:
+    """`sshd -T` output -> {lowercase keyword: value}; a repeated keyword's values are joined by spaces."""
+    config: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.strip().partition(" ")
+        if not key or key.startswith("#"):
+            continue
+        key = key.lower()
+        value = value.strip()
+        config[key] = f"{config[key]} {value}" if key in config else value
+    return config
+
+
+# ---- connection and host key policy ----------------------------------------------------------------------
+
+class _UnknownHostKey(Exception):
+    def __init__(self, key: paramiko.PKey):
+        super().__init__("unknown host key")
+        self.key = key
+
+
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        raise _UnknownHostKey(key)
+
+
+class _AcceptNew(paramiko.MissingHostKeyPolicy):
+    """Trust on first use: append the new key to known_hosts (changed keys never reach this policy)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        line = f"{hostname} {key.get_name()} {key.get_base64()}\n"
+        with _known_hosts_lock:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+
+
+def connect(host: Host, ssh: SSHSettings, user: str, ctx: CollectContext
+             ) -> tuple[paramiko.SSHClient, dict[str, str]]:
+    label = host_label(host.address, ssh.port)
+    known_hosts = Path(os.path.expanduser(ssh.known_hosts or DEFAULT_KNOWN_HOSTS))
+    client = paramiko.SSHClient()
+    client.set_log_channel(PARAMIKO_LOG)
+    if known_hosts.exists():
+        try:
+            client.load_host_keys(str(known_hosts))
+        except (OSError, UnicodeDecodeError, paramiko.SSHException, paramiko.hostkeys.InvalidHostKey) as exc:
+            raise CollectorError(f"cannot read known_hosts {known_hosts}: {type(exc).__name__} "
+                                 f"{clean_text(str(exc), 160)}; fix or remove the broken line") from None
+    elif not ctx.accept_new_host_keys:
+        raise CollectorError(f"known_hosts file {known_hosts} does not exist; create it with the host key of {label}, "
+                             "or run with --accept-new-host-keys")
+    client.set_missing_host_key_policy(_AcceptNew(known_hosts) if ctx.accept_new_host_keys else _RefuseUnknown())
+
+    password = None
+    if ssh.password_env:
+        password = os.environ.get(ssh.password_env)
+        if password is None:
+            raise CollectorError(f"environment variable {ssh.password_env} (ssh.password_env) is not set")
+    key_file = os.path.expanduser(ssh.key_file) if ssh.key_file else None
+    if key_file and not os.access(key_file, os.R_OK):
+        raise CollectorError(f"SSH key file {key_file} does not exist or is not readable")
+    try:
+        raw = socket.create_connection((host.address, ssh.port), timeout=ctx.timeout)
+    except socket.timeout:
+        raise CollectorError(f"{label}: TCP connect timed out after {ctx.timeout:g} s") from None
+    except OSError as exc:
+        raise CollectorError(f"{label}: cannot connect ({clean_text(exc.strerror or str(exc), 120)}); "
+                             "is sshd running on that port?") from None
+    sock = BoundedSocket(raw, HANDSHAKE_LIMIT, time.monotonic() + LOGIN_TIMEOUT_FACTOR * ctx.timeout)
+    try:
+        client.connect(host.address, port=ssh.port, username=user, key_filename=key_file, password=password,
+                       allow_agent=key_file is None, look_for_keys=False, timeout=ctx.timeout, sock=sock,
+                       banner_timeout=ctx.timeout, auth_timeout=ctx.timeout, channel_timeout=ctx.timeout)
+    except (paramiko.SSHException, _UnknownHostKey, OSError, EOFError) as exc:
+        client.close()
+        raw.close()
+        raise _login_error(exc, label, known_hosts, user, key_file, ssh.password_env if password else None,
+                           ctx.timeout) from None
+    sock.bounded = False  # logged in: the command phase has its own deadline and output cap
+    server_key = client.get_transport().get_remote_server_key()
+    return client, {"type": server_key.get_name(), "fingerprint": server_key.fingerprint}
+
+
+def _login_error(exc: Exception, label: str, known_hosts: Path, user: str, key_file: str | None,
+                 password_env: str | None, timeout: float) -> CollectorError:
+    """A one-line CollectorError that says what to do."""
+    if isinstance(exc, _UnknownHostKey):
+        return CollectorError(f"host key for {label} ({exc.key.get_name()} {exc.key.fingerprint}) is not in "
+                              f"{known_hosts}; verify it and add it, or run with --accept-new-host-keys")
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return CollectorError(
+            f"host key for {label} has CHANGED: {known_hosts} has {exc.expected_key.get_name()} "
+            f"{exc.expected_key.fingerprint}, the server offered {exc.key.get_name()} {exc.key.fingerprint}; "
+            f"this may be an attack or a reinstalled host: verify the new key out of band, then remove the old "
+            f"one with `ssh-keygen -R '{label}' -f {known_hosts}`")
+    if isinstance(exc, paramiko.PasswordRequiredException):
+        return CollectorError(f"SSH key file {key_file} is encrypted; load it into ssh-agent instead")
+    if isinstance(exc, paramiko.AuthenticationException):
+        how = f"key {key_file}" if key_file else "ssh-agent keys"
+        if password_env:
+            how += f" and the password from ${password_env}"
+        return CollectorError(f"authentication as {user!r} on {label} failed (tried {how}); check that the "
+                              "account exists and the public key is in its authorized_keys")
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return CollectorError(f"{label}: SSH connection timed out after {timeout:g} s")
+    detail = clean_text(str(exc) or type(exc).__name__, 200)
+    if isinstance(exc, (paramiko.SSHException, EOFError)):
+        return CollectorError(f"{label}: SSH handshake failed ({detail}); is it an SSH server, and does it answer "
+                              f"within {timeout:g} s?")
+    return CollectorError(f"{label}: SSH connection failed: {detail}")
+
+
+# ---- the one exec channel ----------------------------------------------------------------------------------
+
+def build_script(commands: dict[str, str], token: str) -> str:
+    """A POSIX sh script running each command in a subshell, framed by markers carrying its exit status."""
+    lines = ["LC_ALL=C; export LC_ALL"]
+    for name, command in commands.items():
+        begin, end = f"@@FL:{token}:begin:{name}", f"@@FL:{token}:end:{name}"
+        lines += [
+            f"printf '%s\\n' '{begin}'; printf '%s\\n' '{begin}' >&2",
+            f"( {command} ) </dev/null",
+            f"fl_rc=$?; printf '\\n%s:%s\\n' '{end}' \"$fl_rc\"; printf '\\n%s\\n' '{end}' >&2",
+        ]
+    lines.append("exit 0")
+    return "\n".join(lines) + "\n"
+
+
+def run_script(client: paramiko.SSHClient, commands: dict[str, str], timeout: float, label: str
+               ) -> tuple[dict[str, dict[str, Any]], bool]:
+    token = secrets.token_hex(8)
+    script = build_script(commands, token)
+    try:
+        channel = client.get_transport().open_session(timeout=timeout)
+        channel.settimeout(timeout)
+        channel.exec_command("/bin/sh -s")
+        channel.sendall(script.encode())
+        channel.shutdown_write()
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise CollectorError(f"{label}: cannot start the audit commands: {clean_text(str(exc), 160)}") from None
+    out, err, truncated = _drain(channel, timeout * SCRIPT_TIMEOUT_FACTOR, label)
+    channel.close()
+    return _split(out, err, token, list(commands)), truncated
+
+
+def _drain(channel: paramiko.Channel, limit: float, label: str) -> tuple[bytes, bytes, bool]:
+    """Read stdout + stderr until the script exits; stop at MAX_OUTPUT bytes (truncated) or raise after `limit` s."""
+    out, err = bytearray(), bytearray()
+    deadline = time.monotonic() + limit
+
+    def pull() -> bool:  # False once the cap is reached
+        while channel.recv_ready() or channel.recv_stderr_ready():
+            if len(out) + len(err) >= MAX_OUTPUT:
+                return False
+            room = MAX_OUTPUT - len(out) - len(err)
+            if channel.recv_ready():
+                out.extend(channel.recv(min(65536, room)))
+            if channel.recv_stderr_ready():
+                err.extend(channel.recv_stderr(min(65536, room)))
+        return True
+
+    while True:
+        if not pull():
+            return bytes(out), bytes(err), True
+        finished = channel.closed or (channel.exit_status_ready() and channel.eof_received)
+        if finished and not (channel.recv_ready() or channel.recv_stderr_ready()):
+            return bytes(out), bytes(err), False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise CollectorError(f"{label}: the audit commands did not finish within {limit:g} s")
+        select.select([channel], [], [], min(remaining, 0.5))
+
+
+def _split(out: bytes, err: bytes, token: str, names: list[str]) -> dict[str, dict[str, Any]]:
+    tok = re.escape(token.encode())
+    results: dict[str, dict[str, Any]] = {n: {"rc": None, "out": "", "err": ""} for n in names}
+    for m in re.finditer(rb"@@FL:" + tok + rb":begin:(\w+)\n(.*?)\n@@FL:" + tok + rb":end:\1:(-?\d+)\n",
+                         out, re.S):
+        name = m.group(1).decode()
+        if name in results:
+            results[name]["out"] = m.group(2).decode("utf-8", errors="replace")
+            results[name]["rc"] = int(m.group(3))
+    last = list(re.finditer(rb"@@FL:" + tok + rb":begin:(\w+)\n", out))
+    if last and last[-1].group(1).decode() in results:  # the command cut short by the output cap or a hang
+        partial = results[last[-1].group(1).decode()]
+        if partial["rc"] is None:
+            partial["out"] = out[last[-1].end():].decode("utf-8", errors="replace")
+    for m in re.finditer(rb"@@FL:" + tok + rb":begin:(\w+)\n(.*?)\n@@FL:" + tok + rb":end:\1\n", err, re.S):
+        name = m.group(1).decode()
+        if name in results:
+            results[name]["err"] = m.group(2)[:MAX_ERR].decode("utf-8", errors="replace")
+    return results

@@ -1,0 +1,260 @@
+"""SSH transport evidence without logging in: identification banner, offered algorithms, host keys.
+
+Step 1 reads the server identification and its SSH_MSG_KEXINIT over a plain socket (bounded in bytes
+and time) and stops before key exchange. Step 2 runs one paramiko key exchange per offered host key
+family to read each host key's type, size and SHA256 fingerprint.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import time
+from typing import Any
+
+import paramiko
+
+from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.errors import CollectorError
+from fourlayer.inventory import Host
+
+CLIENT_ID = b"SSH-2.0-fourlayer_audit\r\n"
+MAX_LINE = 255  # RFC 4253 4.2: identification line incl. CR LF
+MAX_PRE_BANNER = 4096  # other lines a server may send before its identification
+MAX_PACKET = 35000  # RFC 4253 6.1: implementations must handle packets of this size
+MAX_NAMES = 128  # names kept per name-list
+SSH_MSG_KEXINIT = 20
+PARAMIKO_LOG = "fourlayer.paramiko"  # paramiko's transport log; silent unless the user lowers its level
+
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+if logging.getLogger(PARAMIKO_LOG).level == logging.NOTSET:
+    logging.getLogger(PARAMIKO_LOG).setLevel(logging.CRITICAL)
+
+# Host key algorithm families: one handshake each (rsa-sha2-* and ssh-rsa share one RSA key).
+_HOSTKEY_FAMILIES: dict[str, tuple[str, ...]] = {
+    "ssh-ed25519": ("ssh-ed25519",),
+    "rsa": ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"),
+    "ecdsa-sha2-nistp256": ("ecdsa-sha2-nistp256",),
+    "ecdsa-sha2-nistp384": ("ecdsa-sha2-nistp384",),
+    "ecdsa-sha2-nistp521": ("ecdsa-sha2-nistp521",),
+    "ssh-dss": ("ssh-dss",),
+}
+_PSEUDO_KEX = ("ext-info-", "kex-strict-")
+
+
+def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
+    """Evidence for one host's SSH port; raises CollectorError for anything that is not an SSH server."""
+    port = host.ssh.port if host.ssh else 22
+    where = host_label(host.address, port)
+    evidence = read_identification_and_kexinit(host.address, port, ctx.timeout, where)
+    keys, errors = fetch_host_keys(host.address, port, evidence["host_key_algorithms"], ctx.timeout)
+    evidence["host_keys"] = keys
+    evidence["host_key_errors"] = errors
+    return evidence
+
+
+def host_label(address: str, port: int) -> str:
+    """`addr` on port 22, `[addr]:port` otherwise (the known_hosts spelling)."""
+    return address if port == 22 else f"[{address}]:{port}"
+
+
+# ---- step 1: banner + KEXINIT ------------------------------------------------------------------------------
+
+class _Reader:
+    """Socket reads bounded by one deadline for the whole exchange."""
+
+    def __init__(self, sock: socket.socket, deadline: float, where: str, timeout: float):
+        self.sock, self.deadline, self.where, self.timeout = sock, deadline, where, timeout
+        self.buf = b""
+
+    def more(self, what: str) -> None:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise CollectorError(f"{self.where}: no {what} within {self.timeout:g} s (not an SSH server, or too slow)")
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(4096)
+        except socket.timeout:
+            raise CollectorError(f"{self.where}: no {what} within {self.timeout:g} s "
+                                 "(not an SSH server, or too slow)") from None
+        except ConnectionResetError:
+            raise CollectorError(f"{self.where}: the peer closed the connection (reset) "
+                                 f"before sending {what}") from None
+        except OSError as exc:
+            raise CollectorError(f"{self.where}: connection failed while reading {what}: "
+                                 f"{clean_text(str(exc), 120)}") from None
+        if not data:
+            raise CollectorError(f"{self.where}: the peer closed the connection before sending {what}")
+        self.buf += data
+
+    def exactly(self, n: int, what: str) -> bytes:
+        while len(self.buf) < n:
+            self.more(what)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+def read_identification_and_kexinit(address: str, port: int, timeout: float, where: str) -> dict[str, Any]:
+    try:
+        sock = socket.create_connection((address, port), timeout=timeout)
+    except socket.timeout:
+        raise CollectorError(f"{where}: TCP connect timed out after {timeout:g} s") from None
+    except OSError as exc:
+        raise CollectorError(f"{where}: TCP connect failed: {clean_text(exc.strerror or str(exc), 120)}") from None
+    with sock:
+        reader = _Reader(sock, time.monotonic() + timeout, where, timeout)
+        try:
+            sock.sendall(CLIENT_ID)
+        except OSError:
+            pass  # the peer may already have sent (and closed); reading tells what happened
+        evidence = _parse_identification(_read_identification(reader), where)
+        payload = _read_packet(reader)
+    evidence.update(parse_kexinit(payload, where))
+    evidence["port"] = port
+    return evidence
+
+
+def _read_identification(reader: _Reader) -> bytes:
+    consumed = 0
+    while True:
+        newline = reader.buf.find(b"\n")
+        if newline < 0:
+            if len(reader.buf) > MAX_LINE:
+                raise CollectorError(_not_ssh(reader.where, reader.buf, f"a line longer than {MAX_LINE} bytes"))
+            reader.more("SSH identification")
+            continue
+        line, reader.buf = reader.buf[:newline + 1], reader.buf[newline + 1:]
+        if len(line) > MAX_LINE:
+            raise CollectorError(_not_ssh(reader.where, line, f"a line longer than {MAX_LINE} bytes"))
+        if line.startswith(b"SSH-"):
+            return line.rstrip(b"\r\n")
+        if line.startswith((b"HTTP/", b"<")) or b"<html" in line.lower():
+            raise CollectorError(_not_ssh(reader.where, line, "an HTTP/HTML answer"))
+        consumed += len(line)
+        if consumed > MAX_PRE_BANNER:
+            raise CollectorError(_not_ssh(reader.where, line,
+                                          f"over {MAX_PRE_BANNER} bytes without an SSH identification"))
+
+
+def _not_ssh(where: str, sample: bytes, what: str) -> str:
+    return f"{where}: not an SSH server: sent {what} (starts '{clean_text(sample[:60].rstrip(), 60)}')"
+
+
+def _parse_identification(line: bytes, where: str) -> dict[str, Any]:
+    text = clean_text(line, MAX_LINE)
+    parts = text.split("-", 2)
+    if len(parts) < 3 or not parts[2]:
+        raise CollectorError(f"{where}: malformed SSH identification {text!r}")
+    protocol, rest = parts[1], parts[2]
+    if protocol not in ("2.0", "1.99"):
+        raise CollectorError(f"{where}: server speaks SSH protocol {protocol!r} only, not 2.0 ({text!r})")
+    software, _, comments = rest.partition(" ")
+    return {"banner": text, "protocol": protocol, "software": rest, "software_name": software,
+            "comments": comments}
+
+
+def _read_packet(reader: _Reader) -> bytes:
+    header = reader.exactly(5, "SSH key exchange init")
+    length, padding = struct.unpack(">IB", header)
+    if not 12 <= length <= MAX_PACKET or padding >= length:
+        raise CollectorError(f"{reader.where}: invalid SSH packet (length {length}, padding {padding})")
+    body = reader.exactly(length - 1, "SSH key exchange init")
+    return body[:length - 1 - padding]
+
+
+def parse_kexinit(payload: bytes, where: str = "peer") -> dict[str, Any]:
+    """Name-lists of an SSH_MSG_KEXINIT payload (RFC 4253 7.1)."""
+    if not payload or payload[0] != SSH_MSG_KEXINIT:
+        kind = payload[0] if payload else None
+        raise CollectorError(f"{where}: expected SSH_MSG_KEXINIT (20), got message type {kind}")
+    msg = paramiko.Message(payload)
+    msg.get_byte()
+    msg.get_bytes(16)  # cookie
+    try:
+        lists = [[clean_text(n, 64) for n in msg.get_string().decode("ascii").split(",") if n][:MAX_NAMES]
+                 for _ in range(10)]
+    except (UnicodeDecodeError, ValueError):
+        raise CollectorError(f"{where}: SSH_MSG_KEXINIT holds non-ASCII algorithm names") from None
+    kex_all, hostkey, c2s, s2c, mac_c2s, mac_s2c, comp_c2s, comp_s2c = lists[:8]
+    return {
+        "kex": [k for k in kex_all if not k.startswith(_PSEUDO_KEX)],
+        "kex_pseudo": [k for k in kex_all if k.startswith(_PSEUDO_KEX)],
+        "host_key_algorithms": hostkey,
+        "ciphers_c2s": c2s, "ciphers_s2c": s2c, "ciphers": _union(s2c, c2s),
+        "macs_c2s": mac_c2s, "macs_s2c": mac_s2c, "macs": _union(mac_s2c, mac_c2s),
+        "compression_c2s": comp_c2s, "compression_s2c": comp_s2c, "compression": _union(comp_s2c, comp_c2s),
+    }
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    return first + [x for x in second if x not in first]
+
+
+# ---- step 2: host keys via paramiko ----------------------------------------------------------------------
+
+class BoundedSocket:
+    """A socket for paramiko that reports EOF once `limit` bytes or `deadline` pass while `bounded` is set.
+
+    paramiko reads a peer's identification line without any size cap and restarts its timeout on every
+    byte, so a hostile peer could feed it forever; this caps the handshake (and login) phase.
+    """
+
+    def __init__(self, sock: socket.socket, limit: int, deadline: float):
+        self._sock, self._limit, self._deadline = sock, limit, deadline
+        self._received = 0
+        self.bounded = True
+
+    def recv(self, n: int) -> bytes:
+        if self.bounded and (self._received > self._limit or time.monotonic() > self._deadline):
+            return b""
+        data = self._sock.recv(n)
+        self._received += len(data)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+HANDSHAKE_LIMIT = 256 * 1024  # bytes a server may send before paramiko finishes key exchange (and login)
+
+
+def fetch_host_keys(address: str, port: int, offered: list[str], timeout: float
+                    ) -> tuple[list[dict[str, Any]], list[str]]:
+    """[{type, bits, fingerprint}] for each offered host key family paramiko can verify, plus error notes."""
+    keys: list[dict[str, Any]] = []
+    errors: list[str] = []
+    supported = set(paramiko.Transport._key_info)
+    for family, algorithms in _HOSTKEY_FAMILIES.items():
+        if not any(a in offered for a in algorithms):
+            continue
+        usable = [a for a in algorithms if a in supported and a in offered]
+        if not usable:
+            errors.append(f"{family}: offered, but this client cannot verify it")
+            continue
+        try:
+            key = _one_host_key(address, port, usable, timeout)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            errors.append(f"{family}: {clean_text(str(exc) or type(exc).__name__, 160)}")
+            continue
+        keys.append({"type": key.get_name(), "bits": key.get_bits(), "fingerprint": key.fingerprint})
+    offered_other = [a for a in offered if not any(a in algs for algs in _HOSTKEY_FAMILIES.values())]
+    for alg in offered_other:
+        if not alg.endswith("-cert-v01@openssh.com"):
+            errors.append(f"{alg}: offered, but this client cannot verify it")
+    return keys, errors
+
+
+def _one_host_key(address: str, port: int, key_types: list[str], timeout: float) -> paramiko.PKey:
+    sock = socket.create_connection((address, port), timeout=timeout)
+    transport = paramiko.Transport(BoundedSocket(sock, HANDSHAKE_LIMIT, time.monotonic() + 2 * timeout))
+    try:
+        transport.set_log_channel(PARAMIKO_LOG)
+        transport.banner_timeout = timeout
+        transport.handshake_timeout = timeout
+        transport.get_security_options().key_types = key_types
+        transport.start_client(timeout=timeout)
+        return transport.get_remote_server_key()
+    finally:
+        transport.close()
+        sock.close()

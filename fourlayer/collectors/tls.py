@@ -1,0 +1,466 @@
+"""TLS collector: protocol versions, weak cipher suites and the certificate of every TLS port of a host.
+
+Evidence (port keys are strings):
+
+    {"ports": {"443": {
+        "protocols": {"SSLv3": bool|None, "TLSv1": ..., "TLSv1.1": ..., "TLSv1.2": ..., "TLSv1.3": ...},
+        "protocol": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384", "cipher_bits": 256,
+        "weak_ciphers": ["AECDH-AES128-SHA", ...], "weak_cipher_classes": ["NULL", "aNULL", ...],
+        "weak_ciphers_complete": bool, "rsa_kex": bool|None,
+        "cert": {...see describe_cert...}, "error": None}}}
+
+Protocol values: True accepted, False refused, None could not be tested. Versions the local OpenSSL cannot
+speak (SSLv3 always, on OpenSSL 3) and weak suites (RC4, 3DES, DES, EXPORT, NULL, anonymous) are probed with a
+hand-built ClientHello: the server's ServerHello (or alert) answers the question without the local library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import os
+import socket
+import ssl
+import threading
+import time
+import warnings
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+
+from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.collectors.reach import (check_allowed, connect, describe_error, recv_exact, send_all,
+                                        wait_io)
+from fourlayer.errors import CollectorError
+from fourlayer.inventory import Host
+
+DEFAULT_MAX_CONNECTIONS = 4  # concurrent handshakes to one host (policy key: tls_max_connections)
+PROBE_CIPHERS = "ALL:!aNULL:@SECLEVEL=0"  # broad enough to reach old servers, never anonymous
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    _LIB_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+                     "TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+_LIB_HAS = {"TLSv1": ssl.HAS_TLSv1, "TLSv1.1": ssl.HAS_TLSv1_1, "TLSv1.2": ssl.HAS_TLSv1_2,
+            "TLSv1.3": ssl.HAS_TLSv1_3}
+_WIRE_VERSIONS = {"SSLv3": 0x0300, "TLSv1": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303}
+PROTOCOLS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+
+# Weak suites by IANA code point: (OpenSSL name, class).
+WEAK_SUITES: dict[int, tuple[str, str]] = {
+    0x0004: ("RC4-MD5", "RC4"), 0x0005: ("RC4-SHA", "RC4"), 0x0018: ("ADH-RC4-MD5", "RC4"),
+    0xC007: ("ECDHE-ECDSA-RC4-SHA", "RC4"), 0xC011: ("ECDHE-RSA-RC4-SHA", "RC4"), 0xC016: ("AECDH-RC4-SHA", "RC4"),
+    0x000A: ("DES-CBC3-SHA", "3DES"), 0x0016: ("EDH-RSA-DES-CBC3-SHA", "3DES"),
+    0x0013: ("EDH-DSS-DES-CBC3-SHA", "3DES"), 0xC008: ("ECDHE-ECDSA-DES-CBC3-SHA", "3DES"),
+    0xC012: ("ECDHE-RSA-DES-CBC3-SHA", "3DES"), 0x001B: ("ADH-DES-CBC3-SHA", "3DES"),
+    0xC017: ("AECDH-DES-CBC3-SHA", "3DES"),
+    0x0009: ("DES-CBC-SHA", "DES"), 0x0015: ("EDH-RSA-DES-CBC-SHA", "DES"), 0x0012: ("EDH-DSS-DES-CBC-SHA", "DES"),
+    0x001A: ("ADH-DES-CBC-SHA", "DES"),
+    0x0003: ("EXP-RC4-MD5", "EXPORT"), 0x0006: ("EXP-RC2-CBC-MD5", "EXPORT"), 0x0008: ("EXP-DES-CBC-SHA", "EXPORT"),
+    0x0014: ("EXP-EDH-RSA-DES-CBC-SHA", "EXPORT"), 0x0011: ("EXP-EDH-DSS-DES-CBC-SHA", "EXPORT"),
+    0x0017: ("EXP-ADH-RC4-MD5", "EXPORT"), 0x0019: ("EXP-ADH-DES-CBC-SHA", "EXPORT"),
+    0x0001: ("NULL-MD5", "NULL"), 0x0002: ("NULL-SHA", "NULL"), 0x003B: ("NULL-SHA256", "NULL"),
+    0xC006: ("ECDHE-ECDSA-NULL-SHA", "NULL"), 0xC010: ("ECDHE-RSA-NULL-SHA", "NULL"),
+    0xC015: ("AECDH-NULL-SHA", "NULL"),
+    0x0034: ("ADH-AES128-SHA", "aNULL"), 0x003A: ("ADH-AES256-SHA", "aNULL"), 0x006C: ("ADH-AES128-SHA256", "aNULL"),
+    0x006D: ("ADH-AES256-SHA256", "aNULL"), 0x00A6: ("ADH-AES128-GCM-SHA256", "aNULL"),
+    0x00A7: ("ADH-AES256-GCM-SHA384", "aNULL"), 0xC018: ("AECDH-AES128-SHA", "aNULL"),
+    0xC019: ("AECDH-AES256-SHA", "aNULL"), 0x0046: ("ADH-CAMELLIA128-SHA", "aNULL"),
+    0x0089: ("ADH-CAMELLIA256-SHA", "aNULL"),
+}
+# Static RSA key exchange (no forward secrecy).
+RSA_KEX_SUITES = (0x002F, 0x0035, 0x003C, 0x003D, 0x009C, 0x009D, 0x0041, 0x0084, 0x0096, 0x0007)
+# A broad, ordinary offer used to ask "does the server speak this version at all?".
+_COMMON_SUITES = (0xC02F, 0xC030, 0xC02B, 0xC02C, 0xC013, 0xC014, 0xC009, 0xC00A, 0x009E, 0x009F, 0x0033, 0x0039,
+                  0x002F, 0x0035, 0x009C, 0x009D, 0x000A, 0x0005, 0x0004, 0x0016, 0x0009, 0x00FF)
+_MAX_RECORD = 16384 + 2048
+_WARNINGS_LOCK = threading.Lock()  # catch_warnings is process-global; TLS 1.0/1.1 setters warn in Python 3.11+
+
+
+class _NotTLS(Exception):
+    """The peer answered with something that is not TLS."""
+
+
+# --- raw ClientHello probes -------------------------------------------------------------------------------------
+
+def _ext(kind: int, body: bytes) -> bytes:
+    return kind.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+
+
+def client_hello(version: int, suites: tuple[int, ...] | list[int], sni: str | None) -> bytes:
+    """A TLS (or SSLv3) ClientHello record offering `suites` at `version`."""
+    suite_bytes = b"".join(s.to_bytes(2, "big") for s in suites)
+    body = version.to_bytes(2, "big") + os.urandom(32) + b"\x00"
+    body += len(suite_bytes).to_bytes(2, "big") + suite_bytes + b"\x01\x00"
+    if version >= 0x0301:
+        exts = b""
+        if sni:
+            name = sni.encode("idna")
+            entry = b"\x00" + len(name).to_bytes(2, "big") + name
+            exts += _ext(0x0000, len(entry).to_bytes(2, "big") + entry)
+        groups = bytes.fromhex("001d001700180019")
+        exts += _ext(0x000A, len(groups).to_bytes(2, "big") + groups)
+        exts += _ext(0x000B, b"\x01\x00")
+        sigs = bytes.fromhex("040105010601020104030503060302030804080508060402")
+        exts += _ext(0x000D, len(sigs).to_bytes(2, "big") + sigs)
+        exts += _ext(0xFF01, b"\x00")
+        body += len(exts).to_bytes(2, "big") + exts
+    handshake = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16" + min(version, 0x0301).to_bytes(2, "big") + len(handshake).to_bytes(2, "big") + handshake
+
+
+def server_hello(address: str, port: int, hello: bytes, deadline: float) -> tuple[int, int] | None:
+    """Send `hello`; return the server's (version, cipher suite), or None if it refused (alert or close)."""
+    sock = connect(address, port, deadline)
+    try:
+        send_all(sock, hello, deadline)
+        data = b""
+        for _ in range(4):  # the ServerHello may be split over a few records
+            try:
+                header = recv_exact(sock, 5, deadline)
+            except ConnectionError:
+                return None
+            kind, length = header[0], int.from_bytes(header[3:5], "big")
+            if kind == 21:  # alert
+                return None
+            if kind != 22 or header[1] != 3 or length > _MAX_RECORD:
+                raise _NotTLS(f"not a TLS answer (starts {clean_text(header, 40)})")
+            data += recv_exact(sock, length, deadline)
+            if len(data) >= 4:
+                if data[0] != 2:
+                    raise _NotTLS("first handshake message is not a ServerHello")
+                if len(data) >= 39 and len(data) >= 41 + data[38]:
+                    sid = data[38]
+                    return int.from_bytes(data[4:6], "big"), int.from_bytes(data[39 + sid:41 + sid], "big")
+        raise _NotTLS("ServerHello too fragmented")
+    finally:
+        sock.close()
+
+
+def _raw_accepts(address: str, port: int, version: int, sni: str | None, timeout: float) -> bool:
+    answer = server_hello(address, port, client_hello(version, _COMMON_SUITES, sni), time.monotonic() + timeout)
+    return answer is not None and answer[0] == version
+
+
+def _enumerate(address: str, port: int, version: int, suites: list[int], sni: str | None, timeout: float,
+               budget_end: float) -> tuple[list[int], bool]:
+    """Offer `suites`, drop the one the server picks, repeat. Returns (accepted, complete)."""
+    accepted, offer = [], list(suites)
+    while offer:
+        if time.monotonic() > budget_end:
+            return accepted, False
+        try:
+            answer = server_hello(address, port, client_hello(version, offer, sni), time.monotonic() + timeout)
+        except ConnectionError:  # reset instead of an alert: a refusal
+            return accepted, True
+        except (OSError, TimeoutError, _NotTLS):
+            return accepted, False
+        if answer is None:
+            return accepted, True
+        if answer[1] not in offer:
+            raise _NotTLS(f"server chose suite 0x{answer[1]:04x} that was not offered")
+        accepted.append(answer[1])
+        offer.remove(answer[1])
+    return accepted, True
+
+
+# --- handshakes with the local TLS library ---------------------------------------------------------------------
+
+def client_context(low: str | None = None, high: str | None = None, verify_cafile: str | None = None,
+                    verify: bool = False) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.set_ciphers(PROBE_CIPHERS)
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        lowest = next((v for v in ("TLSv1", "TLSv1.1", "TLSv1.2") if _LIB_HAS[v]), "TLSv1.2")
+        ctx.minimum_version = _LIB_VERSIONS[low or lowest]
+        if high:
+            ctx.maximum_version = _LIB_VERSIONS[high]
+    if verify:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        if verify_cafile:
+            ctx.load_verify_locations(cafile=verify_cafile)
+        else:
+            ctx.load_default_certs()
+    else:
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def handshake(address: str, port: int, ctx: ssl.SSLContext, sni: str | None, deadline: float) -> ssl.SSLSocket:
+    """A completed TLS handshake on a non-blocking socket, bounded by `deadline` as a whole."""
+    sock = connect(address, port, deadline)
+    try:
+        tls = ctx.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        while True:
+            try:
+                tls.do_handshake()
+                return tls
+            except ssl.SSLWantReadError:
+                wait_io(tls, deadline)
+            except ssl.SSLWantWriteError:
+                wait_io(tls, deadline, write=True)
+    except BaseException:
+        tls.close()
+        raise
+
+
+def _is_network_failure(exc: BaseException) -> bool:
+    """Could not ask at all (as opposed to: the server said no)."""
+    return isinstance(exc, (TimeoutError, socket.timeout, ConnectionRefusedError, _NotTLS)) or (
+        isinstance(exc, OSError) and not isinstance(exc, (ssl.SSLError, ConnectionError)))
+
+
+# --- certificate ----------------------------------------------------------------------------------------------
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    key, sig, tbs, digest = cert.public_key(), cert.signature, cert.tbs_certificate_bytes, cert.signature_hash_algorithm
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(sig, tbs, padding.PKCS1v15(), digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(sig, tbs, ec.ECDSA(digest))
+        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            key.verify(sig, tbs)
+        else:
+            return True  # same names, signature not checkable here
+    except Exception:
+        return False  # same names but another key signed it
+    return True
+
+
+def _key_info(cert: x509.Certificate) -> tuple[str, int | None, str | None]:
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size, None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.key_size, key.curve.name
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size, None
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256, None
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456, None
+    return type(key).__name__, None, None
+
+
+def _first(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
+    attrs = name.get_attributes_for_oid(oid)
+    return clean_text(str(attrs[0].value), 256) if attrs else None
+
+
+def _san(cert: x509.Certificate) -> tuple[list[str], list[str]]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return [], []
+    dns = [clean_text(n, 256) for n in ext.get_values_for_type(x509.DNSName)][:100]
+    ips = [str(n) for n in ext.get_values_for_type(x509.IPAddress)][:100]
+    return dns, ips
+
+
+def hostname_matches(name: str, dns_names: list[str], ip_names: list[str]) -> bool:
+    """RFC 6125 style: an IP matches IP SANs only; a name matches DNS SANs, `*` as a whole leftmost label."""
+    try:
+        return str(ipaddress.ip_address(name)) in {str(ipaddress.ip_address(i)) for i in ip_names}
+    except ValueError:
+        pass
+    want = name.lower().rstrip(".").split(".")
+    for pattern in dns_names:
+        have = pattern.lower().rstrip(".").split(".")
+        if len(have) != len(want):
+            continue
+        if have[0] == "*" and len(have) >= 3 and have[1:] == want[1:] and want[0]:
+            return True
+        if have == want:
+            return True
+    return False
+
+
+def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Parsed certificate facts (verification fields are filled by the caller)."""
+    cert = x509.load_der_x509_certificate(der)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    key_type, key_bits, curve = _key_info(cert)
+    dns, ips = _san(cert)
+    digest = cert.signature_hash_algorithm
+    try:
+        sig_alg = cert.signature_algorithm_oid._name  # noqa: SLF001 - the readable OID name
+    except AttributeError:
+        sig_alg = cert.signature_algorithm_oid.dotted_string
+    return {
+        "subject": clean_text(cert.subject.rfc4514_string(), 512),
+        "subject_cn": _first(cert.subject, x509.NameOID.COMMON_NAME),
+        "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
+        "issuer_cn": _first(cert.issuer, x509.NameOID.COMMON_NAME),
+        "serial": format(cert.serial_number, "x"),
+        "not_before": _iso(cert.not_valid_before_utc),
+        "not_after": _iso(cert.not_valid_after_utc),
+        "days_left": (cert.not_valid_after_utc - now).days,
+        "expired": cert.not_valid_after_utc < now,
+        "not_yet_valid": cert.not_valid_before_utc > now,
+        "self_signed": _self_signed(cert),
+        "key_type": key_type,
+        "key_bits": key_bits,
+        "key_curve": curve,
+        "signature_algorithm": sig_alg,
+        "signature_hash": digest.name if digest else None,
+        "san": [f"DNS:{n}" for n in dns] + [f"IP:{i}" for i in ips],
+        "fingerprint_sha256": hashlib.sha256(der).hexdigest(),
+        "expected_name": clean_text(expected_name, 256),
+        "hostname_match": hostname_matches(expected_name, dns, ips),
+        "verified": None,
+        "verify_error": None,
+    }
+
+
+# --- the collector --------------------------------------------------------------------------------------------
+
+def expected_name(host: Host) -> str:
+    return host.tls_server_name or host.address
+
+
+def sni_for(name: str) -> str | None:
+    try:
+        ipaddress.ip_address(name)
+        return None
+    except ValueError:
+        return name
+
+
+def _empty_port(error: str | None) -> dict[str, Any]:
+    return {"protocols": {}, "protocol": None, "cipher": None, "cipher_bits": None, "weak_ciphers": [],
+            "weak_cipher_classes": [], "weak_ciphers_complete": False, "rsa_kex": None, "cert": None,
+            "error": error}
+
+
+class _Port:
+    """The probes of one TLS port; each method is one independent job for the pool."""
+
+    def __init__(self, host: Host, port: int, timeout: float):
+        self.address, self.port, self.timeout = host.address, port, timeout
+        self.name = expected_name(host)
+        self.sni = sni_for(self.name)
+        self.ca_file = host.tls_ca_file
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.timeout
+
+    def first(self) -> dict[str, Any]:
+        """Default handshake: negotiated version and cipher, certificate. Raises on failure."""
+        with handshake(self.address, self.port, client_context(), self.sni, self._deadline()) as tls:
+            name, _, bits = tls.cipher()
+            der = tls.getpeercert(binary_form=True)
+            return {"protocol": tls.version(), "cipher": name, "cipher_bits": bits,
+                    "cert": describe_cert(der, self.name) if der else None}
+
+    def verify(self) -> tuple[bool | None, str | None]:
+        try:
+            ctx = client_context(verify=True, verify_cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            return None, f"cannot load CA file: {describe_error(exc)}"
+        try:
+            with handshake(self.address, self.port, ctx, self.sni, self._deadline()):
+                return True, None
+        except ssl.SSLCertVerificationError as exc:
+            return False, describe_error(exc)
+        except (OSError, TimeoutError, ssl.SSLError) as exc:
+            return None, f"could not verify: {describe_error(exc, self.timeout)}"
+
+    def protocol(self, version: str) -> bool | None:
+        try:
+            if version in _LIB_VERSIONS and _LIB_HAS[version]:
+                ctx = client_context(version, version)
+                with handshake(self.address, self.port, ctx, self.sni, self._deadline()) as tls:
+                    return tls.version() == version
+            if version in _WIRE_VERSIONS:
+                return _raw_accepts(self.address, self.port, _WIRE_VERSIONS[version], self.sni, self.timeout)
+            return None
+        except Exception as exc:  # noqa: BLE001 - classify: refused vs could not ask
+            return None if _is_network_failure(exc) else False
+
+    def weak(self) -> tuple[list[str], bool]:
+        budget_end = time.monotonic() + 4 * self.timeout
+        suites = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] != "EXPORT"]
+        found, complete = _enumerate(self.address, self.port, 0x0303, suites, self.sni, self.timeout, budget_end)
+        exports = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] == "EXPORT"]  # only offered up to TLS 1.0
+        more, done = _enumerate(self.address, self.port, 0x0301, exports, self.sni, self.timeout, budget_end)
+        return [WEAK_SUITES[s][0] for s in found + more], complete and done
+
+    def rsa_kex(self) -> bool | None:
+        try:
+            answer = server_hello(self.address, self.port, client_hello(0x0303, RSA_KEX_SUITES, self.sni),
+                                  self._deadline())
+        except Exception as exc:  # noqa: BLE001
+            return None if _is_network_failure(exc) else False
+        return answer is not None and answer[1] in RSA_KEX_SUITES
+
+
+def _max_connections(ctx: CollectContext) -> int:
+    try:
+        return max(1, min(16, int(ctx.policy.get("tls_max_connections", DEFAULT_MAX_CONNECTIONS))))
+    except (TypeError, ValueError):
+        return DEFAULT_MAX_CONNECTIONS
+
+
+def _result(fut: Future, default: Any, errors: list[str], what: str) -> Any:
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - one failed probe must not lose the others
+        errors.append(f"{what}: {describe_error(exc)}")
+        return default
+
+
+def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
+    """Probe every port in `host.tls`. Raises CollectorError when no TLS port answers."""
+    ports = list(dict.fromkeys(host.tls))
+    if not ports:
+        return {"ports": {}}
+    check_allowed(host.address)
+    probes = {p: _Port(host, p, ctx.timeout) for p in ports}
+    out: dict[str, dict[str, Any]] = {}
+    with ThreadPoolExecutor(_max_connections(ctx), thread_name_prefix="fourlayer-tls") as pool:
+        firsts = {pool.submit(probes[p].first): p for p in ports}
+        jobs: dict[int, dict[str, Future]] = {}
+        for fut in as_completed(firsts):
+            port = firsts[fut]
+            try:
+                out[str(port)] = {**_empty_port(None), **fut.result()}
+            except Exception as exc:  # noqa: BLE001
+                out[str(port)] = _empty_port(describe_error(exc, ctx.timeout))
+                continue
+            probe = probes[port]
+            jobs[port] = {"verify": pool.submit(probe.verify), "weak": pool.submit(probe.weak),
+                          "rsa_kex": pool.submit(probe.rsa_kex),
+                          **{v: pool.submit(probe.protocol, v) for v in PROTOCOLS}}
+        for port, job in jobs.items():
+            entry, notes = out[str(port)], []
+            entry["protocols"] = {v: _result(job[v], None, notes, v) for v in PROTOCOLS}
+            entry["weak_ciphers"], entry["weak_ciphers_complete"] = _result(job["weak"], ([], False), notes,
+                                                                            "weak ciphers")
+            entry["weak_cipher_classes"] = sorted({WEAK_SUITES[s][1] for s in WEAK_SUITES
+                                                   if WEAK_SUITES[s][0] in entry["weak_ciphers"]})
+            entry["rsa_kex"] = _result(job["rsa_kex"], None, notes, "rsa kex")
+            verified, verify_error = _result(job["verify"], (None, None), notes, "verify")
+            if entry["cert"] is not None:
+                entry["cert"]["verified"], entry["cert"]["verify_error"] = verified, verify_error
+            if notes:
+                entry["probe_errors"] = notes
+    if all(entry["error"] for entry in out.values()):
+        detail = "; ".join(f"{p}: {out[str(p)]['error']}" for p in ports)
+        raise CollectorError(f"{host.address}: no TLS port answered ({detail})")
+    return {"ports": {str(p): out[str(p)] for p in ports}}
