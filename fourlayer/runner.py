@@ -1,0 +1,196 @@
+"""The runner: plan checks per target, collect evidence once per host, evaluate checks, keep going on failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from fourlayer import __version__
+from fourlayer.collectors import HOST_COLLECTORS, host_collector
+from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.errors import CollectorError
+from fourlayer.inventory import Agency, Host, Inventory, System
+from fourlayer.model import Check, Outcome, Result, Status, Unevaluable
+from fourlayer.planner import Plan, plan_scan
+from fourlayer.target import Target
+
+log = logging.getLogger("fourlayer.runner")
+
+
+@dataclass
+class ScanOptions:
+    concurrency: int = 8
+    timeout: float = 5.0  # one network operation
+    host_timeout: float = 120.0  # everything for one host
+    accept_new_host_keys: bool = False
+    layers: tuple[int, ...] = ()
+    check_ids: tuple[str, ...] = ()
+    skip_ids: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
+    today: dt.date | None = None
+
+
+@dataclass
+class HostRun:
+    agency: str
+    system: str
+    host: str
+    address: str
+    collectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {ok, error, seconds}
+    seconds: float = 0.0
+
+
+@dataclass
+class ScanRun:
+    id: str
+    started: dt.datetime
+    finished: dt.datetime | None
+    inventory_path: str
+    tool_version: str
+    options: dict[str, Any]
+    policy: dict[str, Any]
+    results: list[Result]
+    hosts: list[HostRun]
+    checks: dict[str, Any]  # id -> metadata of every check that was planned
+    complete: bool = True
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
+    """Run one check on one target; missing evidence or a crashing check gives ERROR, never a pass."""
+    meta = check.meta
+    start = time.perf_counter()
+    missing = [n for n in meta.needs if n in failed]
+    if missing:
+        outcome = Outcome(Status.ERROR, "; ".join(f"{n}: {failed[n]}" for n in missing))
+    else:
+        try:
+            outcome = check.func(target)
+            if not isinstance(outcome, Outcome):
+                raise TypeError(f"returned {type(outcome).__name__}, expected Outcome")
+        except Unevaluable as exc:
+            outcome = Outcome(Status.ERROR, str(exc))
+        except Exception as exc:  # a broken check must not sink the scan
+            log.exception("check %s crashed on %s", meta.id, target.name)
+            outcome = Outcome(Status.ERROR, f"check crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
+    return Result(
+        check_id=meta.id, layer=meta.layer, severity=meta.severity, status=outcome.status,
+        reason=clean_text(outcome.reason, 400), evidence=clean_text(outcome.evidence, 2000),
+        agency=target.agency.id, system=target.system.id if target.system else None,
+        host=target.host.id if target.host else None, scope=meta.scope,
+        duration_ms=(time.perf_counter() - start) * 1000)
+
+
+def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline: float
+                 ) -> tuple[dict[str, dict], dict[str, str], dict[str, dict[str, Any]]]:
+    """Run the needed collectors for one host concurrently; each failure is recorded, never raised."""
+    names = [n for n in HOST_COLLECTORS if n in set(names)]
+    evidence: dict[str, dict] = {}
+    failed: dict[str, str] = {}
+    timings: dict[str, dict[str, Any]] = {}
+    if "ssh_shell" in names and (host.ssh is None or not host.ssh.enabled):
+        names.remove("ssh_shell")
+        failed["ssh_shell"] = "SSH is disabled for this host in the inventory, so its configuration was not read"
+    if not names:
+        return evidence, failed, timings
+
+    def one(name: str) -> tuple[str, dict | None, str | None, float]:
+        start = time.perf_counter()
+        try:
+            return name, host_collector(name)(host, ctx), None, time.perf_counter() - start
+        except CollectorError as exc:
+            return name, None, str(exc), time.perf_counter() - start
+        except Exception as exc:  # a collector bug must not sink the host
+            log.exception("collector %s crashed on %s", name, host.address)
+            return name, None, f"collector crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}", \
+                time.perf_counter() - start
+
+    pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix=f"col-{host.id}")
+    futures = {pool.submit(one, n): n for n in names}
+    for future, name in futures.items():
+        try:
+            _, data, error, seconds = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            data, error, seconds = None, "host time budget exhausted before this collector finished", None
+        if data is None:
+            failed[name] = clean_text(error or "no evidence", 400)
+        else:
+            evidence[name] = data
+        timings[name] = {"ok": data is not None, "error": failed.get(name), "seconds":
+                         round(seconds, 3) if seconds is not None else None}
+    pool.shutdown(wait=False, cancel_futures=True)
+    return evidence, failed, timings
+
+
+def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], options: ScanOptions,
+             agency_evidence: Callable[[Agency, CollectContext], tuple[dict, dict]] | None = None,
+             progress: Callable[[str, int, int], None] | None = None) -> ScanRun:
+    from fourlayer.collectors.agency import collect_agency
+
+    agency_evidence = agency_evidence or collect_agency
+    started = dt.datetime.now(dt.timezone.utc)
+    today = options.today or started.date()
+    ctx = CollectContext(policy=policy, timeout=options.timeout, accept_new_host_keys=options.accept_new_host_keys)
+    t0 = time.perf_counter()
+    plan: Plan = plan_scan(inventory, checks, policy, today, options)
+    stages = {"plan": time.perf_counter() - t0}
+    results: list[Result] = []
+    host_runs: list[HostRun] = []
+
+    t1 = time.perf_counter()
+    for item in plan.non_host:  # agency- and system-scope checks: declared facts (+ endpoint reachability)
+        evidence, failed = ({}, {})
+        if any("reach" in c.meta.needs for c in item.checks):
+            evidence, failed = agency_evidence(item.target.agency, ctx)
+        item.target.evidence = evidence
+        results.extend(evaluate(c, item.target, failed) for c in item.checks)
+        results.extend(item.skipped)
+
+    total = len(plan.hosts)
+    done = 0
+
+    def scan_host(item) -> tuple[list[Result], HostRun]:
+        t = item.target
+        start = time.perf_counter()
+        deadline = time.monotonic() + options.host_timeout
+        needed = {n for c in item.checks for n in c.meta.needs}
+        evidence, failed, timings = collect_host(t.host, needed, ctx, deadline)
+        t.evidence = evidence
+        host_results = [evaluate(c, t, failed) for c in item.checks] + item.skipped
+        run = HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, timings,
+                      round(time.perf_counter() - start, 3))
+        return host_results, run
+
+    complete = True
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="host") as pool:
+        futures = [pool.submit(scan_host, item) for item in plan.hosts]
+        try:
+            for future in futures:
+                host_results, host_run = future.result()
+                results.extend(host_results)
+                host_runs.append(host_run)
+                done += 1
+                if progress:
+                    progress(host_run.host, done, total)
+        except KeyboardInterrupt:
+            complete = False
+            for f in futures:
+                f.cancel()
+    stages["collect_and_check"] = time.perf_counter() - t1
+
+    results.sort(key=lambda r: (r.agency, r.system or "", r.host or "", r.layer, r.check_id))
+    return ScanRun(
+        id=uuid.uuid4().hex[:12], started=started, finished=dt.datetime.now(dt.timezone.utc),
+        inventory_path=inventory.path, tool_version=__version__,
+        options={"concurrency": options.concurrency, "timeout": options.timeout,
+                 "host_timeout": options.host_timeout, "layers": list(options.layers),
+                 "agencies": list(options.agencies), "checks": list(options.check_ids),
+                 "skip": list(options.skip_ids), "as_of": today.isoformat()},
+        policy=policy, results=results, hosts=host_runs,
+        checks={c.meta.id: c.meta.to_dict() for c in plan.checks_used}, complete=complete,
+        stage_seconds={k: round(v, 3) for k, v in stages.items()})
