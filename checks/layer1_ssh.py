@@ -1,0 +1,122 @@
+"""Layer 1 (on-site force): SSH server hardening, seen on the wire and in `sshd -T`."""
+
+from __future__ import annotations
+
+from fourlayer.checks import refs
+from fourlayer.checks.util import offered_weak, policy, sshd_settings
+from fourlayer.model import failed, passed, warned
+from fourlayer.registry import check
+
+
+def _algorithms_check(t, key: str, policy_key: str, what: str):
+    ev = t.ev("ssh_transport")
+    offered = list(ev.get(key, []))
+    weak = offered_weak(offered, policy(t, "ssh", policy_key, default=[]))
+    excerpt = f"{key}: {','.join(offered)}"
+    if weak:
+        return failed(f"weak {what} offered: {', '.join(weak)}", excerpt)
+    return passed(f"no weak {what} offered", excerpt)
+
+
+_WIRE = dict(layer=1, min_level=1, needs=("ssh_transport",),
+             references=(refs.TCVN_SRV, refs.RFC_9142, refs.CIS_SSH, refs.CIRCULAR_12))
+
+
+@check(id="L1-SSH-001", severity="high", **_WIRE,
+       title={"en": "SSH offers no weak key-exchange algorithms",
+              "vi": "SSH không cung cấp thuật toán trao đổi khóa yếu"},
+       rationale={"en": "SHA-1 and 1024-bit Diffie-Hellman key exchanges can be broken or downgraded.",
+                  "vi": "Trao đổi khóa dùng SHA-1 và Diffie-Hellman 1024 bit có thể bị phá hoặc hạ cấp."},
+       remediation={"en": "Set `KexAlgorithms` in sshd_config to modern ones only, e.g. "
+                          "sntrup761x25519-sha512@openssh.com,curve25519-sha256,diffie-hellman-group16-sha512.",
+                    "vi": "Đặt `KexAlgorithms` trong sshd_config chỉ gồm thuật toán hiện đại, ví dụ "
+                          "sntrup761x25519-sha512@openssh.com,curve25519-sha256,diffie-hellman-group16-sha512."})
+def weak_kex(t):
+    return _algorithms_check(t, "kex", "weak_kex", "key-exchange algorithms")
+
+
+@check(id="L1-SSH-002", severity="high", **_WIRE,
+       title={"en": "SSH offers no weak ciphers", "vi": "SSH không cung cấp thuật toán mã hóa yếu"},
+       rationale={"en": "CBC-mode, 3DES, RC4 and Blowfish ciphers allow plaintext recovery attacks.",
+                  "vi": "Các thuật toán mã hóa chế độ CBC, 3DES, RC4, Blowfish cho phép tấn công khôi phục bản rõ."},
+       remediation={"en": "Set `Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
+                          "aes256-ctr,aes192-ctr,aes128-ctr` in sshd_config and reload sshd.",
+                    "vi": "Đặt `Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
+                          "aes256-ctr,aes192-ctr,aes128-ctr` trong sshd_config và nạp lại sshd."})
+def weak_ciphers(t):
+    return _algorithms_check(t, "ciphers", "weak_ciphers", "ciphers")
+
+
+@check(id="L1-SSH-003", severity="medium", **_WIRE,
+       title={"en": "SSH offers no weak MAC algorithms", "vi": "SSH không cung cấp thuật toán MAC yếu"},
+       rationale={"en": "MD5, SHA-1 and 64-bit MACs weaken message integrity.",
+                  "vi": "MAC dùng MD5, SHA-1 và MAC 64 bit làm yếu tính toàn vẹn thông điệp."},
+       remediation={"en": "Set `MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+                          "umac-128-etm@openssh.com` in sshd_config.",
+                    "vi": "Đặt `MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+                          "umac-128-etm@openssh.com` trong sshd_config."})
+def weak_macs(t):
+    return _algorithms_check(t, "macs", "weak_macs", "MAC algorithms")
+
+
+@check(id="L1-SSH-004", severity="medium", **_WIRE,
+       title={"en": "SSH host keys are strong", "vi": "Khóa máy chủ SSH đủ mạnh"},
+       rationale={"en": "DSA keys, RSA keys under 2048 bits and SHA-1 RSA signatures (ssh-rsa) no longer "
+                        "protect against impersonation of the server.",
+                  "vi": "Khóa DSA, khóa RSA dưới 2048 bit và chữ ký RSA SHA-1 (ssh-rsa) không còn chống được "
+                        "việc giả mạo máy chủ."},
+       remediation={"en": "Generate an Ed25519 (and RSA ≥ 3072) host key, remove DSA/short RSA keys from "
+                          "`HostKey`, and drop ssh-rsa/ssh-dss from `HostKeyAlgorithms`.",
+                    "vi": "Tạo khóa máy chủ Ed25519 (và RSA ≥ 3072), gỡ khóa DSA/RSA ngắn khỏi `HostKey`, và bỏ "
+                          "ssh-rsa/ssh-dss khỏi `HostKeyAlgorithms`."})
+def weak_host_keys(t):
+    ev = t.ev("ssh_transport")
+    min_bits = int(policy(t, "ssh", "min_rsa_bits", default=2048))
+    problems = [f"{k['type']} {k['bits']} bits" for k in ev.get("host_keys", [])
+                if (k["type"] in ("ssh-rsa", "rsa") and k.get("bits", 0) < min_bits) or k["type"] == "ssh-dss"]
+    problems += [f"algorithm {a}" for a in offered_weak(ev.get("host_key_algorithms", []),
+                                                        policy(t, "ssh", "weak_host_key_algorithms", default=[]))]
+    excerpt = "\n".join(f"{k['type']} {k.get('bits')} {k.get('fingerprint', '')}" for k in ev.get("host_keys", []))
+    if problems:
+        return failed(f"weak host keys: {', '.join(problems)}", excerpt)
+    return passed("host keys and algorithms are strong", excerpt)
+
+
+_CONF = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",),
+             references=(refs.TCVN_SRV, refs.CIS_SSH, refs.CIRCULAR_12))
+
+
+@check(id="L1-SSH-010", severity="high", min_level=1, **_CONF,
+       title={"en": "SSH root login is disabled", "vi": "Không cho phép đăng nhập SSH bằng tài khoản root"},
+       rationale={"en": "Direct root login removes accountability and gives attackers a known account name.",
+                  "vi": "Đăng nhập trực tiếp bằng root làm mất khả năng truy vết và cho kẻ tấn công biết sẵn tên tài khoản."},
+       remediation={"en": "Set `PermitRootLogin no` in sshd_config, log in as a named user and elevate with sudo.",
+                    "vi": "Đặt `PermitRootLogin no` trong sshd_config, đăng nhập bằng tài khoản định danh và dùng sudo."})
+def root_login(t):
+    value = sshd_settings(t).get("permitrootlogin", "")
+    excerpt = f"permitrootlogin {value}"
+    if value == "no":
+        return passed("root login over SSH is disabled", excerpt)
+    if value in ("prohibit-password", "without-password", "forced-commands-only"):
+        return warned(f"root may log in with a key ({value})", excerpt)
+    return failed(f"root may log in over SSH (PermitRootLogin {value or 'unset'})", excerpt)
+
+
+@check(id="L1-SSH-011", severity="high", min_level=2, **_CONF,
+       title={"en": "SSH password authentication is disabled",
+              "vi": "Tắt xác thực SSH bằng mật khẩu"},
+       rationale={"en": "Passwords can be guessed or phished; from level 2, remote administration should use keys "
+                        "or certificates (multi-factor where required).",
+                  "vi": "Mật khẩu có thể bị dò hoặc đánh cắp; từ cấp độ 2, quản trị từ xa nên dùng khóa hoặc chứng thư "
+                        "số (đa yếu tố khi được yêu cầu)."},
+       remediation={"en": "Set `PasswordAuthentication no` and `KbdInteractiveAuthentication no` in sshd_config "
+                          "after every administrator has a key.",
+                    "vi": "Đặt `PasswordAuthentication no` và `KbdInteractiveAuthentication no` trong sshd_config "
+                          "sau khi mọi quản trị viên đã có khóa."})
+def password_auth(t):
+    s = sshd_settings(t)
+    pw, kbd = s.get("passwordauthentication", ""), s.get("kbdinteractiveauthentication", "no")
+    excerpt = f"passwordauthentication {pw}\nkbdinteractiveauthentication {kbd}"
+    if pw == "no" and kbd == "no":
+        return passed("password logins are disabled", excerpt)
+    return failed("SSH accepts passwords", excerpt)

@@ -1,0 +1,37 @@
+"""Small helpers that checks share: reading evidence, policy values and formatting excerpts."""
+
+from __future__ import annotations
+
+from fourlayer.collectors.ssh_shell import parse_sshd_T
+from fourlayer.model import Unevaluable
+from fourlayer.target import Target
+
+
+def policy(t: Target, *path: str, default=None):
+    node = t.policy
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def command_out(t: Target, name: str) -> tuple[int, str]:
+    cmd = t.ev("ssh_shell")["commands"].get(name, {"rc": 127, "out": ""})
+    return int(cmd.get("rc", 127)), str(cmd.get("out", ""))
+
+
+def sshd_settings(t: Target) -> dict[str, str]:
+    rc, out = command_out(t, "sshd_T")
+    if rc != 0 or not out.strip():
+        raise Unevaluable(f"`sshd -T` failed on the target (rc={rc}): {out.strip()[:200]}")
+    return parse_sshd_T(out)
+
+
+def offered_weak(offered: list[str], weak: list[str]) -> list[str]:
+    weak_set = {w.lower() for w in weak}
+    return [a for a in offered if a.lower() in weak_set]
+
+
+def tls_ports(t: Target) -> dict[str, dict]:
+    return {p: v for p, v in t.ev("tls")["ports"].items()}
