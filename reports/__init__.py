@@ -1,0 +1,1 @@
+"""Report renderers: JSON (versioned), HTML (self-contained, auto-escaped)."""

@@ -1,0 +1,88 @@
+"""The report document: one versioned, JSON-serialisable dict that every renderer reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fourlayer.inventory import Inventory
+from fourlayer.model import Status
+from fourlayer.runner import ScanRun
+from fourlayer.scoring import score_tree
+
+SCHEMA_VERSION = "1.0"
+
+SCORING_METHOD = {
+    "en": ("Each evaluated check carries its severity weight (critical 10, high 5, medium 3, low 1, info 0 unless "
+           "the policy says otherwise). Score = 100 × Σ(weight × credit) ÷ Σ(weight) over PASS (credit 1), WARN "
+           "(0.5) and FAIL (0). Coverage = evaluated weight ÷ (evaluated + ERROR weight). NOT_APPLICABLE and WAIVED "
+           "results count in neither. A layer is met when its score and coverage reach the policy thresholds and no "
+           "critical check failed. Host results roll up into their system, systems into their agency."),
+    "vi": ("Mỗi kiểm tra được đánh giá mang trọng số theo mức độ nghiêm trọng (nghiêm trọng 10, cao 5, trung bình 3, "
+           "thấp 1, thông tin 0 trừ khi chính sách quy định khác). Điểm = 100 × Σ(trọng số × mức đạt) ÷ Σ(trọng số) "
+           "trên các kết quả ĐẠT (1), CẢNH BÁO (0,5) và KHÔNG ĐẠT (0). Độ bao phủ = trọng số đã đánh giá ÷ (đã đánh giá "
+           "+ LỖI). KHÔNG ÁP DỤNG và MIỄN TRỪ không được tính. Một lớp đạt khi điểm và độ bao phủ đạt ngưỡng chính "
+           "sách và không có kiểm tra mức nghiêm trọng nào không đạt. Kết quả máy chủ được cộng dồn lên hệ thống, "
+           "hệ thống lên cơ quan."),
+}
+
+
+def _contact(c) -> dict | None:
+    return None if c is None else {"name": c.name, "email": c.email, "phone": c.phone}
+
+
+def _declared(agency) -> dict[str, Any]:
+    soc, nat = agency.soc, agency.national_monitoring
+    return {
+        "security_officer": _contact(agency.security_officer),
+        "incident_contact": _contact(agency.incident_contact),
+        "soc": None if soc is None else {
+            "provider": soc.provider,
+            "contract_until": soc.contract_until.isoformat() if soc.contract_until else None,
+            "manager": str(soc.manager) if soc.manager else None},
+        "national_monitoring": None if nat is None else {
+            "connected": nat.connected, "since": nat.since.isoformat() if nat.since else None,
+            "collector": str(nat.collector) if nat.collector else None},
+    }
+
+
+def build_document(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
+    tree = score_tree(run.results, inventory, run.policy)
+    host_runs = {(h.agency, h.system, h.host): h for h in run.hosts}
+    agencies = []
+    for agency in inventory.agencies:
+        if agency.id not in tree:
+            continue
+        node = tree[agency.id]
+        systems = []
+        for system in agency.systems:
+            snode = node["systems"][system.id]
+            hosts = []
+            for host in system.hosts:
+                hr = host_runs.get((agency.id, system.id, host.id))
+                hosts.append({
+                    "id": host.id, "address": host.address, "roles": list(host.roles),
+                    "summary": snode["hosts"][host.id],
+                    "collectors": hr.collectors if hr else {}, "seconds": hr.seconds if hr else None})
+            la = system.last_assessment
+            systems.append({
+                "id": system.id, "name": system.name, "level": system.level, "summary": snode["summary"],
+                "last_assessment": None if la is None else {
+                    "date": la.date.isoformat(), "assessor": la.assessor,
+                    "operator_independent": la.operator_independent},
+                "hosts": hosts})
+        agencies.append({"id": agency.id, "name": agency.name, "summary": node["summary"],
+                         "declared": _declared(agency), "systems": systems})
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "fourlayer", "version": run.tool_version},
+        "run": {"id": run.id, "started": run.started.isoformat(),
+                "finished": run.finished.isoformat() if run.finished else None,
+                "complete": run.complete, "inventory": run.inventory_path, "options": run.options,
+                "stage_seconds": run.stage_seconds},
+        "policy": run.policy,
+        "scoring_method": SCORING_METHOD,
+        "statuses": [s.value for s in Status],
+        "checks": run.checks,
+        "agencies": agencies,
+        "results": [r.to_dict() for r in run.results],
+    }
