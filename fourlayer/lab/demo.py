@@ -1,0 +1,124 @@
+"""The demo lab: four loopback hosts matching inventory/demo.yaml, for `fourlayer demo`, tests and benchmarks.
+
+127.0.0.11 portal-web     hardened sshd :2211, CA-signed TLS :8443, good HTTP :8080, files of a well-run host
+127.0.0.12 his-app        weak sshd :2212, expired TLS :8443, weak TLS 1.0 :9443, weak HTTP :8080, FTP banner :21 (:2121 when not root)
+127.0.0.13 log-collector  TCP sinks :1514 (SOC manager) and :5514 (national collector)
+127.0.0.14 his-db         declared with SSH :2214, nothing listens: a down host
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from fourlayer.lab.certs import make_ca, make_leaf
+from fourlayer.lab.serve import ListenerProcess
+from fourlayer.lab.servers import ListenerSpec, http_listener, tls_listener
+from fourlayer.lab.sshd import SshdInstance, make_lab_dir
+
+HARDENED, WEAK, COLLECTOR = "127.0.0.11", "127.0.0.12", "127.0.0.13"
+FTP_PORT = 21 if os.geteuid() == 0 else 2121  # the real FTP port where we may bind it
+
+GOOD_ROOT = {
+    "etc/rsyslog.conf": "module(load=\"imuxsock\")\n$IncludeConfig /etc/rsyslog.d/*.conf\n",
+    "etc/rsyslog.d/60-soc.conf": 'action(type="omfwd" target="127.0.0.13" port="1514" protocol="tcp")\n',
+    "etc/login.defs": "PASS_MAX_DAYS 90\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7\nUMASK 027\n",
+    "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n',
+}
+WEAK_ROOT = {
+    "etc/rsyslog.conf": "module(load=\"imuxsock\")\n*.* /var/log/syslog\n",
+    "etc/login.defs": "PASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\nUMASK 022\n",
+    "etc/os-release": 'PRETTY_NAME="Ubuntu 16.04.7 LTS"\nID=ubuntu\nVERSION_ID="16.04"\n',
+}
+
+
+def demo_inventory_path() -> Path:
+    """inventory/demo.yaml from the source tree, or the copy shipped inside the package."""
+    return Path(str(resources.files("fourlayer.inventory_files") / "demo.yaml"))
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        os.chmod(path, 0o644)
+    for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        os.chmod(directory, 0o755)
+
+
+class DemoLab:
+    """Start with `with DemoLab() as lab:`; sets FOURLAYER_LAB and FOURLAYER_LAB_USER for the demo inventory."""
+
+    def __init__(self) -> None:
+        self.dir: Path | None = None
+        self.sshd: list[SshdInstance] = []
+        self.listeners: ListenerProcess | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    def describe(self) -> list[str]:
+        return [f"{s.address}:{s.port} sshd ({s.profile})" for s in self.sshd] + \
+               [f"{h}:{p} {name}" for name, (h, p) in (self.listeners.endpoints.items() if self.listeners else [])]
+
+    def start(self) -> "DemoLab":
+        # The audit account must traverse this directory, so it lives in the lab base (0755), not under /tmp.
+        self.dir = make_lab_dir("demo-")
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        lab = self.dir
+        write_tree(lab / "root-hardened", GOOD_ROOT)
+        write_tree(lab / "root-weak", WEAK_ROOT)
+        ca = make_ca(lab)
+        good = make_leaf("good", lab, ca, "portal.demo.fourlayer.test", HARDENED, stem="portal")
+        expired = make_leaf("expired", lab, ca, "his.demo.fourlayer.test", WEAK, stem="his-expired")
+        weak = make_leaf("weak", lab, ca, "his.demo.fourlayer.test", WEAK, stem="his-weak")
+        for name, addr, port, profile in (("sshd-hardened", HARDENED, 2211, "hardened"),
+                                          ("sshd-weak", WEAK, 2212, "weak")):
+            instance = SshdInstance(addr, port, profile=profile).start()
+            self.sshd.append(instance)
+            instance.write_known_hosts(lab / "known_hosts")
+            os.symlink(instance.work_dir, lab / name)
+        certs = {"good": good, "expired": expired, "weak": weak}
+        self.listeners = ListenerProcess([
+            tls_listener("good", certs, HARDENED, 8443, name="portal-tls"),
+            http_listener("good", HARDENED, 8080, name="portal-http"),
+            tls_listener("expired", certs, WEAK, 8443, name="his-tls-expired"),
+            tls_listener("weak", certs, WEAK, 9443, name="his-tls-weak"),
+            http_listener("weak", WEAK, 8080, name="his-http"),
+            ListenerSpec("banner", WEAK, FTP_PORT, name="his-ftp", banner=b"220 ProFTPD 1.3.3 Server ready.\r\n"),
+            ListenerSpec("sink", COLLECTOR, 1514, name="soc-manager"),
+            ListenerSpec("sink", COLLECTOR, 5514, name="national-collector"),
+        ]).start()
+        for key, value in (("FOURLAYER_LAB", str(lab)), ("FOURLAYER_LAB_USER", self.sshd[0].user)):
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def stop(self) -> None:
+        if self.listeners is not None:
+            self.listeners.stop()
+            self.listeners = None
+        for instance in self.sshd:
+            instance.stop()
+        self.sshd = []
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self) -> "DemoLab":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,218 @@
+"""Lab listeners: TLS, plain HTTP, banner, TCP sink, tarpit and hostile peers, served with asyncio.
+
+They run inside a child process started by `fourlayer.lab.serve.ListenerProcess` (never in the test process),
+bound to 127.0.0.x only. Specs are plain data so they cross the process boundary as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import ssl
+import warnings
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Awaitable, Callable
+
+from fourlayer.lab.certs import CertFiles
+
+KINDS = ("tls", "http", "banner", "sink", "tarpit", "garbage", "drip")
+HTTP_PROFILES = ("good", "weak", "hostile")
+TLS_PROFILES = ("good", "weak", "expired", "expiring", "mismatch")
+with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated in Python; the weak lab listener needs them
+    warnings.simplefilter("ignore", DeprecationWarning)
+    TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+                    "TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+# Everything this OpenSSL build can still speak, NULL and anonymous suites included (3DES/RC4 are compiled out
+# of OpenSSL 3 here; if a build still has them, they are offered too).
+WEAK_SERVER_CIPHERS = "ALL:COMPLEMENTOFALL:@SECLEVEL=0"
+GARBAGE = b"\x00\xff\x16\x03garbage \x1b[2J<script>alert(1)</script>\r\n" * 64
+READ_LIMIT = 16 * 1024
+IDLE_SECONDS = 30.0
+
+
+def require_loopback(host: str) -> None:
+    """Lab listeners bind to 127.0.0.0/8 only."""
+    if ipaddress.ip_address(host) not in ipaddress.ip_network("127.0.0.0/8"):
+        raise ValueError(f"lab listeners bind to 127.0.0.0/8 only, not {host}")
+
+
+@dataclass
+class ListenerSpec:
+    """One listener. `port=0` lets the child pick a free port (reported back by ListenerProcess)."""
+
+    kind: str
+    host: str
+    port: int = 0
+    name: str = ""
+    http_profile: str = "good"  # tls and http kinds: good | weak | hostile
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_min: str = "TLSv1.2"
+    tls_max: str = "TLSv1.3"
+    ciphers: str | None = None  # OpenSSL cipher string for TLS <= 1.2
+    banner: bytes = b""  # banner: sent on connect; drip: sent first, then one byte every drip_interval
+    drip_interval: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"listener kind {self.kind!r} not in {KINDS}")
+        require_loopback(self.host)
+        if self.http_profile not in HTTP_PROFILES:
+            raise ValueError(f"http_profile {self.http_profile!r} not in {HTTP_PROFILES}")
+        if self.kind == "tls" and not (self.cert_file and self.key_file):
+            raise ValueError("a tls listener needs cert_file and key_file")
+        if not self.name:
+            self.name = f"{self.kind}@{self.host}:{self.port}"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["banner"] = base64.b64encode(self.banner).decode()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ListenerSpec":
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        data["banner"] = base64.b64decode(data.get("banner") or b"")
+        return cls(**data)
+
+
+def tls_listener(profile: str, certs: dict[str, CertFiles], host: str, port: int = 0,
+                 name: str | None = None, cert: CertFiles | None = None) -> ListenerSpec:
+    """A TLS listener for one of TLS_PROFILES: `weak` speaks TLS 1.0-1.2 with every cipher OpenSSL still has
+    and a 1024-bit SHA-1 self-signed certificate; the others speak TLS 1.2-1.3 with the certificate of that kind
+    (`cert` overrides the certificate, e.g. one with a hostile subject)."""
+    if profile not in TLS_PROFILES:
+        raise ValueError(f"tls profile {profile!r} not in {TLS_PROFILES}")
+    cert = cert or certs[profile]
+    weak = profile == "weak"
+    return ListenerSpec("tls", host, port, name or f"tls-{profile}", http_profile="weak" if weak else "good",
+                        cert_file=cert.cert, key_file=cert.key,
+                        tls_min="TLSv1" if weak else "TLSv1.2", tls_max="TLSv1.2" if weak else "TLSv1.3",
+                        ciphers=WEAK_SERVER_CIPHERS if weak else None)
+
+
+def http_listener(profile: str, host: str, port: int = 0, name: str | None = None) -> ListenerSpec:
+    return ListenerSpec("http", host, port, name or f"http-{profile}", http_profile=profile)
+
+
+# --- HTTP responses -------------------------------------------------------------------------------------------
+
+_SECURITY_HEADERS = [
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"),
+    ("Referrer-Policy", "no-referrer"),
+]
+
+
+def http_response(profile: str, scheme: str, host: str) -> bytes:
+    """The fixed response a lab web server gives to any request."""
+    if profile == "good":
+        if scheme == "http":
+            status, headers, body = "301 Moved Permanently", [("Location", f"https://{host}/")], b""
+        else:
+            status, headers, body = "200 OK", [("Content-Type", "text/html; charset=utf-8")], \
+                b"<html><head><title>fourlayer lab</title></head><body>ok</body></html>"
+        headers = [("Server", "nginx")] + headers + _SECURITY_HEADERS
+    elif profile == "weak":
+        status, body = "200 OK", b"<html><head><title>It works!</title></head><body>It works!</body></html>"
+        headers = [("Server", "Apache/2.2.8 (Ubuntu)"), ("X-Powered-By", "PHP/5.2.4-2ubuntu5"),
+                   ("Content-Type", "text/html")]
+    else:  # hostile: markup and control characters in headers, very many headers, a long value, a huge body
+        status, body = "200 OK", b"<title><script>alert(1)</script></title>" + b"x" * (1024 * 1024)
+        headers = [("Server", "<script>alert(1)</script>\x1b[31m\x07evil"), ("X-Long", "v" * 10000)]
+        headers += [(f"X-Junk-{i}", str(i)) for i in range(300)]
+    head = f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    return head.encode("latin-1") + body
+
+
+# --- connection handlers ---------------------------------------------------------------------------------------
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _drain_until_eof(reader: asyncio.StreamReader, seconds: float = IDLE_SECONDS) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            while await reader.read(READ_LIMIT):
+                pass
+    except (TimeoutError, ConnectionError, ssl.SSLError):
+        pass
+
+
+def _handler(spec: ListenerSpec) -> Handler:
+    async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            async with asyncio.timeout(10):
+                await reader.readuntil(b"\r\n\r\n")
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError,
+                ssl.SSLError):
+            return
+        writer.write(http_response(spec.http_profile, "https" if spec.kind == "tls" else "http", spec.host))
+        await writer.drain()
+
+    async def banner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(spec.banner)
+        await writer.drain()
+        await _drain_until_eof(reader)
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _drain_until_eof(reader)
+
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(spec.banner or GARBAGE)
+        await writer.drain()
+        await _drain_until_eof(reader)
+
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(spec.banner)
+        for _ in range(int(IDLE_SECONDS / spec.drip_interval)):
+            await writer.drain()
+            await asyncio.sleep(spec.drip_interval)
+            if reader.at_eof() or writer.is_closing():
+                return
+            writer.write(b"a")
+
+    chosen = {"tls": http, "http": http, "banner": banner, "sink": silent, "tarpit": silent,
+              "garbage": garbage, "drip": drip}[spec.kind]
+
+    async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await chosen(reader, writer)
+        except (ConnectionError, ssl.SSLError, TimeoutError):
+            pass
+        finally:
+            writer.close()
+
+    return guarded
+
+
+def server_ssl_context(spec: ListenerSpec) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = TLS_VERSIONS[spec.tls_min]
+        ctx.maximum_version = TLS_VERSIONS[spec.tls_max]
+    if spec.ciphers:
+        ctx.set_ciphers(spec.ciphers)  # before loading a weak key: SECLEVEL decides whether it loads
+    ctx.load_cert_chain(spec.cert_file, spec.key_file)
+    return ctx
+
+
+async def start_listener(spec: ListenerSpec) -> asyncio.base_events.Server:
+    """Bind one listener; returns the asyncio server (its socket tells the real port)."""
+    ssl_ctx = server_ssl_context(spec) if spec.kind == "tls" else None
+    return await asyncio.start_server(_handler(spec), spec.host, spec.port, ssl=ssl_ctx,
+                                      ssl_handshake_timeout=10 if ssl_ctx else None, reuse_address=True)
+
+
+def quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Failed handshakes and resets from probing clients are expected in the lab; keep stderr readable."""
+    exc = context.get("exception")
+    if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError, OSError)):
+        return
+    loop.default_exception_handler(context)
