@@ -1,0 +1,63 @@
+"""The check model: complete metadata for every built-in, and discovery of third-party plugins by entry point."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fourlayer.model import LANGS, SCOPES
+from fourlayer.registry import REGISTRY, RegistryError, discover, make_meta
+
+HERE = Path(__file__).parent
+
+
+def test_every_builtin_check_has_complete_metadata():
+    checks = discover().all()
+    assert len(checks) >= 12
+    assert {c.meta.layer for c in checks} == {1, 2, 3, 4}
+    for c in checks:
+        m = c.meta
+        for field in ("title", "rationale", "remediation"):
+            for lang in LANGS:
+                assert getattr(m, field)[lang].strip(), (m.id, field, lang)
+        assert m.title["vi"] != m.title["en"], m.id
+        assert m.references and all(r.strip() for r in m.references), m.id
+        assert 1 <= m.min_level <= 5 and m.scope in SCOPES
+        assert m.id.startswith(f"L{m.layer}-")
+
+
+def test_incomplete_metadata_is_refused():
+    base = dict(id="L1-TST-001", layer=1, severity="low", min_level=1, title={"en": "x", "vi": "y"},
+                rationale={"en": "x", "vi": "y"}, remediation={"en": "x", "vi": "y"}, references=("r",))
+    make_meta(**base)
+    with pytest.raises(RegistryError, match="vi"):
+        make_meta(**{**base, "title": {"en": "only english"}})
+    with pytest.raises(RegistryError, match="layer"):
+        make_meta(**{**base, "layer": 2})
+    with pytest.raises(RegistryError, match="reference"):
+        make_meta(**{**base, "references": ()})
+    with pytest.raises(RegistryError, match="collectors"):
+        make_meta(**{**base, "needs": ("telepathy",)})
+
+
+def test_checks_list_json_and_show(run_cli):
+    out = run_cli("checks", "list", "--format", "json")
+    items = json.loads(out)
+    assert {i["id"] for i in items} == {c.meta.id for c in REGISTRY.all()}
+    shown = run_cli("checks", "show", "L1-SSH-010", "--lang", "vi")
+    assert "PermitRootLogin no" in shown and "Căn cứ" in shown
+
+
+def test_third_party_plugin_is_discovered_through_entry_point(tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(HERE / "plugin_example")], check=True)
+    env_code = ("import json, sys; sys.path.insert(0, %r);"
+                "from fourlayer.registry import discover; r = discover();"
+                "print(json.dumps([r.get('L1-XPL-001').meta.source, 'L1-SSH-010' in r, r.load_errors]))" % str(target))
+    out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, check=True).stdout
+    source, builtin_present, errors = json.loads(out)
+    assert source == "fourlayer_example_plugin"
+    assert builtin_present and errors == []
