@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Idempotent setup: system tools (nmap, OpenSSH server), a virtualenv in .venv, fourlayer installed into it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v nmap >/dev/null 2>&1 || need_apt+=(nmap)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+[ -x /usr/bin/ssh-keygen ] || need_apt+=(openssh-client)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing system packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/python -m pip install -q -e '.[test]'
+echo "fourlayer installed in $(pwd)/.venv ($(.venv/bin/fourlayer --version))"
