@@ -121,10 +121,12 @@ def checks_show(check_id: str, lang: str) -> None:
 
 # ---------------------------------------------------------------- scan
 def _formats(value: str) -> list[str]:
+    from fourlayer.reports.writers import WRITERS
+
     formats = [f.strip() for f in value.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in ("html", "json")]
+    unknown = [f for f in formats if f not in WRITERS]
     if unknown:
-        raise click.BadParameter(f"unknown format(s) {unknown}; choose from html, json")
+        raise click.BadParameter(f"unknown format(s) {unknown}; choose from {', '.join(WRITERS)}")
     return formats
 
 
@@ -135,8 +137,7 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
     from fourlayer.policy import load_policy
     from fourlayer.progress import Progress
     from fourlayer.reports.document import build_document
-    from fourlayer.reports.html_report import render_html
-    from fourlayer.reports.json_report import render_json
+    from fourlayer.reports.writers import write_all
     from fourlayer.runner import run_scan
 
     inv = load_inventory(inventory_path)
@@ -149,19 +150,8 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
     with Progress(len(hosts), enabled=not quiet) as progress:
         run = run_scan(inv, policy, checks_, options, progress=progress.update)
     doc = build_document(run, inv)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
     stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
-    if "json" in formats:
-        p = out / f"{stem}.json"
-        p.write_text(render_json(doc), encoding="utf-8")
-        written.append(p)
-    if "html" in formats:
-        for lang in langs:
-            p = out / f"{stem}.{lang}.html"
-            p.write_text(render_html(doc, lang), encoding="utf-8")
-            written.append(p)
-    return doc, written
+    return doc, write_all(doc, out, stem, formats, langs)
 
 
 def _scan_options(**kw):
@@ -220,16 +210,30 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
 def demo(out: Path, quiet: bool) -> None:
     """Start the loopback demo lab, scan it with inventory/demo.yaml, write reports, stop the lab."""
     from fourlayer.lab.demo import DemoLab, demo_inventory_path
+    from fourlayer.reports.writers import DEFAULT_FORMATS
 
     with DemoLab() as lab:
         click.echo(f"demo lab up: {', '.join(lab.describe())}")
         options = _scan_options(concurrency=8, timeout=5.0, host_timeout=120.0)
-        doc, written = run_and_write(str(demo_inventory_path()), out, ["html", "json"], ["vi", "en"],
+        doc, written = run_and_write(str(demo_inventory_path()), out, list(DEFAULT_FORMATS), ["vi", "en"],
                                      options, quiet=quiet)
     _echo_summary(doc, written)
     html = [p for p in written if p.suffix == ".html"]
     click.echo(f"open the report: {html[0].resolve()}" if html else "")
 
+
+# Further command groups live in their own modules; each defines `register(main)`.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register_command_modules() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(main)
+
+
+_register_command_modules()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from importlib import resources
@@ -16,7 +17,7 @@ from pathlib import Path
 from fourlayer.lab.certs import make_ca, make_leaf
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, http_listener, tls_listener
-from fourlayer.lab.sshd import SshdInstance, make_lab_dir
+from fourlayer.lab.sshd import SshdInstance, lab_base_dir, make_lab_dir
 
 HARDENED, WEAK, COLLECTOR = "127.0.0.11", "127.0.0.12", "127.0.0.13"
 FTP_PORT = 21 if os.geteuid() == 0 else 2121  # the real FTP port where we may bind it
@@ -57,12 +58,16 @@ class DemoLab:
         self.sshd: list[SshdInstance] = []
         self.listeners: ListenerProcess | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._lock = None
 
     def describe(self) -> list[str]:
         return [f"{s.address}:{s.port} sshd ({s.profile})" for s in self.sshd] + \
                [f"{h}:{p} {name}" for name, (h, p) in (self.listeners.endpoints.items() if self.listeners else [])]
 
     def start(self) -> "DemoLab":
+        # The demo uses fixed addresses and ports: a second lab on this machine waits for the first to stop.
+        self._lock = open(lab_base_dir() / "demo.lock", "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         # The audit account must traverse this directory, so it lives in the lab base (0755), not under /tmp.
         self.dir = make_lab_dir("demo-")
         try:
@@ -116,6 +121,9 @@ class DemoLab:
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
 
     def __enter__(self) -> "DemoLab":
         return self.start()
