@@ -107,7 +107,7 @@ def checks_show(check_id: str, lang: str) -> None:
     """Show the full metadata of one check."""
     reg = _registry()
     if check_id not in reg:
-        raise click.ClickException(f"no check {check_id!r}; `fourlayer checks list` shows the ids")
+        raise click.UsageError(f"no check {check_id!r}; `fourlayer checks list` shows the ids")
     m = reg.get(check_id).meta
     click.echo(f"{m.id} — {m.title[lang]}")
     click.echo(f"layer {m.layer} · severity {m.severity.value} · min level {m.min_level} · scope {m.scope}"
