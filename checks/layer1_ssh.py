@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
+from fourlayer.checks.layer1_ssh_wire import host_key_lines, ssh2_transport
 from fourlayer.checks.util import offered_weak, policy, sshd_settings
 from fourlayer.model import failed, passed, warned
 from fourlayer.registry import check
 
 
 def _algorithms_check(t, key: str, policy_key: str, what: str):
-    ev = t.ev("ssh_transport")
+    ev = ssh2_transport(t)
     offered = list(ev.get(key, []))
     weak = offered_weak(offered, policy(t, "ssh", policy_key, default=[]))
     excerpt = f"{key}: {','.join(offered)}"
@@ -60,26 +61,25 @@ def weak_macs(t):
 
 
 @check(id="L1-SSH-004", severity="medium", **_WIRE,
-       title={"en": "SSH host keys are strong", "vi": "Khóa máy chủ SSH đủ mạnh"},
-       rationale={"en": "DSA keys, RSA keys under 2048 bits and SHA-1 RSA signatures (ssh-rsa) no longer "
-                        "protect against impersonation of the server.",
-                  "vi": "Khóa DSA, khóa RSA dưới 2048 bit và chữ ký RSA SHA-1 (ssh-rsa) không còn chống được "
-                        "việc giả mạo máy chủ."},
-       remediation={"en": "Generate an Ed25519 (and RSA ≥ 3072) host key, remove DSA/short RSA keys from "
+       title={"en": "SSH host key types and signatures are strong",
+              "vi": "Loại khóa máy chủ SSH và thuật toán chữ ký đủ mạnh"},
+       rationale={"en": "DSA host keys and SHA-1 RSA signatures (ssh-rsa) no longer protect against "
+                        "impersonation of the server. (RSA key size is L1-SSH-005.)",
+                  "vi": "Khóa máy chủ DSA và chữ ký RSA dùng SHA-1 (ssh-rsa) không còn chống được việc giả mạo "
+                        "máy chủ. (Độ dài khóa RSA do L1-SSH-005 kiểm tra.)"},
+       remediation={"en": "Use an Ed25519 host key (and RSA with rsa-sha2-256/512), remove DSA keys from "
                           "`HostKey`, and drop ssh-rsa/ssh-dss from `HostKeyAlgorithms`.",
-                    "vi": "Tạo khóa máy chủ Ed25519 (và RSA ≥ 3072), gỡ khóa DSA/RSA ngắn khỏi `HostKey`, và bỏ "
-                          "ssh-rsa/ssh-dss khỏi `HostKeyAlgorithms`."})
+                    "vi": "Dùng khóa máy chủ Ed25519 (và RSA với rsa-sha2-256/512), gỡ khóa DSA khỏi `HostKey`, và "
+                          "bỏ ssh-rsa/ssh-dss khỏi `HostKeyAlgorithms`."})
 def weak_host_keys(t):
-    ev = t.ev("ssh_transport")
-    min_bits = int(policy(t, "ssh", "min_rsa_bits", default=2048))
-    problems = [f"{k['type']} {k['bits']} bits" for k in ev.get("host_keys", [])
-                if (k["type"] in ("ssh-rsa", "rsa") and k.get("bits", 0) < min_bits) or k["type"] == "ssh-dss"]
+    ev = ssh2_transport(t)
+    problems = [f"{k['type']} key" for k in ev.get("host_keys", []) if k["type"] == "ssh-dss"]
     problems += [f"algorithm {a}" for a in offered_weak(ev.get("host_key_algorithms", []),
                                                         policy(t, "ssh", "weak_host_key_algorithms", default=[]))]
-    excerpt = "\n".join(f"{k['type']} {k.get('bits')} {k.get('fingerprint', '')}" for k in ev.get("host_keys", []))
+    excerpt = host_key_lines(ev)
     if problems:
-        return failed(f"weak host keys: {', '.join(problems)}", excerpt)
-    return passed("host keys and algorithms are strong", excerpt)
+        return failed(f"weak host key types or signatures: {', '.join(problems)}", excerpt)
+    return passed("host key types and signature algorithms are strong", excerpt)
 
 
 _CONF = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",),

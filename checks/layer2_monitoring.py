@@ -1,12 +1,11 @@
-"""Layer 2 (professional monitoring and protection): the SOC provider and what feeds it."""
+"""Layer 2 (professional monitoring and protection): the SOC provider, its contract, its reach and its coverage."""
 
 from __future__ import annotations
 
-import re
-
 from fourlayer.checks import refs
-from fourlayer.checks.util import command_out, policy
-from fourlayer.model import failed, not_applicable, passed, warned
+from fourlayer.checks.reach_probe import probe_outcomes
+from fourlayer.checks.util import policy
+from fourlayer.model import failed, passed, warned
 from fourlayer.registry import check
 
 
@@ -37,62 +36,43 @@ def soc_contract(t):
 
 
 @check(id="L2-SOC-002", layer=2, severity="medium", min_level=1, scope="agency", needs=("reach",),
-       title={"en": "The SOC manager endpoint is reachable", "vi": "Kết nối được tới máy chủ quản lý của SOC"},
+       title={"en": "The SOC manager and log collector are reachable",
+              "vi": "Kết nối được tới máy chủ quản lý và bộ thu thập nhật ký của SOC"},
        rationale={"en": "Agents and log forwarders are useless if their manager/collector cannot be reached.",
                   "vi": "Tác tử và bộ chuyển tiếp nhật ký vô ích nếu không kết nối được tới máy chủ quản lý/thu thập."},
-       remediation={"en": "Declare `soc.manager: host:port` and open the path from the scanned zone to it.",
-                    "vi": "Khai báo `soc.manager: host:port` và mở đường kết nối từ vùng được quét tới đó."},
+       remediation={"en": "Declare `soc.manager: host:port` (and `soc.log_collector` if logs go elsewhere) and open "
+                          "the path from the scanned zone to them.",
+                    "vi": "Khai báo `soc.manager: host:port` (và `soc.log_collector` nếu nhật ký gửi tới nơi khác) và "
+                          "mở đường kết nối từ vùng được quét tới đó."},
        references=(refs.DISPATCH_1552, refs.CIRCULAR_31))
 def soc_manager_reachable(t):
-    probe = t.ev("reach").get("soc_manager")
-    if probe is None:
-        return failed("no SOC manager endpoint declared (soc.manager)")
-    if probe["reachable"]:
-        return passed(f"SOC manager {probe['endpoint']} accepts connections", probe["detail"])
-    return failed(f"SOC manager {probe['endpoint']} is not reachable", probe["detail"])
+    return probe_outcomes(t, {"soc_manager": "SOC manager", "soc_log_collector": "SOC log collector"},
+                          "no SOC manager endpoint declared (soc.manager)")
 
 
-FORWARD_RULES = (
-    re.compile(r"^\s*[^#\s][^#]*\s@@?\(?[^)\s]*\)?\[?([A-Za-z0-9_.:-]+?)\]?(?::(\d+))?\s*$", re.M),  # *.* @@host:port
-    re.compile(r"""action\s*\([^)]*type\s*=\s*"omfwd"[^)]*target\s*=\s*"([^"]+)"(?:[^)]*port\s*=\s*"(\d+)")?""",
-               re.S | re.I),
-)
-
-
-def forward_targets(conf: str) -> list[str]:
-    """Remote destinations configured in rsyslog (legacy @/@@ syntax and omfwd actions)."""
-    conf = "\n".join(line for line in conf.splitlines() if not line.lstrip().startswith("#"))
-    found = []
-    for rule in FORWARD_RULES:
-        for m in rule.finditer(conf):
-            found.append(f"{m.group(1)}:{m.group(2)}" if m.group(2) else m.group(1))
-    return found
-
-
-@check(id="L2-LOG-001", layer=2, severity="high", min_level=1, needs=("ssh_shell",), applies_to=("linux",),
-       title={"en": "Logs are forwarded off-host to the SOC collector",
-              "vi": "Nhật ký được chuyển tiếp ra ngoài máy chủ tới bộ thu thập của SOC"},
-       rationale={"en": "Logs kept only on the host are lost or altered when it is compromised; the SOC can only "
-                        "watch what it receives.",
-                  "vi": "Nhật ký chỉ lưu trên máy chủ sẽ mất hoặc bị sửa khi máy bị xâm nhập; SOC chỉ giám sát được "
-                        "những gì nhận được."},
-       remediation={"en": "Add an rsyslog forwarding rule, e.g. `*.* @@<soc-manager-host>:<port>` or an `omfwd` "
-                          "action, in /etc/rsyslog.d/ and restart rsyslog.",
-                    "vi": "Thêm quy tắc chuyển tiếp rsyslog, ví dụ `*.* @@<máy-chủ-soc>:<cổng>` hoặc action `omfwd`, "
-                          "vào /etc/rsyslog.d/ rồi khởi động lại rsyslog."},
-       references=(refs.CIRCULAR_12, refs.TCVN_SRV, refs.CIRCULAR_31))
-def log_forwarding(t):
-    rc, conf = command_out(t, "rsyslog_conf")
-    targets = forward_targets(conf)
-    if not conf.strip():
-        return failed("no rsyslog configuration found on the host (no forwarding)", f"rc={rc}")
-    if not targets:
-        return failed("rsyslog does not forward logs to any remote collector", conf[-600:])
-    manager = t.agency.soc.manager if t.agency.soc else None
-    if manager is None:
-        return passed(f"logs are forwarded to {', '.join(targets)}", "\n".join(targets))
-    wanted = {f"{manager.host}:{manager.port}", manager.host}
-    if any(x in wanted for x in targets):
-        return passed(f"logs are forwarded to the SOC manager {manager}", "\n".join(targets))
-    return failed(f"logs are forwarded to {', '.join(targets)}, not to the declared SOC manager {manager}",
-                  "\n".join(targets))
+@check(id="L2-SOC-003", layer=2, severity="high", min_level=3, scope="system",
+       title={"en": "The system is covered by a current SOC contract",
+              "vi": "Hệ thống nằm trong phạm vi hợp đồng giám sát (SOC) còn hiệu lực"},
+       rationale={"en": "From level 3 every information system must be monitored continuously (Circular 31/2017 "
+                        "Art. 5); an agency-wide SOC contract that leaves this system out, or has ended, does not "
+                        "monitor it.",
+                  "vi": "Từ cấp độ 3, mọi hệ thống thông tin phải được giám sát liên tục (Điều 5 Thông tư 31/2017); "
+                        "nếu hợp đồng SOC không bao gồm hệ thống này, hoặc đã hết hạn, thì hệ thống không được giám sát."},
+       remediation={"en": "Extend the SOC contract to this system and list it in `soc.systems` (or leave "
+                          "`soc.systems` out when the contract covers every system); keep the contract current.",
+                    "vi": "Mở rộng hợp đồng SOC cho hệ thống này và liệt kê nó trong `soc.systems` (hoặc bỏ "
+                          "`soc.systems` khi hợp đồng bao gồm mọi hệ thống); duy trì hợp đồng còn hiệu lực."},
+       references=(refs.CIRCULAR_31, refs.DIRECTIVE_14, refs.DISPATCH_1552))
+def soc_covers_system(t):
+    soc = t.agency.soc
+    if soc is None:
+        return failed(f"level {t.level} system {t.system.id} has no SOC provider: the agency declares none")
+    scope = "every system" if soc.systems is None else ", ".join(soc.systems) or "no system"
+    until = soc.contract_until.isoformat() if soc.contract_until else "not declared"
+    excerpt = f"provider: {soc.provider}; systems: {scope}; contract_until: {until}"
+    if not soc.covers(t.system.id):
+        return failed(f"the SOC contract with {soc.provider} does not cover {t.system.id} (covers {scope})", excerpt)
+    if soc.contract_until is None or soc.contract_until < t.today:
+        return failed(f"{t.system.id} is covered by {soc.provider}, but the contract "
+                      f"{'end date is not declared' if soc.contract_until is None else 'ended on ' + until}", excerpt)
+    return passed(f"{t.system.id} is monitored by {soc.provider} until {until}", excerpt)

@@ -1,14 +1,18 @@
-"""Layer 3 (independent periodic inspection): assessments on schedule, by someone independent."""
+"""Layer 3 (independent periodic inspection): assessments on schedule, by someone independent and licensed,
+documented, with their findings remediated."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fourlayer.checks import refs
 from fourlayer.checks.util import policy
-from fourlayer.model import failed, passed
+from fourlayer.inventory import Assessment
+from fourlayer.model import Outcome, failed, not_applicable, passed
 from fourlayer.registry import check
 
 
-def add_months(day, months: int):
+def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
@@ -16,53 +20,163 @@ def add_months(day, months: int):
     return day.replace(year=year, month=month, day=min(day.day, last))
 
 
+def within_interval(last: Assessment | None, months: int, today: dt.date, what: str) -> Outcome:
+    """PASS if `last` is dated, not in the future, and `months` have not passed since."""
+    if last is None:
+        return failed(f"no assessment of {what} recorded; one is required every {months} months")
+    excerpt = f"date: {last.date.isoformat()}; assessor: {last.assessor}; interval: {months} months"
+    if last.date > today:
+        return failed(f"the assessment of {what} is dated {last.date.isoformat()}, in the future: "
+                      "record the date it was done", excerpt)
+    due = add_months(last.date, months)
+    excerpt += f"; next due: {due.isoformat()}"
+    if today > due:
+        return failed(f"the last assessment of {what} ({last.date.isoformat()}) is overdue since {due.isoformat()} "
+                      f"(every {months} months)", excerpt)
+    return passed(f"{what} assessed {last.date.isoformat()}, next due {due.isoformat()}", excerpt)
+
+
 @check(id="L3-ASM-001", layer=3, severity="high", min_level=1, scope="system",
        title={"en": "An independent assessment was done within the interval for the system's level",
               "vi": "Đã kiểm tra, đánh giá độc lập trong thời hạn quy định theo cấp độ của hệ thống"},
-       rationale={"en": "Decree 85/2016 Art. 20.2.c: level 3 and 4 systems are assessed every year, level 5 every "
-                        "6 months, and the whole organisation every 2 years.",
-                  "vi": "Điều 20.2.c Nghị định 85/2016: hệ thống cấp độ 3, 4 được kiểm tra, đánh giá hằng năm, cấp độ 5 "
-                        "6 tháng một lần, toàn bộ tổ chức 2 năm một lần."},
+       rationale={"en": "Decree 85/2016 Art. 20 and Directive 14/CT-TTg: level 3 and 4 systems are assessed every "
+                        "year, level 5 every 6 months; lower levels on the policy's interval.",
+                  "vi": "Điều 20 Nghị định 85/2016 và Chỉ thị 14/CT-TTg: hệ thống cấp độ 3, 4 được kiểm tra, đánh giá "
+                        "hằng năm, cấp độ 5 sáu tháng một lần; cấp độ thấp hơn theo chu kỳ của chính sách."},
        remediation={"en": "Commission an independent assessment and record "
                           "`last_assessment: {date, assessor, operator_independent}` for the system.",
                     "vi": "Thuê đơn vị độc lập kiểm tra, đánh giá và ghi nhận "
                           "`last_assessment: {date, assessor, operator_independent}` cho hệ thống."},
-       references=(refs.DECREE_85_ASSESS, refs.DIRECTIVE_14, refs.DISPATCH_1552))
+       references=(refs.DECREE_85_ASSESS, refs.DIRECTIVE_14_ASSESS, refs.DISPATCH_1552))
 def assessment_interval(t):
     intervals = policy(t, "assessment", "interval_months", default={})
     months = int(intervals.get(t.level, intervals.get(str(t.level), 24)))
-    last = t.system.last_assessment
-    if last is None:
-        return failed(f"no assessment recorded; level {t.level} requires one every {months} months")
-    due = add_months(last.date, months)
-    excerpt = f"last_assessment: {last.date.isoformat()} by {last.assessor}; interval {months} months; due {due}"
-    if t.today > due:
-        return failed(f"last assessment {last.date.isoformat()} is overdue since {due.isoformat()} "
-                      f"(level {t.level}: every {months} months)", excerpt)
-    return passed(f"assessed {last.date.isoformat()}, next due {due.isoformat()}", excerpt)
+    return within_interval(t.system.last_assessment, months, t.today, f"{t.system.id} (level {t.level})")
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 @check(id="L3-ASM-002", layer=3, severity="high", min_level=1, scope="system",
-       title={"en": "The assessor is independent of the operator",
-              "vi": "Đơn vị đánh giá độc lập với đơn vị vận hành"},
-       rationale={"en": "Layer 3 of the 4-layer model requires an independent organisation to inspect; an "
-                        "operator assessing itself is not an independent inspection.",
-                  "vi": "Lớp 3 của mô hình 4 lớp yêu cầu tổ chức độc lập kiểm tra, đánh giá; đơn vị vận hành tự đánh "
-                        "giá không phải là kiểm tra độc lập."},
-       remediation={"en": "Have the next assessment done by an organisation independent of the operator "
-                          "(licensed from level 3) and declare `operator_independent: true`.",
-                    "vi": "Giao lần đánh giá tới cho tổ chức độc lập với đơn vị vận hành (có giấy phép từ cấp độ 3) và "
-                          "khai báo `operator_independent: true`."},
-       references=(refs.DISPATCH_1552, refs.DECREE_85_ASSESS))
+       title={"en": "The assessor is independent of the operator and of the SOC provider",
+              "vi": "Đơn vị đánh giá độc lập với đơn vị vận hành và với đơn vị giám sát (SOC)"},
+       rationale={"en": "Layer 3 requires an independent inspection; Directive 14/CT-TTg asks for an assessor "
+                        "independent of the organisation that monitors and protects the system. An operator or a "
+                        "SOC assessing its own work is not independent.",
+                  "vi": "Lớp 3 yêu cầu kiểm tra độc lập; Chỉ thị 14/CT-TTg yêu cầu đơn vị đánh giá độc lập với tổ "
+                        "chức giám sát, bảo vệ hệ thống. Đơn vị vận hành hoặc SOC tự đánh giá công việc của mình "
+                        "thì không độc lập."},
+       remediation={"en": "Have the next assessment done by an organisation that neither operates nor monitors the "
+                          "system, and declare `operator_independent: true`.",
+                    "vi": "Giao lần đánh giá tới cho tổ chức không vận hành và không giám sát hệ thống, và khai báo "
+                          "`operator_independent: true`."},
+       references=(refs.DISPATCH_1552, refs.DIRECTIVE_14_ASSESS, refs.DECREE_85_ART20))
 def assessor_independent(t):
     last = t.system.last_assessment
     if last is None:
         return failed("no assessment recorded, so no independent assessor")
-    excerpt = f"assessor: {last.assessor}; operator_independent: {last.operator_independent}"
+    soc = t.agency.soc
+    excerpt = f"assessor: {last.assessor}; operator_independent: {str(last.operator_independent).lower()}" + \
+        (f"; SOC provider: {soc.provider}" if soc else "")
     if not last.operator_independent:
         return failed(f"assessor {last.assessor} is not independent of the operator", excerpt)
-    licensed_from = int(policy(t, "assessment", "licensed_from_level", default=3))
-    if t.level >= licensed_from and not last.licence:
-        return failed(f"level {t.level} needs a licensed assessor; no licence number declared for {last.assessor}",
-                      excerpt)
+    if soc is not None and _same_name(soc.provider, last.assessor):
+        return failed(f"assessor {last.assessor} is also the SOC provider that monitors the system", excerpt)
     return passed(f"independent assessor: {last.assessor}", excerpt)
+
+
+@check(id="L3-ASM-003", layer=3, severity="medium", min_level=1, scope="system",
+       title={"en": "The assessor's licence is declared (from the policy's level up)",
+              "vi": "Giấy phép của đơn vị đánh giá được khai báo (từ cấp độ theo chính sách)"},
+       rationale={"en": "Decree 85/2016 Art. 20: from level 3 the assessment is done by a licensed or designated "
+                        "organisation; the licence number lets an inspector verify it.",
+                  "vi": "Điều 20 Nghị định 85/2016: từ cấp độ 3, việc đánh giá do tổ chức được cấp phép hoặc được chỉ "
+                        "định thực hiện; số giấy phép giúp thanh tra xác minh điều đó."},
+       remediation={"en": "Record the assessor's licence (or designation) number in `last_assessment.licence`; if it "
+                          "has none, commission a licensed assessor.",
+                    "vi": "Ghi số giấy phép (hoặc quyết định chỉ định) của đơn vị đánh giá vào "
+                          "`last_assessment.licence`; nếu không có, thuê đơn vị đánh giá được cấp phép."},
+       references=(refs.DECREE_85_ASSESS, refs.DECREE_85_ART20))
+def assessor_licensed(t):
+    licensed_from = int(policy(t, "assessment", "licensed_from_level", default=3))
+    if t.level < licensed_from:
+        return not_applicable(f"a licensed assessor is required from level {licensed_from}; this system is "
+                              f"level {t.level}")
+    last = t.system.last_assessment
+    if last is None:
+        return failed(f"no assessment recorded; level {t.level} needs one by a licensed assessor")
+    if not last.licence:
+        return failed(f"level {t.level} needs a licensed assessor; no licence number declared for {last.assessor}",
+                      f"assessor: {last.assessor}; licence: not declared")
+    return passed(f"assessor {last.assessor} holds licence {last.licence}",
+                  f"assessor: {last.assessor}; licence: {last.licence}")
+
+
+@check(id="L3-ASM-004", layer=3, severity="medium", min_level=1, scope="agency",
+       title={"en": "The whole organisation was assessed within the interval",
+              "vi": "Toàn bộ tổ chức đã được kiểm tra, đánh giá trong thời hạn quy định"},
+       rationale={"en": "Decree 85/2016 Art. 20: besides each system, the organisation's information security as a "
+                        "whole is assessed periodically (every 2 years by default).",
+                  "vi": "Điều 20 Nghị định 85/2016: ngoài từng hệ thống, an toàn thông tin của toàn bộ tổ chức được "
+                        "kiểm tra, đánh giá định kỳ (mặc định 2 năm một lần)."},
+       remediation={"en": "Commission an organisation-wide assessment and record "
+                          "`organisation_assessment: {date, assessor, operator_independent}` for the agency.",
+                    "vi": "Thuê đánh giá toàn bộ tổ chức và ghi nhận "
+                          "`organisation_assessment: {date, assessor, operator_independent}` cho cơ quan."},
+       references=(refs.DECREE_85_ASSESS, refs.DECREE_85_ART20, refs.DISPATCH_1552))
+def organisation_assessment(t):
+    months = int(policy(t, "assessment", "organisation_interval_months", default=24))
+    return within_interval(t.agency.organisation_assessment, months, t.today, f"the organisation {t.agency.id}")
+
+
+@check(id="L3-ASM-005", layer=3, severity="high", min_level=1, scope="system",
+       title={"en": "Findings of the last assessment are remediated or planned, on time",
+              "vi": "Các phát hiện của lần đánh giá gần nhất đã được khắc phục hoặc có kế hoạch, đúng hạn"},
+       rationale={"en": "An assessment protects nothing until its findings are fixed: open findings need a "
+                        "remediation plan whose due date has not passed.",
+                  "vi": "Đánh giá không bảo vệ được gì cho tới khi các phát hiện được khắc phục: phát hiện còn tồn tại "
+                        "cần có kế hoạch khắc phục chưa quá hạn."},
+       remediation={"en": "Remediate the findings and declare `findings_open: 0`, or adopt a plan and declare "
+                          "`remediation_plan` and `remediation_due` in `last_assessment`.",
+                    "vi": "Khắc phục các phát hiện và khai báo `findings_open: 0`, hoặc ban hành kế hoạch và khai báo "
+                          "`remediation_plan`, `remediation_due` trong `last_assessment`."},
+       references=(refs.DECREE_85_ART20, refs.DIRECTIVE_14, refs.TCVN_MGMT))
+def findings_remediated(t):
+    last = t.system.last_assessment
+    if last is None:
+        return failed("no assessment recorded, so no findings to follow up")
+    if last.findings_open is None:
+        return failed(f"the assessment of {last.date.isoformat()} does not declare how many findings remain open "
+                      "(findings_open)")
+    due = last.remediation_due.isoformat() if last.remediation_due else "not declared"
+    excerpt = (f"findings_open: {last.findings_open}; remediation_plan: {last.remediation_plan or 'not declared'}; "
+               f"remediation_due: {due}")
+    if last.findings_open == 0:
+        return passed(f"every finding of the {last.date.isoformat()} assessment is remediated", excerpt)
+    if not last.remediation_plan or last.remediation_due is None:
+        return failed(f"{last.findings_open} findings open without a remediation plan and due date", excerpt)
+    if last.remediation_due < t.today:
+        return failed(f"{last.findings_open} findings still open; remediation plan {last.remediation_plan} was due "
+                      f"{due}", excerpt)
+    return passed(f"{last.findings_open} findings open under plan {last.remediation_plan}, due {due}", excerpt)
+
+
+@check(id="L3-ASM-006", layer=3, severity="low", min_level=1, scope="system",
+       title={"en": "The assessment report is referenced",
+              "vi": "Báo cáo kiểm tra, đánh giá được dẫn chiếu"},
+       rationale={"en": "An inspector verifies an assessment from its report; a declared date without a report "
+                        "reference cannot be checked.",
+                  "vi": "Thanh tra xác minh việc đánh giá qua báo cáo; ngày đánh giá được khai báo mà không dẫn chiếu "
+                        "báo cáo thì không kiểm chứng được."},
+       remediation={"en": "Record the report's reference (document number) in `last_assessment.report`.",
+                    "vi": "Ghi số hiệu báo cáo đánh giá vào `last_assessment.report`."},
+       references=(refs.DECREE_85_ART20, refs.TCVN_MGMT))
+def assessment_report(t):
+    last = t.system.last_assessment
+    if last is None:
+        return failed("no assessment recorded, so no report")
+    if not last.report:
+        return failed(f"the assessment of {last.date.isoformat()} by {last.assessor} has no report reference",
+                      f"date: {last.date.isoformat()}; report: not declared")
+    return passed(f"assessment report {last.report}", f"date: {last.date.isoformat()}; report: {last.report}")

@@ -1,30 +1,37 @@
-"""Layer 4 (connection to the national monitoring system)."""
+"""Layer 4 (connection to the national monitoring system): what the agency declares and whether it is reachable."""
 
 from __future__ import annotations
 
 from fourlayer.checks import refs
+from fourlayer.checks.reach_probe import probe_outcomes
 from fourlayer.model import failed, passed
 from fourlayer.registry import check
 
 
 @check(id="L4-NAT-001", layer=4, severity="high", min_level=1, scope="agency",
-       title={"en": "Connection to the national monitoring system is declared",
-              "vi": "Đã kết nối với hệ thống giám sát quốc gia"},
+       title={"en": "Connection to the national monitoring system is declared with its start date",
+              "vi": "Đã kết nối với hệ thống giám sát quốc gia và khai báo ngày bắt đầu kết nối"},
        rationale={"en": "Layer 4 requires systems to connect and share information with the national cyber-security "
-                        "monitoring centre.",
-                  "vi": "Lớp 4 yêu cầu kết nối, chia sẻ thông tin với hệ thống giám sát an toàn không gian mạng quốc gia."},
+                        "monitoring centre; the date the connection started is the evidence an inspector asks for.",
+                  "vi": "Lớp 4 yêu cầu kết nối, chia sẻ thông tin với hệ thống giám sát an toàn không gian mạng quốc "
+                        "gia; ngày bắt đầu kết nối là bằng chứng thanh tra yêu cầu."},
        remediation={"en": "Connect to the national monitoring centre and declare "
-                          "`national_monitoring: {connected: true, since, collector}`.",
+                          "`national_monitoring: {connected: true, since: YYYY-MM-DD, collector}`.",
                     "vi": "Kết nối với Trung tâm Giám sát an toàn không gian mạng quốc gia và khai báo "
-                          "`national_monitoring: {connected: true, since, collector}`."},
-       references=(refs.DIRECTIVE_14, refs.DISPATCH_1552, refs.CIRCULAR_31))
+                          "`national_monitoring: {connected: true, since: YYYY-MM-DD, collector}`."},
+       references=(refs.DIRECTIVE_14, refs.DISPATCH_1552, refs.CIRCULAR_31, refs.LAW_116))
 def national_declared(t):
     nat = t.agency.national_monitoring
     if nat is None or not nat.connected:
-        return failed("no connection to the national monitoring system declared")
+        return failed("no connection to the national monitoring system declared",
+                      "national_monitoring: " + ("connected: false" if nat else "not declared"))
     if nat.since is None:
-        return failed("connection declared without the date it started (since)")
-    return passed(f"connected since {nat.since.isoformat()}", f"connected: true; since: {nat.since.isoformat()}")
+        return failed("connection declared without the date it started (since)", "connected: true; since: missing")
+    excerpt = f"connected: true; since: {nat.since.isoformat()}"
+    if nat.since > t.today:
+        return failed(f"connection start date {nat.since.isoformat()} is in the future: declare the date it "
+                      "actually started", excerpt)
+    return passed(f"connected since {nat.since.isoformat()}", excerpt)
 
 
 @check(id="L4-NAT-002", layer=4, severity="medium", min_level=1, scope="agency", needs=("reach",),
@@ -36,24 +43,28 @@ def national_declared(t):
                     "vi": "Khai báo `national_monitoring.collector: host:port` và mở đường kết nối tới đó."},
        references=(refs.DISPATCH_1552, refs.CIRCULAR_31))
 def national_reachable(t):
-    probe = t.ev("reach").get("national_collector")
-    if probe is None:
-        return failed("no national collector endpoint declared (national_monitoring.collector)")
-    if probe["reachable"]:
-        return passed(f"national collector {probe['endpoint']} accepts connections", probe["detail"])
-    return failed(f"national collector {probe['endpoint']} is not reachable", probe["detail"])
+    return probe_outcomes(t, {"national_collector": "national collector"},
+                          "no national collector endpoint declared (national_monitoring.collector)")
 
 
 @check(id="L4-IR-001", layer=4, severity="medium", min_level=1, scope="agency",
-       title={"en": "An incident-response contact is declared", "vi": "Có đầu mối ứng cứu sự cố được khai báo"},
-       rationale={"en": "The national centre and the SOC must know whom to call when an incident is detected.",
-                  "vi": "Trung tâm quốc gia và SOC cần biết liên hệ với ai khi phát hiện sự cố."},
-       remediation={"en": "Declare `incident_contact: {name, phone}` (the agency's member of the national incident "
-                          "response network).",
-                    "vi": "Khai báo `incident_contact: {name, phone}` (thành viên mạng lưới ứng cứu sự cố quốc gia)."},
-       references=(refs.DIRECTIVE_14, refs.DISPATCH_1552))
+       title={"en": "An incident-response contact is declared with a phone or e-mail",
+              "vi": "Có đầu mối ứng cứu sự cố được khai báo với số điện thoại hoặc thư điện tử"},
+       rationale={"en": "The national centre and the SOC must know whom to call when an incident is detected: a "
+                        "named person and a channel that reaches them.",
+                  "vi": "Trung tâm quốc gia và SOC cần biết liên hệ với ai khi phát hiện sự cố: một người cụ thể và "
+                        "một kênh liên lạc tới được người đó."},
+       remediation={"en": "Declare `incident_contact: {name, phone, email}` (the agency's member of the national "
+                          "incident response network).",
+                    "vi": "Khai báo `incident_contact: {name, phone, email}` (thành viên mạng lưới ứng cứu sự cố quốc "
+                          "gia của cơ quan)."},
+       references=(refs.DIRECTIVE_14, refs.DISPATCH_1552, refs.LAW_116))
 def incident_contact(t):
     c = t.agency.incident_contact
-    if c and c.name.strip() and (c.phone or c.email):
-        return passed(f"incident contact: {c.name}", f"name: {c.name}")
-    return failed("no incident-response contact with a phone or email declared")
+    if c is None or not c.name.strip():
+        return failed("no incident-response contact declared")
+    channels = ([f"phone {c.phone}"] if c.phone else []) + ([f"e-mail {c.email}"] if c.email else [])
+    excerpt = f"name: {c.name}; " + ("; ".join(channels) or "no phone or e-mail")
+    if not channels:
+        return failed(f"incident contact {c.name} has no phone or e-mail to reach them", excerpt)
+    return passed(f"incident contact {c.name}, reachable by {' and '.join(channels)}", excerpt)

@@ -18,7 +18,9 @@ def policy(t: Target, *path: str, default=None):
 
 def command_out(t: Target, name: str) -> tuple[int, str]:
     cmd = t.ev("ssh_shell")["commands"].get(name, {"rc": 127, "out": ""})
-    return int(cmd.get("rc", 127)), str(cmd.get("out", ""))
+    if cmd.get("rc") is None:  # the collector's output cap was reached before this command finished
+        raise Unevaluable(f"output of `{name}` was truncated by the collector's size limit")
+    return int(cmd["rc"]), str(cmd.get("out", ""))
 
 
 def sshd_settings(t: Target) -> dict[str, str]:

@@ -43,8 +43,11 @@ class Assessment:
     date: dt.date
     assessor: str
     operator_independent: bool
-    licence: str | None = None
-    findings_open: int | None = None
+    licence: str | None = None  # the assessor's licence/designation number (required from a policy level)
+    findings_open: int | None = None  # findings of this assessment not yet remediated
+    report: str | None = None  # reference of the assessment report (evidence for an inspector)
+    remediation_plan: str | None = None  # reference of the plan that remediates the open findings
+    remediation_due: dt.date | None = None  # when that plan must be done
     line: int = 0
 
 
@@ -63,8 +66,18 @@ class Endpoint:
 class SOC:
     provider: str
     contract_until: dt.date | None = None
-    manager: Endpoint | None = None
+    manager: Endpoint | None = None  # where monitoring/EDR agents report
+    log_collector: Endpoint | None = None  # where hosts forward logs; None = the manager
+    systems: tuple[str, ...] | None = None  # ids of the systems the contract covers; None = every system
     line: int = 0
+
+    @property
+    def log_destination(self) -> Endpoint | None:
+        """The declared endpoint that should receive forwarded logs."""
+        return self.log_collector or self.manager
+
+    def covers(self, system_id: str) -> bool:
+        return self.systems is None or system_id in self.systems
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,7 @@ class Agency:
     soc: SOC | None = None
     national_monitoring: NationalMonitoring | None = None
     incident_contact: Contact | None = None
+    organisation_assessment: Assessment | None = None  # the last assessment of the whole organisation
     line: int = 0
 
 

@@ -24,12 +24,14 @@ TOP_KEYS = ("version", "policy", "defaults", "agencies")
 DEFAULTS_KEYS = ("ssh",)
 SSH_KEYS = ("port", "user", "key_file", "known_hosts", "password_env", "sshd_config", "sudo", "sysroot",
             "enabled")
-AGENCY_KEYS = ("id", "name", "security_officer", "soc", "national_monitoring", "incident_contact", "systems")
+AGENCY_KEYS = ("id", "name", "security_officer", "soc", "national_monitoring", "incident_contact",
+               "organisation_assessment", "systems")
 CONTACT_KEYS = ("name", "email", "phone")
-SOC_KEYS = ("provider", "contract_until", "manager")
+SOC_KEYS = ("provider", "contract_until", "manager", "log_collector", "systems")
 NATIONAL_KEYS = ("connected", "since", "collector", "antimalware_connected")
 SYSTEM_KEYS = ("id", "name", "level", "last_assessment", "hosts")
-ASSESSMENT_KEYS = ("date", "assessor", "operator_independent", "licence", "findings_open")
+ASSESSMENT_KEYS = ("date", "assessor", "operator_independent", "licence", "findings_open", "report",
+                   "remediation_plan", "remediation_due")
 HOST_KEYS = ("address", "id", "roles", "tls", "http", "services", "ssh", "tls_ca_file", "tls_server_name", "tags")
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -394,9 +396,30 @@ class _Validator:
             return None
         s = self.mapping(value, line, where, "provider:, contract_until:, manager:")
         self.keys(s, where, SOC_KEYS)
+        covered = self.seq(s, "systems", where, "of the ids of the systems the contract covers")
+        systems = None
+        if covered is not None:
+            systems = tuple(dict.fromkeys(
+                self.check_ident(v, covered.item_line(i), item_path(field_path(where, "systems"), i))
+                for i, v in enumerate(covered)))
         return SOC(provider=self.text(s, "provider", where, "<the monitoring provider's name>"),
                    contract_until=self.date(s, "contract_until", where),
-                   manager=self.endpoint(s, "manager", where), line=s.line)
+                   manager=self.endpoint(s, "manager", where),
+                   log_collector=self.endpoint(s, "log_collector", where), systems=systems, line=s.line)
+
+    def soc_systems_exist(self, m: LineDict, field: str, soc: SOC | None, systems: tuple[System, ...]) -> None:
+        """Every id in soc.systems names a system of this agency."""
+        if soc is None or soc.systems is None:
+            return
+        known = {s.id for s in systems}
+        covered = m["soc"]["systems"]
+        for i, system_id in enumerate(covered):
+            if system_id not in known:
+                close = difflib.get_close_matches(system_id, sorted(known), n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else \
+                    f"this agency's systems are: {', '.join(sorted(known)) or 'none'}"
+                self.fail(covered.item_line(i), item_path(field_path(field, "soc.systems"), i),
+                          f"no system '{system_id}' in this agency; {hint}")
 
     def national(self, m: LineDict, field: str) -> NationalMonitoring | None:
         value, line, where = self.get(m, "national_monitoring", field)
@@ -410,8 +433,8 @@ class _Validator:
                                   antimalware_connected=self.boolean(n, "antimalware_connected", where),
                                   line=n.line)
 
-    def assessment(self, m: LineDict, field: str) -> Assessment | None:
-        value, line, where = self.get(m, "last_assessment", field)
+    def assessment(self, m: LineDict, field: str, key: str = "last_assessment") -> Assessment | None:
+        value, line, where = self.get(m, key, field)
         if value is None:
             return None
         a = self.mapping(value, line, where, "date:, assessor:, operator_independent:")
@@ -422,6 +445,9 @@ class _Validator:
                           licence=self.text(a, "licence", where),
                           findings_open=self.integer(a, "findings_open", where, 0, 10**6,
                                                      "expected a count of open findings (0 or more)"),
+                          report=self.text(a, "report", where),
+                          remediation_plan=self.text(a, "remediation_plan", where),
+                          remediation_due=self.date(a, "remediation_due", where),
                           line=a.line)
 
     def agency(self, value: Any, line: int, field: str) -> Agency:
@@ -435,11 +461,14 @@ class _Validator:
         soc = self.soc(m, field)
         national = self.national(m, field)
         incident = self.contact(m, "incident_contact", field)
+        organisation = self.assessment(m, field, "organisation_assessment")
         items = self.seq(m, "systems", field, "of information systems")
         systems = tuple(self.system(s, items.item_line(i), item_path(field_path(field, "systems"), i))
                         for i, s in enumerate(items or ()))
+        self.soc_systems_exist(m, field, soc, systems)
         return Agency(id=agency_id, name=name, systems=systems, security_officer=officer, soc=soc,
-                      national_monitoring=national, incident_contact=incident, line=m.line)
+                      national_monitoring=national, incident_contact=incident,
+                      organisation_assessment=organisation, line=m.line)
 
     def system(self, value: Any, line: int, field: str) -> System:
         m = self.mapping(value, line, field, "id:, name:, level:, hosts:")

@@ -65,6 +65,73 @@ def _port_spec(v: Any) -> str | None:
     return "expected an nmap port list like '21-23,80,443' (ports 1–65535, no spaces)"
 
 
+_PROCESS_NAME = re.compile(r"^[A-Za-z0-9._:+@-]{1,64}\Z")
+
+
+def _process_names(v: Any, example: str, allow_empty: bool = False) -> str | None:
+    """A list of process names as `ps -o comm` shows them (compared on their first 15 characters)."""
+    if isinstance(v, list) and (v or allow_empty) and all(isinstance(x, str) and _PROCESS_NAME.match(x) for x in v):
+        return None
+    return f"expected a{'' if allow_empty else ' non-empty'} list of process names, e.g. [{example}]"
+
+
+def _rule_items(v: Any) -> str | None:
+    """What a group of audit rules must name: watched paths or system calls, one word each."""
+    if isinstance(v, list) and v and all(isinstance(x, str) and x.strip() and not any(c.isspace() for c in x)
+                                         for x in v):
+        return None
+    return "expected a non-empty list of watched paths or system calls, e.g. [/etc/passwd, adjtimex]"
+
+
+_UNIT_NAME = re.compile(r"^[A-Za-z0-9._:@-]{1,120}\.(service|socket|timer|path|target)\Z")
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]{0,31}\$?\Z")
+
+
+def _unit_names(v: Any, example: str) -> str | None:
+    """systemd unit names with their suffix (an empty list is allowed)."""
+    if isinstance(v, list) and all(isinstance(x, str) and _UNIT_NAME.match(x) for x in v):
+        return None
+    return f"expected a list of systemd unit names with their suffix, e.g. [{example}]"
+
+
+def _account_names(v: Any) -> str | None:
+    if isinstance(v, list) and v and all(isinstance(x, str) and _ACCOUNT_NAME.match(x) for x in v):
+        return None
+    return "expected a non-empty list of account names, e.g. [root]"
+
+
+CIPHER_CLASSES = ("RC4", "3DES", "DES", "EXPORT", "NULL", "aNULL", "CBC-SHA1")  # as the TLS collector names them
+SIGNATURE_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+VULN_SEVERITIES = ("critical", "high", "medium", "low")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}\Z")
+
+
+def _choices(allowed: tuple[str, ...]) -> Check:
+    """A list whose items are names from `allowed` (an empty list is allowed)."""
+    def check(v: Any) -> str | None:
+        if isinstance(v, list) and all(isinstance(x, str) and x in allowed for x in v):
+            return None
+        hint = " (quote \"NULL\": YAML reads a bare NULL as nothing)" if isinstance(v, list) and None in v else ""
+        return f"expected a list of names from: {', '.join(allowed)}{hint}"
+    return check
+
+
+def _header_names(v: Any) -> str | None:
+    if isinstance(v, list) and all(isinstance(x, str) and _HEADER_NAME.match(x) for x in v):
+        return None
+    return "expected a list of HTTP header names, e.g. [x-content-type-options, content-security-policy]"
+
+
+def _port_list(v: Any) -> str | None:
+    if isinstance(v, list) and all(PORT(x) is None for x in v):
+        return None
+    return "expected a list of port numbers 1–65535, e.g. [23, 513]"
+
+
+def _severity(v: Any) -> str | None:
+    return None if v in VULN_SEVERITIES else f"expected one of {', '.join(VULN_SEVERITIES)}"
+
+
 POS_INT = _number(1, None, "expected a whole number of at least 1")
 NONNEG_INT = _number(0, None, "expected a whole number of at least 0")
 WEIGHT = _number(0, None, "expected a weight of 0 or more", integer=False)
@@ -92,16 +159,42 @@ _SHAPE: dict[str, Any] = {
                 "layer_threshold": PERCENT, "min_coverage": PERCENT},
     "assessment": {"interval_months": OpenMap(LEVEL, POS_INT, removable=False),
                    "organisation_interval_months": POS_INT, "licensed_from_level": LEVEL},
-    "tls": {"cert_warning_days": NONNEG_INT, "min_rsa_bits": POS_INT},
+    "tls": {"cert_warning_days": NONNEG_INT, "cert_critical_days": NONNEG_INT, "min_rsa_bits": POS_INT,
+            "min_ec_bits": POS_INT, "weak_signature_hashes": _choices(SIGNATURE_HASHES),
+            "weak_cipher_classes": _choices(CIPHER_CLASSES)},
     "ssh": {"max_auth_tries": POS_INT, "login_grace_time_max": POS_INT, "client_alive_interval_max": POS_INT,
             "password_auth_allowed_max_level": LEVEL_OR_0, "min_rsa_bits": POS_INT,
             "weak_kex": _names, "weak_ciphers": _names, "weak_macs": _names, "weak_host_key_algorithms": _names},
     "network": {"risky_ports": OpenMap(PORT, _text, removable=True), "scan_ports": _port_spec,
+                "risky_udp_ports": OpenMap(PORT, _text, removable=True),
+                "categories": {"cleartext_login": _port_list, "cleartext_file_transfer": _port_list,
+                               "remote_desktop_file_sharing": _port_list, "datastores": _port_list},
                 "nmap_host_timeout": POS_INT, "service_detection": BOOL,
                 "service_detection_timeout": POS_INT},
-    "accounts": {"pass_min_len": POS_INT, "pass_max_days": POS_INT},
+    # web and known-vulnerable versions (layers 1 and 3)
+    "http": {"hsts_min_max_age": NONNEG_INT, "required_headers": _header_names, "version_headers": _header_names},
+    "vulns": {"fail_severity": _severity, "max_table_age_days": POS_INT},
+    # host hygiene (layer 1)
+    "accounts": {"pass_min_len": POS_INT, "pass_max_days": POS_INT, "pass_min_days": NONNEG_INT,
+                 "pass_warn_age": NONNEG_INT, "min_char_classes": _number(1, 4, "expected 1–4 character classes"),
+                 "lockout_max_attempts": POS_INT, "lockout_min_unlock_seconds": NONNEG_INT,
+                 "uid0_accounts": _account_names},
+    "updates": {"max_pending_security": NONNEG_INT, "notice_max_age_days": POS_INT},
+    "antimalware": {"process_names": lambda v: _process_names(v, "clamd"),
+                    "unit_names": lambda v: _unit_names(v, "clamav-daemon.service")},
+    "services": {"risky_processes": lambda v: _process_names(v, "vsftpd", allow_empty=True),
+                 "risky_units": lambda v: _unit_names(v, "vsftpd.service")},
     "logging": {"retention_days": POS_INT},
     "soc": {"contract_warning_days": NONNEG_INT},
+    # monitoring and national connection
+    "audit": {"process_names": lambda v: _process_names(v, "auditd"),
+              "required_rules": OpenMap(_text, _rule_items, removable=True)},
+    "time_sync": {"process_names": lambda v: _process_names(v, "chronyd")},
+    "edr": {"process_names": lambda v: _process_names(v, "wazuh-agentd")},
+    "national": {"agent_from_level": LEVEL_OR_0,
+                 "agent_process_names": lambda v: _process_names(v, "wazuh-agentd", allow_empty=True)},
+    # scan history (L3-PER-001, report trend)
+    "history": {"persistent_runs": POS_INT, "trend_runs": POS_INT},
 }
 
 
@@ -175,9 +268,17 @@ def default_policy() -> dict:
     return copy.deepcopy(_defaults())
 
 
-def load_policy(path: str | Path | None) -> dict:
-    """The built-in policy, with the user file at `path` (if any) merged over it. Raises InputError."""
-    policy = default_policy()
+def merge_over(path: str, base: dict, raw: Any, field: str | None = None, line: int = 1) -> dict:
+    """`base` with the policy-shaped mapping `raw` merged in, key by key (e.g. a framework's thresholds)."""
+    return _merge(path, base, raw, _SHAPE, field, line)
+
+
+def load_policy(path: str | Path | None, base: dict | None = None) -> dict:
+    """`base` (default: the built-in policy), with the user file at `path` (if any) merged over it.
+
+    Raises InputError.
+    """
+    policy = copy.deepcopy(base) if base is not None else default_policy()
     if path is None:
         return policy
     shown = str(path)
@@ -186,7 +287,33 @@ def load_policy(path: str | Path | None) -> dict:
         return policy
     merged = _merge(shown, policy, raw, _SHAPE, None, getattr(raw, "line", 1))
     _check_scan_covers_risky(shown, raw, merged)
+    _check_port_categories(shown, raw, merged)
     return merged
+
+
+def port_category_overlap(categories: dict[str, list[int]]) -> tuple[int, str, str] | None:
+    """(port, first category, second category) of a port listed in two categories, or None."""
+    seen: dict[int, str] = {}
+    for name, ports in categories.items():
+        for port in ports:
+            if port in seen and seen[port] != name:
+                return port, seen[port], name
+            seen.setdefault(port, name)
+    return None
+
+
+def _check_port_categories(path: str, raw: LineDict, merged: dict) -> None:
+    """One exposed service must be one finding: a port may sit in one network category only."""
+    overlap = port_category_overlap(merged["network"]["categories"])
+    if overlap is None:
+        return
+    port, first, second = overlap
+    user_net = raw.get("network") if isinstance(raw.get("network"), LineDict) else LineDict()
+    user_cats = user_net.get("categories") if isinstance(user_net.get("categories"), LineDict) else LineDict()
+    name = second if second in user_cats else first
+    raise InputError(path, user_cats.value_line(name) or None, f"network.categories.{name}",
+                     f"port {port} is in both {first} and {second}; keep it in one category so that one exposed "
+                     "service counts once")
 
 
 def _check_scan_covers_risky(path: str, raw: LineDict, merged: dict) -> None:

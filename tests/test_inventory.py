@@ -456,3 +456,77 @@ def test_ssh_false_disables_ssh(tmp_path):
 def test_host_id_defaults_to_address(tmp_path):
     inv = load_inventory(write(tmp_path, BASE.replace(", id: web1", "")))
     assert inv.agencies[0].systems[0].hosts[0].id == "127.0.0.11"
+
+
+# -- declared facts of layers 2-4: SOC coverage, organisation assessment, assessment follow-up ----------------
+
+def test_monitoring_and_assessment_facts_load():
+    inv = load_inventory(EXAMPLE)
+    skhcn = inv.agencies[0]
+    assert skhcn.soc.log_collector == Endpoint("127.0.0.1", 6514) and skhcn.soc.log_destination.port == 6514
+    assert skhcn.soc.systems == ("dvc-portal", "email-congvu") and not skhcn.soc.covers("other")
+    org = skhcn.organisation_assessment
+    assert (org.date, org.operator_independent, org.report) == (dt.date(2025, 6, 20), True, "BC-01/2025/KĐ (ví dụ)")
+    qlvb = inv.agencies[1].systems[0].last_assessment
+    assert (qlvb.findings_open, qlvb.remediation_plan, qlvb.remediation_due) == \
+        (2, "KH-03/2025/VP (ví dụ)", dt.date(2025, 12, 31))
+    vpubnd_soc = inv.agencies[1].soc
+    assert vpubnd_soc.systems is None and vpubnd_soc.covers("qlvb-dhdt")  # no list: every system
+    assert vpubnd_soc.log_destination == vpubnd_soc.manager
+
+
+def test_soc_systems_must_name_this_agencys_systems(tmp_path):
+    text = BASE.replace("    systems:\n", "    soc:\n      provider: SOC A\n      systems: [dvc-portal, dvc-portl]\n"
+                        "    systems:\n", 1)
+    err = fails(tmp_path, text)
+    assert_at(err, 7, "agencies[0].soc.systems[1]")
+    assert err.message == "no system 'dvc-portl' in this agency; did you mean 'dvc-portal'?"
+
+
+@pytest.mark.parametrize("soc, line, field, expect", [
+    ("{provider: A, systems: dvc-portal}", 5, "agencies[0].soc.systems", "expected a list"),
+    ("{provider: A, systems: [7]}", 5, "agencies[0].soc.systems[0]", "expected an id"),
+    ("{provider: A, log_collector: '127.0.0.1'}", 5, "agencies[0].soc.log_collector", "expected 'host:port'"),
+])
+def test_bad_soc_facts(tmp_path, soc, line, field, expect):
+    err = fails(tmp_path, BASE.replace("    systems:\n", f"    soc: {soc}\n    systems:\n", 1))
+    assert_at(err, line, field)
+    assert expect in err.message
+
+
+@pytest.mark.parametrize("extra, field, expect", [
+    ("report: 2025", "report", "expected text, got 2025 (a number); put it in quotes"),
+    ("remediation_due: 31/12/2026", "remediation_due", "expected a date YYYY-MM-DD"),
+    ("remediation_plan: [a]", "remediation_plan", "expected text, got a list"),
+    ("findings_open: -1", "findings_open", "expected a count of open findings"),
+])
+def test_bad_assessment_follow_up(tmp_path, extra, field, expect):
+    text = BASE.replace("        level: 3\n", "        level: 3\n        last_assessment: {date: 2025-10-01, "
+                        f"assessor: X, operator_independent: true, {extra}}}\n")
+    err = fails(tmp_path, text)
+    assert_at(err, 9, f"agencies[0].systems[0].last_assessment.{field}")
+    assert expect in err.message
+
+
+def test_bad_organisation_assessment(tmp_path):
+    text = BASE.replace("    systems:\n", "    organisation_assessment:\n      date: 2025-02-30\n      assessor: X\n"
+                        "      operator_independent: true\n    systems:\n", 1)
+    err = fails(tmp_path, text)
+    assert_at(err, 6, "agencies[0].organisation_assessment.date")
+    text = BASE.replace("    systems:\n", "    organisation_assessment: {date: 2025-02-01, assessor: X}\n"
+                        "    systems:\n", 1)
+    err = fails(tmp_path, text)
+    assert_at(err, 5, "agencies[0].organisation_assessment.operator_independent")
+    assert "missing; add operator_independent: true or false" in err.message
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["agencies"][0]["soc"].__setitem__("systems", "dvc-portal"),
+    lambda d: d["agencies"][0]["soc"].__setitem__("log_collector", "127.0.0.1"),
+    lambda d: d["agencies"][0]["organisation_assessment"].pop("assessor"),
+    lambda d: d["agencies"][0]["systems"][0]["last_assessment"].__setitem__("remediation_due", "31/12/2026"),
+])
+def test_schema_rejects_bad_monitoring_facts(edit):
+    doc = _json_ready(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")))
+    edit(doc)
+    assert list(_validator().iter_errors(doc))

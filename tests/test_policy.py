@@ -31,8 +31,16 @@ def test_defaults_hold_the_documented_values():
                             "layer_threshold": 80, "min_coverage": 80}
     assert p["assessment"] == {"interval_months": {1: 24, 2: 24, 3: 12, 4: 12, 5: 6},
                                "organisation_interval_months": 24, "licensed_from_level": 3}
-    assert p["tls"] == {"cert_warning_days": 30, "min_rsa_bits": 2048}
-    assert p["accounts"] == {"pass_min_len": 12, "pass_max_days": 90}
+    assert p["tls"] == {"cert_warning_days": 30, "cert_critical_days": 7, "min_rsa_bits": 2048, "min_ec_bits": 256,
+                        "weak_signature_hashes": ["md5", "sha1"],
+                        "weak_cipher_classes": ["RC4", "3DES", "DES", "EXPORT", "NULL", "aNULL"]}
+    assert p["accounts"] == {"pass_min_len": 12, "pass_max_days": 90, "pass_min_days": 1, "pass_warn_age": 7,
+                             "min_char_classes": 3, "lockout_max_attempts": 5, "lockout_min_unlock_seconds": 900,
+                             "uid0_accounts": ["root"]}
+    assert p["updates"] == {"max_pending_security": 0, "notice_max_age_days": 7}
+    assert "clamd" in p["antimalware"]["process_names"] and "clamav-daemon.service" in p["antimalware"]["unit_names"]
+    assert {"in.telnetd", "vsftpd"} <= set(p["services"]["risky_processes"])
+    assert "telnet.socket" in p["services"]["risky_units"]
     assert p["logging"] == {"retention_days": 30} and p["soc"] == {"contract_warning_days": 30}
     ssh = p["ssh"]
     assert (ssh["max_auth_tries"], ssh["login_grace_time_max"], ssh["client_alive_interval_max"],
@@ -52,7 +60,7 @@ def test_defaults_hold_the_documented_values():
 def test_default_scan_ports_cover_every_risky_port():
     p = default_policy()
     risky = p["network"]["risky_ports"]
-    assert risky[23] == "telnet" and risky[3389] == "rdp" and risky[27017] == "mongodb" and len(risky) == 17
+    assert risky[23] == "telnet" and risky[3389] == "rdp" and risky[27017] == "mongodb" and len(risky) == 23
     assert set(risky) <= port_spec_ports(p["network"]["scan_ports"])
     assert {22, 80, 443} <= port_spec_ports(p["network"]["scan_ports"])
 

@@ -142,7 +142,6 @@ def hostile(request: pytest.FixtureRequest) -> Iterator[HostilePeer]:
     ("endless", "longer than 255 bytes"),
     ("close", "closed the connection"),
     ("bad_packet", "invalid SSH packet"),
-    ("ssh1", "protocol '1.5'"),
 ], indirect=["hostile"])
 def test_transport_hostile_peer_fails_cleanly_and_fast(hostile: HostilePeer, message: str, tmp_path: Path) -> None:
     start = time.monotonic()

@@ -1,6 +1,8 @@
-"""Session fixtures: a lab PKI and real TLS / HTTP / banner / hostile listeners in one child process.
+"""Session fixtures: a lab PKI and real TLS / HTTP / SSH-banner / hostile listeners in one child process.
 
-Addresses 127.0.0.150-199 belong to these fixtures. `from tests.tls_fixtures import *` exposes the fixtures.
+Addresses 127.0.0.150-199 belong to these fixtures (127.0.0.185-188 to the nmap targets of
+tests/test_checks_network.py, 127.0.0.179 to tests/test_checks_ssh_wire.py). `from tests.tls_fixtures import *`
+exposes the fixtures.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from dataclasses import dataclass, field
 import pytest
 
 from fourlayer.collectors.reach import LOOPBACK_ENV
-from fourlayer.inventory import Host
-from fourlayer.lab.certs import CertFiles, make_ca, make_leaf, write_lab_certs
+from fourlayer.inventory import Host, SSHSettings
+from fourlayer.lab.certs import CertFiles, make_ca, make_leaf, write_chain, write_lab_certs
 from fourlayer.lab.serve import ListenerProcess
-from fourlayer.lab.servers import ListenerSpec, http_listener, tls_listener
+from fourlayer.lab.servers import (LEGACY_OK_CIPHERS, NULL_ANON_CIPHERS, ListenerSpec, http_listener,
+                                   ssh_identification, tls_listener)
 
 __all__ = ["TLSLab", "ADDRESSES", "LAB_DNS", "XSS_CN", "CLOSED_ADDRESS", "FTP_BANNER", "HOSTILE_BANNER",
-           "loopback_only_env", "tls_lab_certs", "tls_lab"]
+           "SSH_BANNERS", "SSH_BANNER_ADDRESS", "loopback_only_env", "tls_lab_certs", "tls_lab"]
 
 LAB_DNS = "lab.fourlayer.test"
 XSS_CN = "<script>alert(1)</script>"
@@ -34,6 +37,21 @@ ADDRESSES = {
     "tarpit": "127.0.0.170", "garbage": "127.0.0.170", "drip-tls": "127.0.0.170", "drip-http": "127.0.0.170",
     "tarpit-150": "127.0.0.150",  # beside tls-good, to show one bad port does not spoil a host
     "banner-ftp": "127.0.0.174", "banner-hostile": "127.0.0.175", "sink": "127.0.0.176",
+    # one flaw each (checks L1-TLS-004..009, L1-HTT-001..004)
+    "tls-rsa1024": "127.0.0.156", "tls-sha1-leaf": "127.0.0.157", "tls-sha1-chain": "127.0.0.158",
+    "tls-chain": "127.0.0.159", "tls-null-anon": "127.0.0.163", "tls-tls10": "127.0.0.164",
+    "tls-partial": "127.0.0.165", "http-partial": "127.0.0.166",
+}
+# SSH identifications served (with an SSH-2 key exchange init where the protocol has one) on 127.0.0.178.
+SSH_BANNER_ADDRESS = "127.0.0.178"
+SSH_BANNERS = {
+    "ssh-vulnerable": "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u2",  # regreSSHion, before Debian's fix
+    "ssh-backported": "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3",  # the same version with Debian's fix
+    "ssh-ubuntu-old": "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1",  # before Ubuntu's fix (3ubuntu0.10)
+    "ssh-current": "SSH-2.0-OpenSSH_9.8p1",
+    "ssh-no-version": "SSH-2.0-Go",
+    "ssh-199": "SSH-1.99-OpenSSH_3.9p1",
+    "ssh-15": "SSH-1.5-1.2.27",
 }
 
 
@@ -64,6 +82,12 @@ class TLSLab:
                     tls_ca_file=ca, tls_server_name=server_name)
 
 
+    def ssh_host(self, name: str) -> Host:
+        """A Host whose SSH port is the SSH banner listener `name` (see SSH_BANNERS)."""
+        address, port = self.endpoints[name]
+        return Host(address=address, id=f"lab-{name}", roles=("linux",), ssh=SSHSettings(port=port))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def loopback_only_env():
     """Every collector refuses non-loopback targets for the whole test session."""
@@ -85,6 +109,18 @@ def tls_lab_certs(tmp_path_factory) -> dict[str, CertFiles]:
     ca = make_ca(directory / "xss-ca")
     certs["xss-ca"] = ca.files
     certs["xss"] = make_leaf("good", directory, ca, LAB_DNS, ADDRESSES["tls-xss"], common_name=XSS_CN, stem="xss")
+    # an RSA PKI: root -> SHA-1 signed intermediate -> SHA-256 leaf; root -> SHA-256 intermediate -> leaf;
+    # root -> SHA-1 signed leaf
+    rsa_dir = directory / "rsa-pki"
+    root = make_ca(rsa_dir, "fourlayer lab RSA root", key_type="rsa", stem="rsa-root", path_length=1)
+    weak_int = make_ca(rsa_dir, "fourlayer lab SHA-1 intermediate", "rsa", "sha1-int", parent=root, sha1=True)
+    good_int = make_ca(rsa_dir, "fourlayer lab intermediate", "rsa", "good-int", parent=root)
+    certs["rsa-root"] = root.files
+    certs["sha1-chain"] = write_chain(rsa_dir, make_leaf("good", rsa_dir, weak_int, LAB_DNS, stem="sha1-int-leaf"),
+                                      weak_int)
+    certs["chain"] = write_chain(rsa_dir, make_leaf("good", rsa_dir, good_int, LAB_DNS, stem="good-int-leaf"),
+                                 good_int)
+    certs["sha1"] = make_leaf("sha1", rsa_dir, root, LAB_DNS)
     return certs
 
 
@@ -105,7 +141,21 @@ def tls_lab(tls_lab_certs) -> TLSLab:
         ListenerSpec("banner", a["banner-ftp"], name="banner-ftp", banner=FTP_BANNER),
         ListenerSpec("banner", a["banner-hostile"], name="banner-hostile", banner=HOSTILE_BANNER),
         ListenerSpec("sink", a["sink"], name="sink"),
+        # one flaw each
+        tls_listener("rsa1024", tls_lab_certs, a["tls-rsa1024"]),
+        tls_listener("good", tls_lab_certs, a["tls-sha1-leaf"], name="tls-sha1-leaf", cert=tls_lab_certs["sha1"],
+                     ciphers=LEGACY_OK_CIPHERS),
+        tls_listener("good", tls_lab_certs, a["tls-sha1-chain"], name="tls-sha1-chain",
+                     cert=tls_lab_certs["sha1-chain"], ciphers=LEGACY_OK_CIPHERS),
+        tls_listener("good", tls_lab_certs, a["tls-chain"], name="tls-chain", cert=tls_lab_certs["chain"]),
+        tls_listener("good", tls_lab_certs, a["tls-null-anon"], name="tls-null-anon", ciphers=NULL_ANON_CIPHERS),
+        tls_listener("good", tls_lab_certs, a["tls-tls10"], name="tls-tls10", versions=("TLSv1", "TLSv1"),
+                     ciphers=LEGACY_OK_CIPHERS),
+        tls_listener("good", tls_lab_certs, a["tls-partial"], name="tls-partial", http_profile="partial"),
+        http_listener("partial", a["http-partial"]),
     ]
+    specs += [ListenerSpec("banner", SSH_BANNER_ADDRESS, name=name, banner=ssh_identification(text))
+              for name, text in SSH_BANNERS.items()]
     process = ListenerProcess(specs).start()
     try:
         yield TLSLab(tls_lab_certs, process, dict(process.endpoints))

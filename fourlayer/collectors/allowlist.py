@@ -22,6 +22,23 @@ from fourlayer.inventory import SSHSettings
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*$")
 SBIN_PATH = 'PATH=/usr/sbin:/sbin:/usr/local/sbin:"$PATH"; export PATH; '
 
+
+# host hygiene: helpers for the templates below (paths may be globs; a glob that matches nothing prints nothing)
+def _cat_each(*paths: str) -> str:
+    """Each existing regular file as a blank line, `### <path>` and its text."""
+    return f"for f in {' '.join(paths)}; do if [ -f \"$f\" ]; then printf '\\n### %s\\n' \"$f\"; cat \"$f\"; fi; done"
+
+
+def _mtime_each(*paths: str) -> str:
+    """`<modification time, epoch s> <path>` of each path that exists."""
+    return f"for f in {' '.join(paths)}; do if [ -e \"$f\" ]; then stat -c '%Y %n' \"$f\"; fi; done"
+
+
+def _links_each(*paths: str) -> str:
+    """The path of each symbolic link (dangling ones too: inside a sysroot, absolute targets need not exist)."""
+    return f"for f in {' '.join(paths)}; do if [ -L \"$f\" ]; then printf '%s\\n' \"$f\"; fi; done"
+
+
 # name -> (template, privileged)
 TEMPLATES: dict[str, tuple[str, bool]] = {
     "sshd_T": (SBIN_PATH + "{sudo}sshd -T{sshd_config_opt}", True),
@@ -41,7 +58,8 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                      "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
     "journald_conf": ("for f in {root}/etc/systemd/journald.conf {root}/etc/systemd/journald.conf.d/*.conf; do "
                       "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
-    "auditd_conf": ("for f in {root}/etc/audit/auditd.conf {root}/etc/audit/rules.d/*.rules; do "
+    "auditd_conf": ("for f in {root}/etc/audit/auditd.conf {root}/etc/audit/audit.rules "
+                    "{root}/etc/audit/rules.d/*.rules; do "
                     "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
     "time_sync": ("for f in {root}/etc/chrony/chrony.conf {root}/etc/chrony.conf {root}/etc/systemd/timesyncd.conf "
                   "{root}/etc/ntp.conf {root}/etc/ntpsec/ntp.conf; do "
@@ -53,6 +71,33 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "pam_password": ("for f in {root}/etc/pam.d/common-password {root}/etc/pam.d/common-auth "
                      "{root}/etc/pam.d/system-auth {root}/etc/pam.d/password-auth; do "
                      "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    # monitoring and national connection (layers 2 and 4): log shippers, log rotation, agent configuration
+    "syslog_ng_conf": ("for f in {root}/etc/syslog-ng/syslog-ng.conf {root}/etc/syslog-ng/conf.d/*.conf; do "
+                       "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    "journal_upload_conf": ("for f in {root}/etc/systemd/journal-upload.conf "
+                            "{root}/etc/systemd/journal-upload.conf.d/*.conf; do "
+                            "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    "logrotate_conf": ("for f in {root}/etc/logrotate.conf {root}/etc/logrotate.d/*; do "
+                       "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    # the Wazuh/OSSEC agent's configuration (manager <address>/<port>); root:wazuh 0640 on a real host, so sudo
+    "edr_agent_conf": ("{sudo}cat {root}/var/ossec/etc/ossec.conf", True),
+    # host hygiene (layer 1): update state, automatic updates, host firewall, services enabled at boot
+    "update_notices": (_cat_each("{root}/var/lib/update-notifier/updates-available", "{root}/run/reboot-required",
+                                 "{root}/run/reboot-required.pkgs"), False),
+    "update_files": (_mtime_each("{root}/var/lib/update-notifier/updates-available",
+                                 "{root}/usr/share/update-notifier/notify-reboot-required",
+                                 "{root}/etc/kernel/postinst.d/unattended-upgrades",
+                                 "{root}/usr/bin/unattended-upgrade", "{root}/usr/bin/dnf-automatic",
+                                 "{root}/usr/sbin/yum-cron"), False),
+    # only the APT::Periodic files: other apt.conf.d files may hold proxy credentials
+    "auto_updates": (_cat_each("{root}/etc/apt/apt.conf.d/*periodic*", "{root}/etc/apt/apt.conf.d/*auto-upgrades*",
+                               "{root}/etc/dnf/automatic.conf", "{root}/etc/yum/yum-cron.conf"), False),
+    "firewall_conf": (_cat_each("{root}/etc/nftables.conf", "{root}/etc/sysconfig/nftables.conf",
+                                "{root}/etc/nftables/*.nft", "{root}/etc/ufw/ufw.conf", "{root}/etc/default/ufw",
+                                "{root}/etc/firewalld/firewalld.conf", "{root}/etc/firewalld/zones/*.xml",
+                                "{root}/etc/iptables/rules.v4", "{root}/etc/sysconfig/iptables"), False),
+    "enabled_units": (_links_each("{root}/etc/systemd/system/*.wants/*", "{root}/etc/rc2.d/S*",
+                                  "{root}/etc/rc3.d/S*", "{root}/etc/rc5.d/S*"), False),
 }
 
 # Programs the templates may start; `is_read_only` rejects anything else (defence in depth).

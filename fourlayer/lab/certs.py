@@ -12,7 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-LEAF_KINDS = ("good", "expired", "weak", "expiring", "mismatch")
+LEAF_KINDS = ("good", "expired", "weak", "expiring", "mismatch", "rsa1024")
+# Kinds that need an RSA issuer (SHA-1 re-signing); not made by write_lab_certs' EC CA.
+RSA_ISSUER_KINDS = ("sha1",)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class LabCA:
 
     files: CertFiles
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 # DER AlgorithmIdentifiers (same length: only the last OID byte differs).
@@ -78,30 +80,59 @@ def _san(dns_name: str, ip: str | None) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(names)
 
 
-def make_ca(directory: str | Path, common_name: str = "fourlayer lab CA") -> LabCA:
-    """Create a self-signed ECDSA P-256 CA and write `ca.pem` / `ca-key.pem`."""
+def make_ca(directory: str | Path, common_name: str = "fourlayer lab CA", key_type: str = "ec",
+            stem: str = "ca", parent: LabCA | None = None, sha1: bool = False,
+            path_length: int | None = 0) -> LabCA:
+    """Create a CA and write `<stem>.pem` / `<stem>-key.pem`: a self-signed root (ECDSA P-256, or RSA 2048 with
+    `key_type="rsa"`), or with `parent` an intermediate signed by it (`sha1`: with SHA-1; `parent` must be RSA).
+    A root that is to sign intermediates needs `path_length` of at least 1 (or None)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = ec.generate_private_key(ec.SECP256R1()) if key_type == "ec" else \
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = dt.datetime.now(dt.timezone.utc)
     name = _name(common_name)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
-    return LabCA(_write(directory, "ca", cert, key), cert, key)
+    issuer_name, issuer_key = (parent.cert.subject, parent.key) if parent else (name, key)
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                            key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                            key_cert_sign=True, crl_sign=True, encipher_only=False,
+                                            decipher_only=False), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    if parent:
+        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+            parent.key.public_key()), critical=False)
+    cert = builder.sign(issuer_key, hashes.SHA256())
+    if sha1:
+        cert = _resign_sha1(cert, _rsa_key(issuer_key))
+    return LabCA(_write(directory, stem, cert, key), cert, key)
+
+
+def _rsa_key(key) -> rsa.RSAPrivateKey:
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("a SHA-1 signature here needs an RSA issuer key (make_ca(..., key_type='rsa'))")
+    return key
+
+
+def write_chain(directory: str | Path, leaf: CertFiles, *intermediates: LabCA, stem: str | None = None) -> CertFiles:
+    """`<stem>.pem` = the leaf followed by its intermediates (what a server sends), with the leaf's key."""
+    path = Path(directory) / f"{stem or leaf.kind + '-chain'}.pem"
+    path.write_bytes(Path(leaf.cert).read_bytes() + b"".join(
+        ca.cert.public_bytes(serialization.Encoding.PEM) for ca in intermediates))
+    return CertFiles(stem or f"{leaf.kind}-chain", str(path), leaf.key)
 
 
 def make_leaf(kind: str, directory: str | Path, ca: LabCA, dns_name: str,
               ip: str | None = None, common_name: str | None = None, stem: str | None = None) -> CertFiles:
-    """Create one leaf certificate of `kind` (see LEAF_KINDS) and write `<stem or kind>.pem` and `-key.pem`."""
-    if kind not in LEAF_KINDS:
-        raise ValueError(f"unknown certificate kind {kind!r}; expected one of {LEAF_KINDS}")
+    """Create one leaf certificate of `kind` (LEAF_KINDS, or RSA_ISSUER_KINDS with an RSA `ca`) and write
+    `<stem or kind>.pem` and `-key.pem`. good: RSA 2048, SHA-256, signed by `ca`; expired and weak (RSA 1024,
+    SHA-1): self-signed; expiring: 10 days left; mismatch: another name; rsa1024: like good with a 1024-bit key;
+    sha1: like good, signed with SHA-1."""
+    if kind not in LEAF_KINDS + RSA_ISSUER_KINDS:
+        raise ValueError(f"unknown certificate kind {kind!r}; expected one of {LEAF_KINDS + RSA_ISSUER_KINDS}")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     ca_cert, ca_key = ca.cert, ca.key
@@ -109,7 +140,7 @@ def make_leaf(kind: str, directory: str | Path, ca: LabCA, dns_name: str,
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(days=365)
     issuer_key, issuer_name = ca_key, ca_cert.subject
     san_name, san_ip = dns_name, ip
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024 if kind == "weak" else 2048)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024 if kind in ("weak", "rsa1024") else 2048)
     if kind == "expired":
         start, end = now - dt.timedelta(days=400), now - dt.timedelta(days=30)
     elif kind == "expiring":
@@ -129,8 +160,8 @@ def make_leaf(kind: str, directory: str | Path, ca: LabCA, dns_name: str,
         builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                                         critical=False)
     cert = builder.sign(issuer_key, hashes.SHA256())
-    if kind == "weak":
-        cert = _resign_sha1(cert, key)
+    if kind in ("weak", "sha1"):
+        cert = _resign_sha1(cert, _rsa_key(issuer_key))
     return _write(directory, stem or kind, cert, key)
 
 

@@ -4,6 +4,9 @@
 127.0.0.12 his-app        weak sshd :2212, expired TLS :8443, weak TLS 1.0 :9443, weak HTTP :8080, FTP banner :21 (:2121 when not root)
 127.0.0.13 log-collector  TCP sinks :1514 (SOC manager) and :5514 (national collector)
 127.0.0.14 his-db         declared with SSH :2214, nothing listens: a down host
+
+Host files come from fourlayer/lab/sysroots.py (GOOD_ROOT, WEAK_ROOT). Both Linux hosts share this machine's
+process table: the real agent processes of DEMO_AGENTS (e.g. `clamd`) run for both.
 """
 
 from __future__ import annotations
@@ -18,36 +21,16 @@ from fourlayer.lab.certs import make_ca, make_leaf
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, http_listener, tls_listener
 from fourlayer.lab.sshd import SshdInstance, lab_base_dir, make_lab_dir
+from fourlayer.lab.sysroots import (DEMO_AGENTS, GOOD_ROOT, WEAK_ROOT, AgentProcesses,  # noqa: F401 (re-exported)
+                                    loosen_sshd_files, write_tree)
 
 HARDENED, WEAK, COLLECTOR = "127.0.0.11", "127.0.0.12", "127.0.0.13"
 FTP_PORT = 21 if os.geteuid() == 0 else 2121  # the real FTP port where we may bind it
-
-GOOD_ROOT = {
-    "etc/rsyslog.conf": "module(load=\"imuxsock\")\n$IncludeConfig /etc/rsyslog.d/*.conf\n",
-    "etc/rsyslog.d/60-soc.conf": 'action(type="omfwd" target="127.0.0.13" port="1514" protocol="tcp")\n',
-    "etc/login.defs": "PASS_MAX_DAYS 90\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7\nUMASK 027\n",
-    "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n',
-}
-WEAK_ROOT = {
-    "etc/rsyslog.conf": "module(load=\"imuxsock\")\n*.* /var/log/syslog\n",
-    "etc/login.defs": "PASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\nUMASK 022\n",
-    "etc/os-release": 'PRETTY_NAME="Ubuntu 16.04.7 LTS"\nID=ubuntu\nVERSION_ID="16.04"\n',
-}
 
 
 def demo_inventory_path() -> Path:
     """inventory/demo.yaml from the source tree, or the copy shipped inside the package."""
     return Path(str(resources.files("fourlayer.inventory_files") / "demo.yaml"))
-
-
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-        os.chmod(path, 0o644)
-    for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
-        os.chmod(directory, 0o755)
 
 
 class DemoLab:
@@ -57,6 +40,7 @@ class DemoLab:
         self.dir: Path | None = None
         self.sshd: list[SshdInstance] = []
         self.listeners: ListenerProcess | None = None
+        self.agents: AgentProcesses | None = None
         self._saved_env: dict[str, str | None] = {}
         self._lock = None
 
@@ -91,6 +75,8 @@ class DemoLab:
             self.sshd.append(instance)
             instance.write_known_hosts(lab / "known_hosts")
             os.symlink(instance.work_dir, lab / name)
+        loosen_sshd_files(self.sshd[1])  # his-app: loose sshd file permissions too
+        self.agents = AgentProcesses(DEMO_AGENTS, lab / "agents").start()
         certs = {"good": good, "expired": expired, "weak": weak}
         self.listeners = ListenerProcess([
             tls_listener("good", certs, HARDENED, 8443, name="portal-tls"),
@@ -107,6 +93,9 @@ class DemoLab:
             os.environ[key] = value
 
     def stop(self) -> None:
+        if self.agents is not None:
+            self.agents.stop()
+            self.agents = None
         if self.listeners is not None:
             self.listeners.stop()
             self.listeners = None

@@ -1,7 +1,8 @@
 """Run lab listeners in a child process.
 
     python -m fourlayer.lab.serve --certs DIR --tls 127.0.0.150:8443:good --http 127.0.0.151:8080:weak \\
-        --banner '127.0.0.152:2121:220 ProFTPD 1.3.3 Server ready' --sink 127.0.0.153:1514 --tarpit 127.0.0.154:9999
+        --banner '127.0.0.152:2121:220 ProFTPD 1.3.3 Server ready' --sink 127.0.0.153:1514 --tarpit 127.0.0.154:9999 \\
+        --ssh '127.0.0.155:2222:SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1'
 
 With `--stdin`, one JSON line of specs is read from stdin and the process exits when stdin closes (so listeners
 never outlive the parent). Either way it prints one JSON line when every listener is bound:
@@ -26,8 +27,9 @@ from pathlib import Path
 
 import fourlayer
 from fourlayer.lab.certs import write_lab_certs
-from fourlayer.lab.servers import (ListenerSpec, http_listener, quiet_exception_handler, require_loopback,
-                                   start_listener, tls_listener)
+from fourlayer.lab.servers import (HTTP_PROFILES, TLS_PROFILES, ListenerSpec, http_listener,
+                                   quiet_exception_handler, require_loopback, ssh_identification, start_listener,
+                                   tls_listener)
 
 
 # --- child side ------------------------------------------------------------------------------------------------
@@ -68,7 +70,7 @@ def _addr(text: str) -> tuple[str, int, str]:
 
 def _specs_from_args(args: argparse.Namespace) -> list[ListenerSpec]:
     specs: list[ListenerSpec] = []
-    for item in args.tls + args.http + args.banner + args.sink + args.tarpit + args.garbage:
+    for item in args.tls + args.http + args.banner + args.ssh + args.sink + args.tarpit + args.garbage:
         require_loopback(_addr(item)[0])  # before writing any certificate
     if args.tls:
         certs_dir = Path(args.certs or tempfile.mkdtemp(prefix="fourlayer-lab-certs-"))
@@ -84,6 +86,9 @@ def _specs_from_args(args: argparse.Namespace) -> list[ListenerSpec]:
     for item in args.banner:
         host, port, text = _addr(item)
         specs.append(ListenerSpec("banner", host, port, banner=text.encode() + b"\r\n"))
+    for item in args.ssh:
+        host, port, text = _addr(item)
+        specs.append(ListenerSpec("banner", host, port, name=f"ssh@{host}:{port}", banner=ssh_identification(text)))
     for kind in ("sink", "tarpit", "garbage"):
         for item in getattr(args, kind):
             host, port, _ = _addr(item)
@@ -98,10 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--certs", help="directory for the lab CA and certificates (default: a temp dir)")
     parser.add_argument("--dns-name", default="lab.fourlayer.test", help="DNS name in the lab certificates")
     parser.add_argument("--tls", action="append", default=[], metavar="IP:PORT:PROFILE",
-                        help="good | weak | expired | expiring | mismatch")
+                        help=" | ".join(TLS_PROFILES))
     parser.add_argument("--http", action="append", default=[], metavar="IP:PORT:PROFILE",
-                        help="good | weak | hostile")
+                        help=" | ".join(HTTP_PROFILES))
     parser.add_argument("--banner", action="append", default=[], metavar="IP:PORT:TEXT")
+    parser.add_argument("--ssh", action="append", default=[], metavar="IP:PORT:IDENTIFICATION",
+                        help="an SSH identification (e.g. SSH-2.0-OpenSSH_7.4) and, for SSH-2, a key exchange init")
     for kind in ("sink", "tarpit", "garbage"):
         parser.add_argument(f"--{kind}", action="append", default=[], metavar="IP:PORT")
     args = parser.parse_args(argv)

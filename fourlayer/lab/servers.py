@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import ipaddress
+import os
 import ssl
+import struct
 import warnings
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Awaitable, Callable
@@ -17,8 +19,8 @@ from typing import Any, Awaitable, Callable
 from fourlayer.lab.certs import CertFiles
 
 KINDS = ("tls", "http", "banner", "sink", "tarpit", "garbage", "drip")
-HTTP_PROFILES = ("good", "weak", "hostile")
-TLS_PROFILES = ("good", "weak", "expired", "expiring", "mismatch")
+HTTP_PROFILES = ("good", "partial", "weak", "hostile")
+TLS_PROFILES = ("good", "weak", "expired", "expiring", "mismatch", "rsa1024")
 with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated in Python; the weak lab listener needs them
     warnings.simplefilter("ignore", DeprecationWarning)
     TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
@@ -26,6 +28,11 @@ with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated in Python; the wea
 # Everything this OpenSSL build can still speak, NULL and anonymous suites included (3DES/RC4 are compiled out
 # of OpenSSL 3 here; if a build still has them, they are offered too).
 WEAK_SERVER_CIPHERS = "ALL:COMPLEMENTOFALL:@SECLEVEL=0"
+# The usual suites plus the weakest this OpenSSL still has (no encryption, no authentication), for a server whose
+# only flaw is its cipher list; SECLEVEL=0 also lets a server load a 1024-bit key or a SHA-1 signed chain.
+# ("DEFAULT" would not do: it removes NULL and anonymous suites for good.)
+NULL_ANON_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:NULL-SHA256:NULL-SHA:AECDH-AES128-SHA:@SECLEVEL=0"
+LEGACY_OK_CIPHERS = "DEFAULT:@SECLEVEL=0"  # OpenSSL's default list (CBC suites with SHA-1 MACs included)
 GARBAGE = b"\x00\xff\x16\x03garbage \x1b[2J<script>alert(1)</script>\r\n" * 64
 READ_LIMIT = 16 * 1024
 IDLE_SECONDS = 30.0
@@ -79,22 +86,51 @@ class ListenerSpec:
 
 
 def tls_listener(profile: str, certs: dict[str, CertFiles], host: str, port: int = 0,
-                 name: str | None = None, cert: CertFiles | None = None) -> ListenerSpec:
+                 name: str | None = None, cert: CertFiles | None = None, ciphers: str | None = None,
+                 versions: tuple[str, str] | None = None, http_profile: str | None = None) -> ListenerSpec:
     """A TLS listener for one of TLS_PROFILES: `weak` speaks TLS 1.0-1.2 with every cipher OpenSSL still has
     and a 1024-bit SHA-1 self-signed certificate; the others speak TLS 1.2-1.3 with the certificate of that kind
-    (`cert` overrides the certificate, e.g. one with a hostile subject)."""
+    (`rsa1024` at SECLEVEL 0 so that the small key loads). `cert` overrides the certificate (e.g. one with a
+    hostile subject, or a SHA-1 signed chain), `ciphers` the cipher list, `versions` the (lowest, highest)
+    protocol, `http_profile` what the HTTPS server answers."""
     if profile not in TLS_PROFILES:
         raise ValueError(f"tls profile {profile!r} not in {TLS_PROFILES}")
     cert = cert or certs[profile]
     weak = profile == "weak"
-    return ListenerSpec("tls", host, port, name or f"tls-{profile}", http_profile="weak" if weak else "good",
-                        cert_file=cert.cert, key_file=cert.key,
-                        tls_min="TLSv1" if weak else "TLSv1.2", tls_max="TLSv1.2" if weak else "TLSv1.3",
-                        ciphers=WEAK_SERVER_CIPHERS if weak else None)
+    low, high = versions or (("TLSv1", "TLSv1.2") if weak else ("TLSv1.2", "TLSv1.3"))
+    default_ciphers = WEAK_SERVER_CIPHERS if weak else LEGACY_OK_CIPHERS if profile == "rsa1024" else None
+    return ListenerSpec("tls", host, port, name or f"tls-{profile}",
+                        http_profile=http_profile or ("weak" if weak else "good"),
+                        cert_file=cert.cert, key_file=cert.key, tls_min=low, tls_max=high,
+                        ciphers=ciphers or default_ciphers)
 
 
 def http_listener(profile: str, host: str, port: int = 0, name: str | None = None) -> ListenerSpec:
     return ListenerSpec("http", host, port, name or f"http-{profile}", http_profile=profile)
+
+
+# --- SSH identification -------------------------------------------------------------------------------------
+
+def _name_list(names: tuple[str, ...]) -> bytes:
+    data = ",".join(names).encode("ascii")
+    return struct.pack(">I", len(data)) + data
+
+
+def ssh_identification(identification: str, kex: tuple[str, ...] = ("curve25519-sha256",),
+                       host_keys: tuple[str, ...] = (), ciphers: tuple[str, ...] = ("aes128-ctr",),
+                       macs: tuple[str, ...] = ("hmac-sha2-256",)) -> bytes:
+    """What an SSH server sends first: its identification line and, for SSH-2 (`SSH-2.0-`/`SSH-1.99-`), an
+    SSH_MSG_KEXINIT packet (RFC 4253 6, 7.1) offering the given algorithms. Served by a `banner` listener, it
+    lets a test show any server version on the wire. With no host key algorithms, no client tries a key
+    exchange, so nothing waits on a server that never continues."""
+    line = identification.encode("ascii") + b"\r\n"
+    if not identification.startswith(("SSH-2.0-", "SSH-1.99-")):
+        return line  # an SSH-1 server: its next message is not SSH-2 framed
+    payload = b"\x14" + os.urandom(16) + b"".join(_name_list(x) for x in (
+        kex, host_keys, ciphers, ciphers, macs, macs, ("none",), ("none",), (), ())) + b"\x00" + b"\x00" * 4
+    padding = 8 - (len(payload) + 5) % 8
+    padding += 8 if padding < 4 else 0
+    return line + struct.pack(">IB", len(payload) + padding + 1, padding) + payload + b"\x00" * padding
 
 
 # --- HTTP responses -------------------------------------------------------------------------------------------
@@ -108,15 +144,32 @@ _SECURITY_HEADERS = [
 ]
 
 
+_PAGE = b"<html><head><title>fourlayer lab</title></head><body>ok</body></html>"
+# Half done: a one-day HSTS, framing forbidden by CSP frame-ancestors only, a redirect that stays on http, and
+# a current (not known-vulnerable) Apache version in the Server header.
+_PARTIAL_HEADERS = [
+    ("Strict-Transport-Security", "max-age=86400"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'self'"),
+]
+
+
 def http_response(profile: str, scheme: str, host: str) -> bytes:
-    """The fixed response a lab web server gives to any request."""
+    """The fixed response a lab web server gives to any request: `good` redirects http to https and sends
+    HSTS and the security headers; `partial` is half done; `weak` discloses versions and sends none;
+    `hostile` sends markup, control characters and far too many headers."""
     if profile == "good":
         if scheme == "http":
             status, headers, body = "301 Moved Permanently", [("Location", f"https://{host}/")], b""
         else:
-            status, headers, body = "200 OK", [("Content-Type", "text/html; charset=utf-8")], \
-                b"<html><head><title>fourlayer lab</title></head><body>ok</body></html>"
+            status, headers, body = "200 OK", [("Content-Type", "text/html; charset=utf-8")], _PAGE
         headers = [("Server", "nginx")] + headers + _SECURITY_HEADERS
+    elif profile == "partial":
+        if scheme == "http":
+            status, headers, body = "302 Found", [("Location", f"http://{host}/login")], b""
+        else:
+            status, headers, body = "200 OK", [("Content-Type", "text/html; charset=utf-8")], _PAGE
+        headers = [("Server", "Apache/2.4.62 (Debian)")] + headers + _PARTIAL_HEADERS
     elif profile == "weak":
         status, body = "200 OK", b"<html><head><title>It works!</title></head><body>It works!</body></html>"
         headers = [("Server", "Apache/2.2.8 (Ubuntu)"), ("X-Powered-By", "PHP/5.2.4-2ubuntu5"),

@@ -1,0 +1,277 @@
+"""What the lab's hosts look like from inside: file trees for `ssh.sysroot`, and real agent processes.
+
+`GOOD_ROOT` is a well-run Debian server (portal-web in the demo), `WEAK_ROOT` a neglected Ubuntu 16.04 one
+(his-app). A tree maps a relative path to its text (written 0644), a `File(text, mode)`, or a `Link(target)`
+(e.g. systemd's enablement links, which may dangle inside a sysroot). `write_tree` materialises one.
+
+Processes cannot live in a file tree: `AgentProcesses` starts real processes under given names (copies of
+`sleep`) so that `ps -eo comm=` on the lab machine shows them. Every lab host shares that one process table.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Union
+
+from fourlayer.lab.sshd import SshdInstance, is_root
+
+
+@dataclass(frozen=True)
+class File:
+    """A file with an explicit mode (e.g. /etc/shadow 0640)."""
+
+    text: str
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class Link:
+    """A symbolic link; the target is written as given (absolute targets dangle inside a sysroot)."""
+
+    target: str
+
+
+Entry = Union[str, bytes, File, Link]
+
+_UNIT_DIR = "/lib/systemd/system/"
+_WANTS = "etc/systemd/system/multi-user.target.wants/"
+_TIMERS = "etc/systemd/system/timers.target.wants/"
+
+
+def _enabled(*units: str, wants: str = _WANTS) -> dict[str, Entry]:
+    """`systemctl enable` links for these units."""
+    return {wants + unit: Link(_UNIT_DIR + unit) for unit in units}
+
+
+_SHADOW = "".join(f"{name}:*:20000:0:99999:7:::\n" for name in ("root", "daemon", "sshd", "admin"))
+_PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
+           "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+           "sshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n"
+           "admin:x:1000:1000:Quản trị hệ thống:/home/admin:/bin/bash\n")
+
+GOOD_ROOT: dict[str, Entry] = {
+    "etc/rsyslog.conf": "module(load=\"imuxsock\")\n$IncludeConfig /etc/rsyslog.d/*.conf\n",
+    "etc/rsyslog.d/60-soc.conf": 'action(type="omfwd" target="127.0.0.13" port="1514" protocol="tcp")\n',
+    "etc/login.defs": "PASS_MAX_DAYS 90\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7\nUMASK 027\n",
+    "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n',
+    # accounts and password policy
+    "etc/passwd": _PASSWD,
+    "etc/shadow": File(_SHADOW, 0o640),
+    "etc/pam.d/common-password": (
+        "password\trequisite\t\t\tpam_pwquality.so retry=3\n"
+        "password\t[success=1 default=ignore]\tpam_unix.so obscure use_authtok try_first_pass yescrypt\n"
+        "password\trequisite\t\t\tpam_deny.so\n"
+        "password\trequired\t\t\tpam_permit.so\n"),
+    "etc/pam.d/common-auth": (
+        "auth\trequired\t\t\tpam_faillock.so preauth\n"
+        "auth\t[success=1 default=ignore]\tpam_unix.so\n"
+        "auth\t[default=die]\t\t\tpam_faillock.so authfail\n"
+        "auth\trequisite\t\t\tpam_deny.so\n"
+        "auth\trequired\t\t\tpam_permit.so\n"
+        "auth\tsufficient\t\t\tpam_faillock.so authsucc\n"),
+    "etc/security/pwquality.conf": "# pam_pwquality\nminlen = 14\nminclass = 3\nmaxrepeat = 3\nenforce_for_root\n",
+    "etc/security/faillock.conf": "deny = 5\nunlock_time = 900\nfail_interval = 900\n",
+    # updates: unattended-upgrades installed and on, update-notifier's view of pending updates
+    "etc/apt/apt.conf.d/20auto-upgrades": ('APT::Periodic::Update-Package-Lists "1";\n'
+                                           'APT::Periodic::Unattended-Upgrade "1";\n'),
+    "usr/bin/unattended-upgrade": File("#!/usr/bin/python3\n# lab stand-in for the unattended-upgrades program\n",
+                                       0o755),
+    "var/lib/update-notifier/updates-available": "\n0 updates can be applied immediately.\n\n",
+    "usr/share/update-notifier/notify-reboot-required": File(
+        "#!/bin/sh\n# lab stand-in: writes /run/reboot-required when an update needs a restart\n", 0o755),
+    # host firewall: nftables with a default-deny input chain, loaded at boot
+    "etc/nftables.conf": (
+        "#!/usr/sbin/nft -f\nflush ruleset\n\n"
+        "table inet filter {\n"
+        "\tchain input {\n"
+        "\t\ttype filter hook input priority filter; policy drop;\n"
+        "\t\tct state established,related accept\n"
+        "\t\tiif lo accept\n"
+        "\t\ttcp dport { 22, 443, 8080, 8443 } accept\n"
+        "\t}\n"
+        "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n\t}\n"
+        "\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n\t}\n"
+        "}\n"),
+    **_enabled("nftables.service", "clamav-daemon.service", "rsyslog.service", "ssh.service", "cron.service"),
+    **_enabled("apt-daily.timer", "apt-daily-upgrade.timer", wants=_TIMERS),
+}
+
+WEAK_ROOT: dict[str, Entry] = {
+    "etc/rsyslog.conf": "module(load=\"imuxsock\")\n*.* /var/log/syslog\n",
+    "etc/login.defs": "PASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\nUMASK 022\n",
+    "etc/os-release": 'PRETTY_NAME="Ubuntu 16.04.7 LTS"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID="16.04"\n',
+    # a second UID 0 account, /etc/shadow readable by everyone, no password quality or lockout module
+    "etc/passwd": _PASSWD + "toor:x:0:0:maintenance:/root:/bin/bash\n",
+    "etc/shadow": File(_SHADOW + "toor:*:20000:0:99999:7:::\n", 0o644),
+    "etc/pam.d/common-password": (
+        "password\t[success=1 default=ignore]\tpam_unix.so obscure sha512\n"
+        "password\trequisite\t\t\tpam_deny.so\n"
+        "password\trequired\t\t\tpam_permit.so\n"),
+    "etc/pam.d/common-auth": (
+        "auth\t[success=1 default=ignore]\tpam_unix.so nullok_secure\n"
+        "auth\trequisite\t\t\tpam_deny.so\n"
+        "auth\trequired\t\t\tpam_permit.so\n"),
+    # package lists refreshed, but nothing installed automatically; security updates and a reboot pending
+    "etc/apt/apt.conf.d/20auto-upgrades": ('APT::Periodic::Update-Package-Lists "1";\n'
+                                           'APT::Periodic::Unattended-Upgrade "0";\n'),
+    "var/lib/update-notifier/updates-available": "\n142 packages can be updated.\n87 updates are security updates.\n\n",
+    "usr/share/update-notifier/notify-reboot-required": File(
+        "#!/bin/sh\n# lab stand-in: writes /run/reboot-required when an update needs a restart\n", 0o755),
+    "run/reboot-required": "*** System restart required ***\n",
+    "run/reboot-required.pkgs": "linux-image-4.4.0-210-generic\nlibc6\n",
+    # ufw installed but never enabled
+    "etc/ufw/ufw.conf": "# /etc/ufw/ufw.conf\nENABLED=no\nLOGLEVEL=low\n",
+    "etc/default/ufw": 'IPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\n',
+    # legacy services enabled at boot, no anti-malware service
+    **_enabled("ufw.service", "vsftpd.service", "openbsd-inetd.service", "avahi-daemon.service", "cups.service",
+               "rsyslog.service", "ssh.service", "cron.service"),
+    **_enabled("apt-daily.timer", wants=_TIMERS),
+}
+
+# Anti-malware agents the demo runs (names from the default policy's antimalware.process_names).
+DEMO_AGENTS = ("clamd",)
+
+# ---- monitoring and national connection (layers 2 and 4: L2-LOG/AUD/NTP/EDR, L4-NAT/AMW) ------------------------
+# portal-web forwards its logs to the SOC (127.0.0.13:1514) and to the national collector (127.0.0.13:5514), keeps
+# them 90 days, audits account, sudoers and clock changes, follows a time server and runs the SOC's Wazuh agent.
+# his-app keeps logs local with Debian's 28-day rotation, loads no audit rule, names no time server, and its agent
+# still points at a retired manager. The daemons below run as real processes (one process table for every lab
+# host, so the weak host's failures come from its files).
+_AUDIT_RULES = """\
+## fourlayer lab: CIS-style audit rules
+-D
+-b 8192
+-f 1
+-w /etc/passwd -p wa -k identity
+-w /etc/shadow -p wa -k identity
+-w /etc/group -p wa -k identity
+-w /etc/gshadow -p wa -k identity
+-w /etc/security/opasswd -p wa -k identity
+-w /etc/sudoers -p wa -k scope
+-w /etc/sudoers.d/ -p wa -k scope
+-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change
+-a always,exit -F arch=b32 -S adjtimex,settimeofday,stime,clock_settime -k time-change
+-w /etc/localtime -p wa -k time-change
+"""
+_LOGROTATE_CONF = "# see \"man logrotate\"\nweekly\nrotate 4\ncreate\ninclude /etc/logrotate.d\n"
+
+
+def _ossec_conf(manager: str) -> str:
+    return (f"<ossec_config>\n  <client>\n    <server>\n      <address>{manager}</address>\n      <port>1514</port>\n"
+            "      <protocol>tcp</protocol>\n    </server>\n  </client>\n</ossec_config>\n")
+
+
+GOOD_ROOT.update({
+    "etc/rsyslog.d/70-national.conf": "# national monitoring system (Circular 31/2017)\n*.* @@127.0.0.13:5514\n",
+    "etc/audit/auditd.conf": "log_file = /var/log/audit/audit.log\nmax_log_file_action = keep_logs\n",
+    "etc/audit/rules.d/audit.rules": _AUDIT_RULES,
+    "etc/chrony/chrony.conf": ("# agency time servers\nserver ntp1.stttt.demo.test iburst\n"
+                               "server ntp2.stttt.demo.test iburst\ndriftfile /var/lib/chrony/chrony.drift\n"
+                               "makestep 1 3\nrtcsync\n"),
+    "etc/logrotate.conf": _LOGROTATE_CONF,
+    "etc/logrotate.d/rsyslog": ("/var/log/syslog\n/var/log/messages\n/var/log/auth.log\n{\n\tdaily\n\trotate 90\n"
+                                "\tmissingok\n\tcompress\n\tdelaycompress\n\tpostrotate\n"
+                                "\t\t/usr/lib/rsyslog/rsyslog-rotate\n\tendscript\n}\n"),
+    "etc/systemd/journald.conf": "[Journal]\nStorage=persistent\nMaxRetentionSec=3month\n",
+    "var/ossec/etc/ossec.conf": _ossec_conf("127.0.0.13"),
+    **_enabled("auditd.service", "chrony.service", "wazuh-agent.service"),
+})
+WEAK_ROOT.update({
+    "etc/audit/rules.d/audit.rules": "## First rule - delete all\n-D\n-b 320\n-f 1\n",
+    "etc/systemd/timesyncd.conf": "[Time]\n#NTP=\n#FallbackNTP=ntp.ubuntu.com\n",
+    "etc/logrotate.conf": _LOGROTATE_CONF,
+    "etc/logrotate.d/rsyslog": ("/var/log/syslog\n/var/log/messages\n{\n\trotate 4\n\tweekly\n\tmissingok\n"
+                                "\tcompress\n}\n"),
+    "var/ossec/etc/ossec.conf": _ossec_conf("127.0.0.99"),
+})
+DEMO_AGENTS += ("auditd", "chronyd", "wazuh-agentd")
+
+
+def write_tree(root: Path, files: dict[str, Entry]) -> None:
+    """Create `files` below `root`: directories 0755, plain files 0644, `File` with its mode, `Link` as a symlink."""
+    for rel, entry in files.items():
+        path = root / rel.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(entry, Link):
+            if path.is_symlink() or path.exists():
+                path.unlink()
+            os.symlink(entry.target, path)
+            continue
+        content, mode = (entry.text, entry.mode) if isinstance(entry, File) else (entry, 0o644)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        os.chmod(path, mode)
+    for directory in [root, *(p for p in root.rglob("*") if p.is_dir() and not p.is_symlink())]:
+        os.chmod(directory, 0o755)
+
+
+def loosen_sshd_files(instance: SshdInstance) -> None:
+    """Give a (weak) lab sshd the loose permissions of a neglected host: a group-writable sshd_config and host
+    keys handed to another owner and readable by a group (`nobody`:<audit group> 0640).
+
+    OpenSSH refuses a private key with group/other bits only when the reader owns it, so with `nobody` as owner
+    both the root sshd and the audit user's `sshd -T` still load it. Keys are left alone when not root."""
+    os.chmod(instance.config_path, 0o664)
+    if not is_root():
+        return
+    try:
+        nobody = pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        return
+    for key in instance.host_key_paths:
+        os.chown(key, nobody, os.stat(key).st_gid)
+        os.chmod(key, 0o640)
+
+
+def _die_with_parent() -> None:  # runs in the child before exec
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class AgentProcesses:
+    """Real processes named like agents (`ps -eo comm=` shows `names`): copies of sleep, stopped by `stop()`
+    and, on Linux, when the process that started them dies."""
+
+    def __init__(self, names: Iterable[str], directory: Path):
+        self.names = tuple(names)
+        self.directory = directory
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self) -> "AgentProcesses":
+        sleep = shutil.which("sleep") or "/bin/sleep"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name in self.names:
+            program = self.directory / name
+            shutil.copy2(sleep, program)
+            self.procs.append(subprocess.Popen([str(program), "infinity"], stdin=subprocess.DEVNULL,
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                               preexec_fn=_die_with_parent))
+        return self
+
+    def stop(self) -> None:
+        procs, self.procs = self.procs, []
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+    def __enter__(self) -> "AgentProcesses":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
