@@ -118,6 +118,7 @@ class Result:
     waiver: dict[str, Any] | None = None
     duration_ms: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    clauses: list[str] = field(default_factory=list)  # requirement clauses of the framework in force
 
     @property
     def target(self) -> str:
@@ -136,5 +137,6 @@ class Result:
             "host": self.host,
             "scope": self.scope,
             "waiver": self.waiver,
+            "clauses": list(self.clauses),
             "duration_ms": round(self.duration_ms, 3),
         }

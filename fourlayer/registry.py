@@ -92,7 +92,10 @@ _discovered = False
 
 
 def discover(registry: Registry = REGISTRY) -> Registry:
-    """Import built-in checks and every `fourlayer.checks` entry point (once). A broken plugin is reported, not fatal."""
+    """Import built-in checks, every `fourlayer.checks` entry point and the built-in YAML rules (once).
+
+    A broken plugin or rule file is reported in `load_errors`, not fatal.
+    """
     global _discovered
     if _discovered:
         return registry
@@ -112,4 +115,7 @@ def discover(registry: Registry = REGISTRY) -> Registry:
             importlib.import_module("fourlayer.checks")
         except ImportError as exc:
             registry.load_errors.append(f"built-in checks: {exc}")
+    from fourlayer.rules import register_builtin_rules  # checks/rules/*.yaml (declarative rules)
+
+    register_builtin_rules(registry)
     return registry

@@ -45,6 +45,9 @@ PROFILES: dict[str, dict[str, Any]] = {
             "X11Forwarding": "no",
             "AllowTcpForwarding": "no",
             "PermitUserEnvironment": "no",
+            "IgnoreRhosts": "yes",
+            # PAM needs root to check accounts for other users; a non-root lab sshd keeps it off
+            "UsePAM": "yes" if os.geteuid() == 0 else "no",
             "MaxAuthTries": "3",
             "LoginGraceTime": "30",
             "ClientAliveInterval": "300",
@@ -69,6 +72,9 @@ PROFILES: dict[str, dict[str, Any]] = {
             "KbdInteractiveAuthentication": "yes",
             "PubkeyAuthentication": "yes",
             "X11Forwarding": "yes",
+            "PermitUserEnvironment": "yes",
+            "IgnoreRhosts": "no",
+            "HostbasedAuthentication": "yes",
             "MaxAuthTries": "10",
             "LoginGraceTime": "120",
             "KexAlgorithms": "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,"
