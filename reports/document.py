@@ -9,7 +9,9 @@ from fourlayer.model import Status
 from fourlayer.runner import ScanRun
 from fourlayer.scoring import score_tree
 
-SCHEMA_VERSION = "1.0"
+# 1.1: system last_assessment.licence; optional framework, history and per-result clauses (see
+# reports/schema/report.schema.json, the published contract; a minor version only adds optional fields).
+SCHEMA_VERSION = "1.1"
 
 SCORING_METHOD = {
     "en": ("Each evaluated check carries its severity weight (critical 10, high 5, medium 3, low 1, info 0 unless "
@@ -45,7 +47,8 @@ def _declared(agency) -> dict[str, Any]:
     }
 
 
-def build_document(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
+def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report document; `framework` is `Framework.evidence(results)` of the framework in force (or None)."""
     tree = score_tree(run.results, inventory, run.policy)
     host_runs = {(h.agency, h.system, h.host): h for h in run.hosts}
     agencies = []
@@ -68,7 +71,7 @@ def build_document(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
                 "id": system.id, "name": system.name, "level": system.level, "summary": snode["summary"],
                 "last_assessment": None if la is None else {
                     "date": la.date.isoformat(), "assessor": la.assessor,
-                    "operator_independent": la.operator_independent},
+                    "operator_independent": la.operator_independent, "licence": la.licence},
                 "hosts": hosts})
         agencies.append({"id": agency.id, "name": agency.name, "summary": node["summary"],
                          "declared": _declared(agency), "systems": systems})
@@ -84,5 +87,6 @@ def build_document(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
         "statuses": [s.value for s in Status],
         "checks": run.checks,
         "agencies": agencies,
+        **({"framework": framework} if framework is not None else {}),  # optional in the schema
         "results": [r.to_dict() for r in run.results],
     }

@@ -1,10 +1,28 @@
-"""JSON renderer: the report document as UTF-8 JSON, stable key order."""
+"""JSON renderer: the report document as UTF-8 JSON, stable key order, and its published JSON Schema."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from importlib import resources
+from typing import Any, TextIO
+
+SCHEMA_FILE = "report.schema.json"
 
 
 def render_json(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"
+
+
+def write_json(document: dict[str, Any], fh: TextIO) -> None:
+    """The same text as render_json, streamed to `fh` (never the whole report as one string in memory)."""
+    json.dump(document, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+    fh.write("\n")
+
+
+def schema_text() -> str:
+    """The JSON Schema (draft 2020-12) of the report document, as shipped in the package."""
+    return (resources.files("fourlayer.reports") / "schema" / SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def load_schema() -> dict[str, Any]:
+    return json.loads(schema_text())

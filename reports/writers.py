@@ -6,31 +6,51 @@ Adding a format is one entry here; `fourlayer scan --format` accepts every key o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TextIO
 
-from fourlayer.reports.html_report import render_html
-from fourlayer.reports.json_report import render_json
+from fourlayer.reports.csv_report import render_csv
+from fourlayer.reports.html_report import generate_html
+from fourlayer.reports.json_report import render_json, write_json
+from fourlayer.reports.junit_report import render_junit
+from fourlayer.reports.sarif_report import render_sarif
 
 Writer = Callable[[dict[str, Any], Path, str, list[str]], list[Path]]
 
 
-def write_json(doc: dict[str, Any], out: Path, stem: str, langs: list[str]) -> list[Path]:
-    path = out / f"{stem}.json"
-    path.write_text(render_json(doc), encoding="utf-8")
-    return [path]
+def _single(suffix: str, render: Callable[[dict[str, Any]], str],
+            stream: Callable[[dict[str, Any], TextIO], None] | None = None) -> Writer:
+    """A writer for a format that does not depend on the language: one UTF-8 file <stem><suffix>
+    (`stream` writes the same text piece by piece, for formats that grow large)."""
+    def write(doc: dict[str, Any], out: Path, stem: str, langs: list[str]) -> list[Path]:
+        path = out / f"{stem}{suffix}"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            if stream is not None:
+                stream(doc, fh)
+            else:
+                fh.write(render(doc))
+        return [path]
+
+    return write
 
 
 def write_html(doc: dict[str, Any], out: Path, stem: str, langs: list[str]) -> list[Path]:
     written = []
     for lang in langs:
         path = out / f"{stem}.{lang}.html"
-        path.write_text(render_html(doc, lang), encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.writelines(generate_html(doc, lang))  # streamed: never the whole report in memory
         written.append(path)
     return written
 
 
-WRITERS: dict[str, Writer] = {"json": write_json, "html": write_html}
-DEFAULT_FORMATS = ("html", "json")
+WRITERS: dict[str, Writer] = {
+    "html": write_html,
+    "json": _single(".json", render_json, stream=write_json),
+    "csv": _single(".csv", render_csv),
+    "sarif": _single(".sarif", render_sarif),
+    "junit": _single(".junit.xml", render_junit),
+}
+DEFAULT_FORMATS = tuple(WRITERS)
 
 
 def write_all(doc: dict[str, Any], out: Path, stem: str, formats: list[str], langs: list[str]) -> list[Path]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent setup: system tools (nmap, OpenSSH server), a virtualenv in .venv, fourlayer installed into it.
+# Idempotent setup: system tools (nmap, OpenSSH, Chromium), a virtualenv in .venv, fourlayer installed into it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,6 +7,9 @@ need_apt=()
 command -v nmap >/dev/null 2>&1 || need_apt+=(nmap)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 [ -x /usr/bin/ssh-keygen ] || need_apt+=(openssh-client)
+# The HTML report is tested in a real headless browser (tests/browser): Debian's Chromium and its WebDriver.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "installing system packages: ${need_apt[*]}"
