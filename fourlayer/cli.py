@@ -1,4 +1,12 @@
-"""Command-line interface. Exit codes: 0 scan completed, 2 bad input, 1 internal error, 130 interrupted."""
+"""Command-line interface.
+
+Exit codes (docs/exit-codes.md; constants in fourlayer.scan_session):
+  0 done (scan completed, report written, signature valid)     1 internal error (a bug; --debug shows it)
+  2 bad input (inventory, policy, options, keys; one line)     3 an agency scored below --fail-under
+  4 a check of --fail-on severity or higher FAILed             5 the history database is busy (another scan)
+  6 a report does not match its signature (fourlayer verify)   130 interrupted (Ctrl-C)   143 stopped by SIGTERM
+An interrupted scan still stores and writes what it finished, marked incomplete.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +57,14 @@ def main(ctx: click.Context, debug: bool) -> None:
     logging.getLogger("paramiko").setLevel(logging.DEBUG if debug else logging.CRITICAL)
 
 
+def _all_checks(rule_paths: tuple[str, ...] = ()):
+    """Every registered check (built-in, YAML rules, plugins) plus the user rules at `rule_paths`."""
+    from fourlayer.rules import load_rules
+
+    reg = _registry()
+    return sorted(reg.all() + load_rules(rule_paths, reg), key=lambda c: (c.meta.layer, c.meta.id))
+
+
 def _registry():
     from fourlayer.registry import discover
 
@@ -88,9 +104,10 @@ def checks() -> None:
 @click.option("--layer", type=click.IntRange(1, 4), multiple=True, help="Only these layers.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="en")
-def checks_list(layer: tuple[int, ...], fmt: str, lang: str) -> None:
-    """List checks with layer, severity and minimum level."""
-    items = [c.meta for c in _registry().all() if not layer or c.meta.layer in layer]
+@click.option("--rules", "rule_paths", multiple=True, metavar="DIR|FILE", help="Also list (and validate) these rules.")
+def checks_list(layer: tuple[int, ...], fmt: str, lang: str, rule_paths: tuple[str, ...]) -> None:
+    """List checks (Python, YAML rules, plugins) with layer, severity and minimum level."""
+    items = [c.meta for c in _all_checks(rule_paths) if not layer or c.meta.layer in layer]
     if fmt == "json":
         click.echo(json.dumps([m.to_dict() for m in items], ensure_ascii=False, indent=2))
         return
@@ -103,12 +120,17 @@ def checks_list(layer: tuple[int, ...], fmt: str, lang: str) -> None:
 @checks.command("show")
 @click.argument("check_id")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="en")
-def checks_show(check_id: str, lang: str) -> None:
-    """Show the full metadata of one check."""
-    reg = _registry()
-    if check_id not in reg:
+@click.option("--framework", default=None, metavar="ID|FILE", help="Framework whose clauses to show (default Decree 85).")
+@click.option("--rules", "rule_paths", multiple=True, metavar="DIR|FILE", help="Also look among these rules.")
+def checks_show(check_id: str, lang: str, framework: str | None, rule_paths: tuple[str, ...]) -> None:
+    """Show the full metadata of one check, with the framework clauses it evidences."""
+    from fourlayer.cli_frameworks import clause_lines
+    from fourlayer.frameworks import load_framework
+
+    found = {c.meta.id: c for c in _all_checks(rule_paths)}
+    if check_id not in found:
         raise click.UsageError(f"no check {check_id!r}; `fourlayer checks list` shows the ids")
-    m = reg.get(check_id).meta
+    m = found[check_id].meta
     click.echo(f"{m.id} — {m.title[lang]}")
     click.echo(f"layer {m.layer} · severity {m.severity.value} · min level {m.min_level} · scope {m.scope}"
                f" · needs {', '.join(m.needs) or 'declared facts'}"
@@ -117,6 +139,10 @@ def checks_show(check_id: str, lang: str) -> None:
     click.echo(f"\n{'References' if lang == 'en' else 'Căn cứ'}:")
     for ref in m.references:
         click.echo(f"  - {ref}")
+    fw = load_framework(framework)
+    click.echo(f"\n{fw.name[lang]} ({fw.id} {fw.version}):")
+    for line in clause_lines(fw, m.id, m.min_level, lang):
+        click.echo(line)
 
 
 # ---------------------------------------------------------------- scan
@@ -130,28 +156,71 @@ def _formats(value: str) -> list[str]:
     return formats
 
 
+def _scan_inputs(inv, framework: str | None, rules: tuple[str, ...], waivers: str | None):
+    """(framework, checks as it applies them, waivers): user rules, framework and waivers validated before traffic."""
+    from fourlayer.frameworks import load_framework
+    from fourlayer.rules import load_rules
+    from fourlayer.waivers import load_waivers
+
+    reg = _registry()
+    extra = load_rules(rules, reg) if rules else []
+    known = [c.meta.id for c in reg.all()] + [c.meta.id for c in extra]
+    fw = load_framework(framework, known)
+    for warning in fw.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return fw, fw.apply_levels(reg.all() + extra), load_waivers(waivers, known, inv) if waivers else []
+
+
+def _after_scan(run, fw, waivers) -> dict | None:
+    """Clauses on each result, then waivers (warnings to stderr); the report's `waivers` section, if any."""
+    from fourlayer.waivers import apply_waivers
+
+    fw.annotate(run.results)
+    if not waivers:
+        return None
+    report = apply_waivers(run.results, waivers, dt.date.fromisoformat(run.options["as_of"]))
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return report.to_dict()
+
+
 def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: list[str], options,
-                  quiet: bool = False) -> tuple[dict, list[Path]]:
-    """Load, scan and render; shared by `scan` and `demo`. Returns the report document and files written."""
+                  quiet: bool = False, session=None, framework: str | None = None, rules: tuple[str, ...] = (),
+                  waivers: str | None = None) -> tuple[dict, list[Path]]:
+    """Load, scan and render; shared by `scan` and `demo`. Returns the report document and files written.
+
+    `session` (fourlayer.scan_session.ScanSession) stores the run in the history database while it runs,
+    adds the report's history section, signs the files and handles SIGINT/SIGTERM; None = none of that.
+    """
     from fourlayer.inventory_load import load_inventory
     from fourlayer.policy import load_policy
     from fourlayer.progress import Progress
     from fourlayer.reports.document import build_document
     from fourlayer.reports.writers import write_all
     from fourlayer.runner import run_scan
+    from fourlayer.scan_session import ScanSession
 
+    session = session or ScanSession()
     inv = load_inventory(inventory_path)
-    policy = load_policy(inv.policy_path)
+    fw, checks_, waivers_ = _scan_inputs(inv, framework, rules, waivers)
+    policy = load_policy(inv.policy_path, base=fw.base_policy)
     unknown = [a for a in options.agencies if a not in {x.id for x in inv.agencies}]
     if unknown:
         raise InputError(inventory_path, None, "--agency", f"no agency {unknown[0]!r} in the inventory")
-    checks_ = _registry().all()
     hosts = [h for a, _, h in inv.iter_hosts() if not options.agencies or a.id in options.agencies]
-    with Progress(len(hosts), enabled=not quiet) as progress:
-        run = run_scan(inv, policy, checks_, options, progress=progress.update)
-    doc = build_document(run, inv)
-    stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
-    return doc, write_all(doc, out, stem, formats, langs)
+    with session.open(inv, policy, options, len(hosts)), \
+            Progress(len(hosts), enabled=not quiet, log_format=session.log_format) as progress:
+        run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop)
+        waiver_report = _after_scan(run, fw, waivers_)
+        doc = build_document(run, inv, framework=fw.evidence(run.results))
+        if waiver_report is not None:
+            doc["waivers"] = waiver_report
+        session.finish(run, doc)  # keep last before rendering: it stores the document exactly as rendered
+        progress.phase("writing reports")
+        stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
+        written = write_all(doc, out, stem, formats, langs)
+        written += session.sign(written)
+    return doc, written
 
 
 def _scan_options(**kw):
@@ -174,7 +243,7 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.argument("inventory_path", metavar="INVENTORY", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("fourlayer-reports"),
               show_default=True, help="Directory for the reports.")
-@click.option("--format", "fmt", default="html,json", show_default=True, help="Comma-separated: html,json.")
+@click.option("--format", "fmt", default="html,json", show_default=True, help="Comma-separated: html,json,csv,sarif,junit.")
 @click.option("--lang", type=click.Choice(["vi", "en", "both"]), default="vi", show_default=True)
 @click.option("--layer", type=click.IntRange(1, 4), multiple=True, help="Only checks of this layer (repeatable).")
 @click.option("--agency", multiple=True, help="Only this agency id (repeatable).")
@@ -189,41 +258,73 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Trust SSH host keys seen for the first time and save them (changed keys are still refused).")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Judge dates as of this day (default today).")
+@click.option("--framework", default=None, metavar="ID|FILE",
+              help="Regulatory framework: a built-in id (`fourlayer frameworks list`; default vn-decree85-tcvn11930) "
+                   "or a framework .yaml file.")
+@click.option("--rules", "rule_paths", multiple=True, metavar="DIR|FILE",
+              help="Declarative YAML rules to add to the built-in checks (repeatable).")
+@click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Waiver file: accepted exceptions with justification, approver and expiry.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="History database (default $FOURLAYER_DB or ~/.local/share/fourlayer/history.sqlite).")
+@click.option("--no-history", is_flag=True, help="Do not store this scan (no trend, diff or L3-PER-001).")
+@click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=30.0, show_default=True,
+              help="Seconds to wait while another scan uses the database, then exit 5.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 3 if any agency's score is below this.")
+@click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info"]),
+              help="Exit 4 if any check of this severity or higher FAILs.")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ed25519 private key: write <report>.sig beside every report (passphrase in "
+                   "$FOURLAYER_KEY_PASSPHRASE).")
+@click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default="auto", show_default=True,
+              help="Progress: auto = a bar on a terminal, silent otherwise; json/text = one line per host on stderr.")
 def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, concurrency, timeout, host_timeout,
-         accept_new_host_keys, as_of, quiet) -> None:
-    """Scan the hosts of INVENTORY and write reports."""
+         accept_new_host_keys, as_of, framework, rule_paths, waivers_path, quiet, db, no_history, lock_timeout,
+         fail_under, fail_on, sign_key, log_format) -> None:
+    """Scan the hosts of INVENTORY and write reports. Exit codes: see docs/exit-codes.md."""
+    from fourlayer.scan_session import ScanSession
+    from fourlayer.storage import default_db_path
+
+    session = ScanSession(db=None if no_history else (db or default_db_path()), lock_timeout=lock_timeout,
+                          sign_key=sign_key, handle_signals=True, log_format=log_format)
     formats = _formats(fmt)
     options = _scan_options(concurrency=concurrency, timeout=timeout, host_timeout=host_timeout,
                             accept_new_host_keys=accept_new_host_keys, layers=tuple(layer),
                             check_ids=tuple(check_ids), skip_ids=tuple(skip_ids), agencies=tuple(agency),
                             today=as_of.date() if as_of else None)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
-                                 options, quiet=quiet)
+                                 options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
+                                 waivers=waivers_path)
     _echo_summary(doc, written)
+    session.exit(session.exit_code(doc, fail_under, fail_on))
 
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-report"),
               show_default=True)
 @click.option("--quiet", is_flag=True)
-def demo(out: Path, quiet: bool) -> None:
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="Store the demo scan in this history database (not stored by default).")
+def demo(out: Path, quiet: bool, db: Path | None) -> None:
     """Start the loopback demo lab, scan it with inventory/demo.yaml, write reports, stop the lab."""
     from fourlayer.lab.demo import DemoLab, demo_inventory_path
     from fourlayer.reports.writers import DEFAULT_FORMATS
+    from fourlayer.scan_session import ScanSession
 
     with DemoLab() as lab:
         click.echo(f"demo lab up: {', '.join(lab.describe())}")
         options = _scan_options(concurrency=8, timeout=5.0, host_timeout=120.0)
         doc, written = run_and_write(str(demo_inventory_path()), out, list(DEFAULT_FORMATS), ["vi", "en"],
-                                     options, quiet=quiet)
+                                     options, quiet=quiet, session=ScanSession(db=db))
     _echo_summary(doc, written)
     html = [p for p in written if p.suffix == ".html"]
     click.echo(f"open the report: {html[0].resolve()}" if html else "")
 
 
 # Further command groups live in their own modules; each defines `register(main)`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("fourlayer.cli_frameworks", "fourlayer.cli_history", "fourlayer.cli_keys",
+                                   "fourlayer.cli_ansible")
 
 
 def _register_command_modules() -> None:

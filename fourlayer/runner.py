@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, TimeoutError as FutureTimeout, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -20,6 +21,7 @@ from fourlayer.planner import Plan, plan_scan
 from fourlayer.target import Target
 
 log = logging.getLogger("fourlayer.runner")
+CRASHED = "collector crashed"  # prefix of the error of a collector that raised something else than CollectorError
 
 
 @dataclass
@@ -33,6 +35,10 @@ class ScanOptions:
     skip_ids: tuple[str, ...] = ()
     agencies: tuple[str, ...] = ()
     today: dt.date | None = None
+    run_id: str | None = None  # chosen by the caller when results are stored while the scan runs
+    # Summary of earlier scans (fourlayer.history_diff.persistence_summary), given to agency- and system-scope
+    # checks as declared evidence "history"; None when no history database is used.
+    history: dict[str, Any] | None = None
 
 
 @dataclass
@@ -59,6 +65,7 @@ class ScanRun:
     checks: dict[str, Any]  # id -> metadata of every check that was planned
     complete: bool = True
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    stop_reason: str | None = None  # why the run is incomplete
 
 
 def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
@@ -78,12 +85,16 @@ def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
         except Exception as exc:  # a broken check must not sink the scan
             log.exception("check %s crashed on %s", meta.id, target.name)
             outcome = Outcome(Status.ERROR, f"check crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
+    return _result(check, target, outcome, (time.perf_counter() - start) * 1000)
+
+
+def _result(check: Check, target: Target, outcome: Outcome, duration_ms: float = 0.0) -> Result:
+    meta = check.meta
     return Result(
         check_id=meta.id, layer=meta.layer, severity=meta.severity, status=outcome.status,
         reason=clean_text(outcome.reason, 400), evidence=clean_text(outcome.evidence, 2000),
         agency=target.agency.id, system=target.system.id if target.system else None,
-        host=target.host.id if target.host else None, scope=meta.scope,
-        duration_ms=(time.perf_counter() - start) * 1000)
+        host=target.host.id if target.host else None, scope=meta.scope, duration_ms=duration_ms)
 
 
 def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline: float
@@ -107,7 +118,7 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
             return name, None, str(exc), time.perf_counter() - start
         except Exception as exc:  # a collector bug must not sink the host
             log.exception("collector %s crashed on %s", name, host.address)
-            return name, None, f"collector crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}", \
+            return name, None, f"{CRASHED}: {type(exc).__name__}: {clean_text(str(exc), 200)}", \
                 time.perf_counter() - start
 
     pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix=f"col-{host.id}")
@@ -123,13 +134,21 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
             evidence[name] = data
         timings[name] = {"ok": data is not None, "error": failed.get(name), "seconds":
                          round(seconds, 3) if seconds is not None else None}
+        if error and error.startswith(CRASHED):
+            timings[name]["crashed"] = True
     pool.shutdown(wait=False, cancel_futures=True)
     return evidence, failed, timings
 
 
 def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], options: ScanOptions,
              agency_evidence: Callable[[Agency, CollectContext], tuple[dict, dict]] | None = None,
-             progress: Callable[[str, int, int], None] | None = None) -> ScanRun:
+             progress: Callable[[str, int, int], None] | None = None,
+             on_results: Callable[[list[Result], HostRun | None], None] | None = None,
+             stop: threading.Event | None = None) -> ScanRun:
+    """Scan every planned target. `on_results(results, host_run)` gets each finished batch as it completes
+    (host_run None for agency/system checks), so a caller can store them incrementally. When `stop` is set
+    no new host is started and the run returns at once, marked incomplete; hosts still in flight are abandoned.
+    """
     from fourlayer.collectors.agency import collect_agency
 
     agency_evidence = agency_evidence or collect_agency
@@ -142,14 +161,30 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     results: list[Result] = []
     host_runs: list[HostRun] = []
 
+    complete, stop_reason = True, None
+
+    def stopping() -> bool:
+        nonlocal complete, stop_reason
+        if stop is None or not stop.is_set():
+            return False
+        complete, stop_reason = False, "interrupted"
+        return True
+
     t1 = time.perf_counter()
+    reach = _agency_reach(plan, agency_evidence, ctx, options.concurrency)
     for item in plan.non_host:  # agency- and system-scope checks: declared facts (+ endpoint reachability)
+        if stopping():
+            break
         evidence, failed = ({}, {})
         if any("reach" in c.meta.needs for c in item.checks):
-            evidence, failed = agency_evidence(item.target.agency, ctx)
+            evidence, failed = reach[item.target.agency.id]
+        if options.history is not None:
+            evidence = {**evidence, "history": options.history}
         item.target.evidence = evidence
-        results.extend(evaluate(c, item.target, failed) for c in item.checks)
-        results.extend(item.skipped)
+        batch = [evaluate(c, item.target, failed) for c in item.checks] + item.skipped
+        results.extend(batch)
+        if on_results:
+            on_results(batch, None)
 
     total = len(plan.hosts)
     done = 0
@@ -162,30 +197,45 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         evidence, failed, timings = collect_host(t.host, needed, ctx, deadline)
         t.evidence = evidence
         host_results = [evaluate(c, t, failed) for c in item.checks] + item.skipped
+        t.evidence = {}  # judged: free it (shell output can be ~1 MB a host; 1,000 hosts must fit in memory)
         run = HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, timings,
                       round(time.perf_counter() - start, 3))
         return host_results, run
 
-    complete = True
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="host") as pool:
-        futures = [pool.submit(scan_host, item) for item in plan.hosts]
-        try:
-            for future in futures:
-                host_results, host_run = future.result()
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="host")
+    items = {} if stopping() else {pool.submit(scan_host, item): item for item in plan.hosts}
+    pending = set(items)
+    try:
+        while pending and not stopping():
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                try:
+                    host_results, host_run = future.result()
+                except Exception as exc:  # a bug outside collectors and checks: this host errs, the scan goes on
+                    log.exception("scanning host %s crashed", items[future].target.name)
+                    host_results, host_run = _crashed_host(items[future], exc)
+                    complete, stop_reason = False, stop_reason or f"scanning {host_run.host} crashed"
+                crashed = [n for n, v in host_run.collectors.items() if v.get("crashed")]
+                if crashed:
+                    complete, stop_reason = False, stop_reason or f"collector {crashed[0]} crashed on {host_run.host}"
                 results.extend(host_results)
                 host_runs.append(host_run)
                 done += 1
+                if on_results:
+                    on_results(host_results, host_run)
                 if progress:
                     progress(host_run.host, done, total)
-        except KeyboardInterrupt:
-            complete = False
-            for f in futures:
-                f.cancel()
+    except KeyboardInterrupt:
+        complete, stop_reason = False, "interrupted"
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)  # never wait for abandoned hosts
+    if done < total and complete:  # cannot happen unless interrupted; never call a partial run complete
+        complete, stop_reason = False, stop_reason or "interrupted"
     stages["collect_and_check"] = time.perf_counter() - t1
 
     results.sort(key=lambda r: (r.agency, r.system or "", r.host or "", r.layer, r.check_id))
     return ScanRun(
-        id=uuid.uuid4().hex[:12], started=started, finished=dt.datetime.now(dt.timezone.utc),
+        id=options.run_id or uuid.uuid4().hex[:12], started=started, finished=dt.datetime.now(dt.timezone.utc),
         inventory_path=inventory.path, tool_version=__version__,
         options={"concurrency": options.concurrency, "timeout": options.timeout,
                  "host_timeout": options.host_timeout, "layers": list(options.layers),
@@ -193,4 +243,24 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
                  "skip": list(options.skip_ids), "as_of": today.isoformat()},
         policy=policy, results=results, hosts=host_runs,
         checks={c.meta.id: c.meta.to_dict() for c in plan.checks_used}, complete=complete,
-        stage_seconds={k: round(v, 3) for k, v in stages.items()})
+        stage_seconds={k: round(v, 3) for k, v in stages.items()}, stop_reason=stop_reason)
+
+
+def _agency_reach(plan: Plan, agency_evidence: Callable[[Agency, CollectContext], tuple[dict, dict]],
+                  ctx: CollectContext, concurrency: int) -> dict[str, tuple[dict, dict]]:
+    """Endpoint evidence once per agency (its systems share it), agencies probed in parallel: an unreachable
+    SOC manager costs one timeout, not one per system in a row before any host is scanned."""
+    agencies = {item.target.agency.id: item.target.agency for item in plan.non_host
+                if any("reach" in c.meta.needs for c in item.checks)}
+    if not agencies:
+        return {}
+    with ThreadPoolExecutor(max(1, min(concurrency, len(agencies))), thread_name_prefix="agency") as pool:
+        return dict(zip(agencies, pool.map(lambda a: agency_evidence(a, ctx), agencies.values())))
+
+
+def _crashed_host(item, exc: Exception) -> tuple[list[Result], HostRun]:
+    """ERROR results for every planned check of a host whose scan raised (coverage stays honest)."""
+    t = item.target
+    outcome = Outcome(Status.ERROR, f"scanning this host crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
+    return ([_result(c, t, outcome) for c in item.checks] + item.skipped,
+            HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, {}, 0.0))

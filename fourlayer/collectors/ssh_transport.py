@@ -1,20 +1,28 @@
 """SSH transport evidence without logging in: identification banner, offered algorithms, host keys.
 
 Step 1 reads the server identification and its SSH_MSG_KEXINIT over a plain socket (bounded in bytes
-and time) and stops before key exchange. Step 2 runs one paramiko key exchange per offered host key
-family to read each host key's type, size and SHA256 fingerprint.
+and time). Step 2 reads one host key per offered host key family (type, size, SHA256 fingerprint) from the
+server's first key-exchange reply (`ssh_kex`): the first family on the same connection, each further family on
+one more connection, never finishing the handshake. A server offering no key exchange that `ssh_kex` can start
+(only group exchange or post-quantum hybrids) gets one full paramiko handshake per family instead.
+
+A server that speaks only SSH-1 (identification `SSH-1.x-`, not `SSH-1.99-`) sends no SSH-2 key exchange:
+its evidence has the banner, `"ssh2": False` and empty algorithm lists, which checks must not read as "no weak
+algorithm".
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import struct
 import time
-from typing import Any
+from typing import Any, Callable
 
 import paramiko
 
+from fourlayer.collectors import ssh_kex
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.errors import CollectorError
 from fourlayer.inventory import Host
@@ -47,8 +55,10 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     """Evidence for one host's SSH port; raises CollectorError for anything that is not an SSH server."""
     port = host.ssh.port if host.ssh else 22
     where = host_label(host.address, port)
-    evidence = read_identification_and_kexinit(host.address, port, ctx.timeout, where)
-    keys, errors = fetch_host_keys(host.address, port, evidence["host_key_algorithms"], ctx.timeout)
+    first: dict[str, dict[str, Any] | str] = {}
+    evidence = read_identification_and_kexinit(host.address, port, ctx.timeout, where,
+                                               then=lambda reader, server: first.update(_first_key(reader, server)))
+    keys, errors = fetch_host_keys(host.address, port, evidence["host_key_algorithms"], ctx.timeout, ready=first)
     evidence["host_keys"] = keys
     evidence["host_key_errors"] = errors
     return evidence
@@ -95,7 +105,10 @@ class _Reader:
         return out
 
 
-def read_identification_and_kexinit(address: str, port: int, timeout: float, where: str) -> dict[str, Any]:
+def read_identification_and_kexinit(address: str, port: int, timeout: float, where: str,
+                                    then: Callable[[_Reader, dict[str, Any]], None] | None = None
+                                    ) -> dict[str, Any]:
+    """Banner and KEXINIT evidence; `then(reader, evidence)` runs on the still-open connection afterwards."""
     try:
         sock = socket.create_connection((address, port), timeout=timeout)
     except socket.timeout:
@@ -109,9 +122,15 @@ def read_identification_and_kexinit(address: str, port: int, timeout: float, whe
         except OSError:
             pass  # the peer may already have sent (and closed); reading tells what happened
         evidence = _parse_identification(_read_identification(reader), where)
+        if not evidence["ssh2"]:
+            evidence.update(parse_kexinit(b"", where, empty=True))
+            evidence["port"] = port
+            return evidence
         payload = _read_packet(reader)
-    evidence.update(parse_kexinit(payload, where))
-    evidence["port"] = port
+        evidence.update(parse_kexinit(payload, where))
+        evidence["port"] = port
+        if then is not None:
+            then(reader, evidence)
     return evidence
 
 
@@ -147,11 +166,11 @@ def _parse_identification(line: bytes, where: str) -> dict[str, Any]:
     if len(parts) < 3 or not parts[2]:
         raise CollectorError(f"{where}: malformed SSH identification {text!r}")
     protocol, rest = parts[1], parts[2]
-    if protocol not in ("2.0", "1.99"):
-        raise CollectorError(f"{where}: server speaks SSH protocol {protocol!r} only, not 2.0 ({text!r})")
+    if protocol not in ("2.0", "1.99") and not re.fullmatch(r"1\.\d{1,2}", protocol):
+        raise CollectorError(f"{where}: server speaks SSH protocol {protocol!r}, not 2.0 ({text!r})")
     software, _, comments = rest.partition(" ")
-    return {"banner": text, "protocol": protocol, "software": rest, "software_name": software,
-            "comments": comments}
+    return {"banner": text, "protocol": protocol, "ssh2": protocol in ("2.0", "1.99"), "software": rest,
+            "software_name": software, "comments": comments}
 
 
 def _read_packet(reader: _Reader) -> bytes:
@@ -163,8 +182,11 @@ def _read_packet(reader: _Reader) -> bytes:
     return body[:length - 1 - padding]
 
 
-def parse_kexinit(payload: bytes, where: str = "peer") -> dict[str, Any]:
-    """Name-lists of an SSH_MSG_KEXINIT payload (RFC 4253 7.1)."""
+def parse_kexinit(payload: bytes, where: str = "peer", empty: bool = False) -> dict[str, Any]:
+    """Name-lists of an SSH_MSG_KEXINIT payload (RFC 4253 7.1); `empty`: the same keys, all lists empty."""
+    if empty:
+        return {k: [] for k in ("kex", "kex_pseudo", "host_key_algorithms", "ciphers_c2s", "ciphers_s2c", "ciphers",
+                                "macs_c2s", "macs_s2c", "macs", "compression_c2s", "compression_s2c", "compression")}
     if not payload or payload[0] != SSH_MSG_KEXINIT:
         kind = payload[0] if payload else None
         raise CollectorError(f"{where}: expected SSH_MSG_KEXINIT (20), got message type {kind}")
@@ -219,25 +241,87 @@ class BoundedSocket:
 HANDSHAKE_LIMIT = 256 * 1024  # bytes a server may send before paramiko finishes key exchange (and login)
 
 
-def fetch_host_keys(address: str, port: int, offered: list[str], timeout: float
-                    ) -> tuple[list[dict[str, Any]], list[str]]:
-    """[{type, bits, fingerprint}] for each offered host key family paramiko can verify, plus error notes."""
+def _offered_families(offered: list[str]) -> list[tuple[str, list[str]]]:
+    return [(family, [a for a in algorithms if a in offered]) for family, algorithms in _HOSTKEY_FAMILIES.items()
+            if any(a in offered for a in algorithms)]
+
+
+_RAW_FAILURES = (CollectorError, ValueError, IndexError, struct.error)
+
+
+def _kex_host_key(reader: _Reader, server: dict[str, Any], algorithms: list[str]) -> dict[str, Any] | None:
+    """On a connection that has just read the server's KEXINIT: the host key for `algorithms` from the server's
+    key-exchange reply (ssh_kex), or None when it offers no key exchange ssh_kex can start."""
+    request = ssh_kex.request(server, algorithms)
+    if request is None:
+        return None
+    reader.deadline = time.monotonic() + reader.timeout  # the key exchange has its own time budget
+    try:
+        reader.sock.settimeout(reader.timeout)
+        reader.sock.sendall(request)
+    except OSError as exc:
+        raise CollectorError(f"{reader.where}: connection failed while sending the key exchange: "
+                             f"{clean_text(str(exc), 120)}") from None
+    for _ in range(8):  # a server may send IGNORE/DEBUG messages first
+        payload = _read_packet(reader)
+        if payload[:1] not in (bytes([ssh_kex.SSH_MSG_IGNORE]), bytes([ssh_kex.SSH_MSG_DEBUG])):
+            return ssh_kex.describe_host_key(ssh_kex.host_key_blob(payload))
+    raise CollectorError(f"{reader.where}: no key-exchange reply after 8 packets")
+
+
+def _first_key(reader: _Reader, server: dict[str, Any]) -> dict[str, dict[str, Any] | str]:
+    """{family: key, or why it could not be read} for the first offered family, read on the KEXINIT
+    connection; {} when ssh_kex cannot start a key exchange with this server."""
+    families = _offered_families(server["host_key_algorithms"])
+    if not families:
+        return {}
+    family, algorithms = families[0]
+    try:
+        key = _kex_host_key(reader, server, algorithms)
+    except _RAW_FAILURES as exc:
+        return {family: clean_text(str(exc) or type(exc).__name__, 160)}
+    return {family: key} if key else {}
+
+
+def _raw_host_key(address: str, port: int, algorithms: list[str], timeout: float) -> dict[str, Any] | None:
+    """One more connection: banner, KEXINIT, then the key-exchange reply for `algorithms`."""
+    found: dict[str, Any] = {}
+    read_identification_and_kexinit(address, port, timeout, host_label(address, port),
+                                    then=lambda reader, server: found.update(
+                                        key=_kex_host_key(reader, server, algorithms)))
+    return found.get("key")
+
+
+def fetch_host_keys(address: str, port: int, offered: list[str], timeout: float,
+                    ready: dict[str, dict[str, Any] | str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """[{type, bits, fingerprint}] for each offered host key family, plus error notes. `ready`: families
+    already tried on the KEXINIT connection (family -> key, or the error text). A failed read is not retried,
+    so a stalling server costs at most one timeout per family."""
     keys: list[dict[str, Any]] = []
     errors: list[str] = []
     supported = set(paramiko.Transport._key_info)
-    for family, algorithms in _HOSTKEY_FAMILIES.items():
-        if not any(a in offered for a in algorithms):
+    for family, present in _offered_families(offered):
+        key = (ready or {}).get(family)
+        if key is None:
+            try:
+                key = _raw_host_key(address, port, present, timeout)
+            except _RAW_FAILURES as exc:
+                key = clean_text(str(exc) or type(exc).__name__, 160)
+        if isinstance(key, str):
+            errors.append(f"{family}: {key}")
             continue
-        usable = [a for a in algorithms if a in supported and a in offered]
-        if not usable:
-            errors.append(f"{family}: offered, but this client cannot verify it")
-            continue
-        try:
-            key = _one_host_key(address, port, usable, timeout)
-        except (paramiko.SSHException, OSError, EOFError) as exc:
-            errors.append(f"{family}: {clean_text(str(exc) or type(exc).__name__, 160)}")
-            continue
-        keys.append({"type": key.get_name(), "bits": key.get_bits(), "fingerprint": key.fingerprint})
+        if key is None:  # no key exchange ssh_kex can start (group exchange or post-quantum only): paramiko
+            usable = [a for a in present if a in supported]
+            if not usable:
+                errors.append(f"{family}: offered, but this client cannot verify it")
+                continue
+            try:
+                pkey = _one_host_key(address, port, usable, timeout)
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                errors.append(f"{family}: {clean_text(str(exc) or type(exc).__name__, 160)}")
+                continue
+            key = {"type": pkey.get_name(), "bits": pkey.get_bits(), "fingerprint": pkey.fingerprint}
+        keys.append(key)
     offered_other = [a for a in offered if not any(a in algs for algs in _HOSTKEY_FAMILIES.values())]
     for alg in offered_other:
         if not alg.endswith("-cert-v01@openssh.com"):

@@ -6,8 +6,14 @@ Evidence (port keys are strings):
         "protocols": {"SSLv3": bool|None, "TLSv1": ..., "TLSv1.1": ..., "TLSv1.2": ..., "TLSv1.3": ...},
         "protocol": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384", "cipher_bits": 256,
         "weak_ciphers": ["AECDH-AES128-SHA", ...], "weak_cipher_classes": ["NULL", "aNULL", ...],
-        "weak_ciphers_complete": bool, "rsa_kex": bool|None,
-        "cert": {...see describe_cert...}, "error": None}}}
+        "weak_ciphers_complete": bool, "weak_classes_probed": ["NULL", ...], "rsa_kex": bool|None,
+        "cert": {...see describe_cert...}, "chain": [{...see describe_chain_cert...}] | None,
+        "error": None}}}
+
+`cert.verified` is OpenSSL's verdict on the chain without the host name (hostname_match is separate). OpenSSL
+checks trust before dates, so `verify_error` "certificate has expired" means the chain itself is trusted.
+`chain` lists the other certificates the server sent (intermediates, sometimes the root), None when this Python
+cannot show them.
 
 Protocol values: True accepted, False refused, None could not be tested. Versions the local OpenSSL cannot
 speak (SSLv3 always, on OpenSSL 3) and weak suites (RC4, 3DES, DES, EXPORT, NULL, anonymous) are probed with a
@@ -71,6 +77,17 @@ WEAK_SUITES: dict[int, tuple[str, str]] = {
     0xC019: ("AECDH-AES256-SHA", "aNULL"), 0x0046: ("ADH-CAMELLIA128-SHA", "aNULL"),
     0x0089: ("ADH-CAMELLIA256-SHA", "aNULL"),
 }
+# CBC suites with a SHA-1 MAC: accepted by NIST SP 800-52 Rev. 2, not by the Mozilla "intermediate" profile.
+WEAK_SUITES.update({
+    0xC009: ("ECDHE-ECDSA-AES128-SHA", "CBC-SHA1"), 0xC00A: ("ECDHE-ECDSA-AES256-SHA", "CBC-SHA1"),
+    0xC013: ("ECDHE-RSA-AES128-SHA", "CBC-SHA1"), 0xC014: ("ECDHE-RSA-AES256-SHA", "CBC-SHA1"),
+    0x0033: ("DHE-RSA-AES128-SHA", "CBC-SHA1"), 0x0039: ("DHE-RSA-AES256-SHA", "CBC-SHA1"),
+    0x002F: ("AES128-SHA", "CBC-SHA1"), 0x0035: ("AES256-SHA", "CBC-SHA1"),
+    0x0045: ("DHE-RSA-CAMELLIA128-SHA", "CBC-SHA1"), 0x0088: ("DHE-RSA-CAMELLIA256-SHA", "CBC-SHA1"),
+    0x0041: ("CAMELLIA128-SHA", "CBC-SHA1"), 0x0084: ("CAMELLIA256-SHA", "CBC-SHA1"),
+})
+WEAK_CLASSES = tuple(dict.fromkeys(cls for _, cls in WEAK_SUITES.values()))
+DEFAULT_WEAK_CLASSES = tuple(c for c in WEAK_CLASSES if c != "CBC-SHA1")  # policy tls.weak_cipher_classes
 # Static RSA key exchange (no forward secrecy).
 RSA_KEX_SUITES = (0x002F, 0x0035, 0x003C, 0x003D, 0x009C, 0x009D, 0x0041, 0x0084, 0x0096, 0x0007)
 # A broad, ordinary offer used to ask "does the server speak this version at all?".
@@ -328,6 +345,36 @@ def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None
     }
 
 
+def describe_chain_cert(der: bytes) -> dict[str, Any]:
+    """Facts of a certificate the server sent besides its own (an intermediate or a root)."""
+    cert = x509.load_der_x509_certificate(der)
+    key_type, key_bits, _ = _key_info(cert)
+    digest = cert.signature_hash_algorithm
+    return {"subject": clean_text(cert.subject.rfc4514_string(), 512),
+            "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
+            "self_signed": _self_signed(cert), "signature_hash": digest.name if digest else None,
+            "key_type": key_type, "key_bits": key_bits, "not_after": _iso(cert.not_valid_after_utc),
+            "fingerprint_sha256": hashlib.sha256(der).hexdigest()}
+
+
+MAX_CHAIN = 10  # certificates kept from what the server sent
+
+
+def peer_chain(tls: ssl.SSLSocket) -> list[bytes] | None:
+    """DER of every certificate the server sent, leaf first; None when this Python cannot show them
+    (`get_unverified_chain` is public from 3.13 and present, privately, in 3.10-3.12)."""
+    getter = getattr(tls, "get_unverified_chain", None) or getattr(getattr(tls, "_sslobj", None),
+                                                                    "get_unverified_chain", None)
+    if getter is None:
+        return None
+    try:
+        chain = getter() or []
+        return [c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER)  # noqa: SLF001
+                for c in chain[:MAX_CHAIN]]
+    except (AttributeError, ValueError, ssl.SSLError):
+        return None
+
+
 # --- the collector --------------------------------------------------------------------------------------------
 
 def expected_name(host: Host) -> str:
@@ -344,29 +391,50 @@ def sni_for(name: str) -> str | None:
 
 def _empty_port(error: str | None) -> dict[str, Any]:
     return {"protocols": {}, "protocol": None, "cipher": None, "cipher_bits": None, "weak_ciphers": [],
-            "weak_cipher_classes": [], "weak_ciphers_complete": False, "rsa_kex": None, "cert": None,
-            "error": error}
+            "weak_cipher_classes": [], "weak_ciphers_complete": False, "weak_classes_probed": [], "rsa_kex": None,
+            "cert": None, "chain": None, "error": error}
 
 
 class _Port:
     """The probes of one TLS port; each method is one independent job for the pool."""
 
-    def __init__(self, host: Host, port: int, timeout: float):
+    def __init__(self, host: Host, port: int, timeout: float, classes: tuple[str, ...] = DEFAULT_WEAK_CLASSES):
         self.address, self.port, self.timeout = host.address, port, timeout
+        self.classes = classes
         self.name = expected_name(host)
         self.sni = sni_for(self.name)
         self.ca_file = host.tls_ca_file
+        self.verified: tuple[bool | None, str | None] | None = None  # set by first() when it could tell
 
     def _deadline(self) -> float:
         return time.monotonic() + self.timeout
 
     def first(self) -> dict[str, Any]:
-        """Default handshake: negotiated version and cipher, certificate. Raises on failure."""
-        with handshake(self.address, self.port, client_context(), self.sni, self._deadline()) as tls:
+        """Default handshake: negotiated version and cipher, certificate. Raises on failure.
+
+        It verifies the chain as it goes (same offer, CERT_REQUIRED): a trusted server needs no second
+        handshake for `verify`; an untrusted one is asked again without verification."""
+        try:
+            verifying = client_context(verify=True, verify_cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            self.verified, verifying = (None, f"cannot load CA file: {describe_error(exc)}"), None
+        if verifying is not None:
+            try:
+                facts = self._facts(verifying)
+                self.verified = (True, None)
+                return facts
+            except ssl.SSLCertVerificationError as exc:
+                self.verified = (False, describe_error(exc))
+        return self._facts(client_context())
+
+    def _facts(self, context: ssl.SSLContext) -> dict[str, Any]:
+        with handshake(self.address, self.port, context, self.sni, self._deadline()) as tls:
             name, _, bits = tls.cipher()
             der = tls.getpeercert(binary_form=True)
+            chain = peer_chain(tls)
             return {"protocol": tls.version(), "cipher": name, "cipher_bits": bits,
-                    "cert": describe_cert(der, self.name) if der else None}
+                    "cert": describe_cert(der, self.name) if der else None,
+                    "chain": [describe_chain_cert(c) for c in chain[1:]] if chain is not None else None}
 
     def verify(self) -> tuple[bool | None, str | None]:
         try:
@@ -395,10 +463,12 @@ class _Port:
 
     def weak(self) -> tuple[list[str], bool]:
         budget_end = time.monotonic() + 4 * self.timeout
-        suites = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] != "EXPORT"]
+        suites = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] in self.classes and WEAK_SUITES[s][1] != "EXPORT"]
         found, complete = _enumerate(self.address, self.port, 0x0303, suites, self.sni, self.timeout, budget_end)
-        exports = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] == "EXPORT"]  # only offered up to TLS 1.0
-        more, done = _enumerate(self.address, self.port, 0x0301, exports, self.sni, self.timeout, budget_end)
+        exports = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] == "EXPORT" and "EXPORT" in self.classes]
+        more, done = [], True
+        if exports:  # only offered up to TLS 1.0
+            more, done = _enumerate(self.address, self.port, 0x0301, exports, self.sni, self.timeout, budget_end)
         return [WEAK_SUITES[s][0] for s in found + more], complete and done
 
     def rsa_kex(self) -> bool | None:
@@ -408,6 +478,32 @@ class _Port:
         except Exception as exc:  # noqa: BLE001
             return None if _is_network_failure(exc) else False
         return answer is not None and answer[1] in RSA_KEX_SUITES
+
+
+def weak_classes(ctx: CollectContext) -> tuple[str, ...]:
+    """The cipher-suite classes to probe: policy tls.weak_cipher_classes, known ones only."""
+    wanted = (ctx.policy.get("tls") or {}).get("weak_cipher_classes")
+    if not isinstance(wanted, list):
+        return DEFAULT_WEAK_CLASSES
+    return tuple(c for c in WEAK_CLASSES if c in wanted)
+
+
+def known_protocols(negotiated: str | None) -> dict[str, bool]:
+    """What the default handshake (which offers every version up to the library's highest) already tells:
+    the negotiated version is accepted and every higher one is not, since a server picks the highest version both
+    sides speak. Saves one to three handshakes per port."""
+    if negotiated not in PROTOCOLS:
+        return {}
+    higher = PROTOCOLS[PROTOCOLS.index(negotiated) + 1:]
+    if not all(v in _LIB_VERSIONS and _LIB_HAS[v] for v in higher):
+        return {negotiated: True}
+    return {negotiated: True, **{v: False for v in higher}}
+
+
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 def _max_connections(ctx: CollectContext) -> int:
@@ -431,7 +527,8 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     if not ports:
         return {"ports": {}}
     check_allowed(host.address)
-    probes = {p: _Port(host, p, ctx.timeout) for p in ports}
+    classes = weak_classes(ctx)
+    probes = {p: _Port(host, p, ctx.timeout, classes) for p in ports}
     out: dict[str, dict[str, Any]] = {}
     with ThreadPoolExecutor(_max_connections(ctx), thread_name_prefix="fourlayer-tls") as pool:
         firsts = {pool.submit(probes[p].first): p for p in ports}
@@ -444,9 +541,11 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
                 out[str(port)] = _empty_port(describe_error(exc, ctx.timeout))
                 continue
             probe = probes[port]
-            jobs[port] = {"verify": pool.submit(probe.verify), "weak": pool.submit(probe.weak),
-                          "rsa_kex": pool.submit(probe.rsa_kex),
-                          **{v: pool.submit(probe.protocol, v) for v in PROTOCOLS}}
+            known = known_protocols(out[str(port)]["protocol"])
+            jobs[port] = {"verify": _done(probe.verified) if probe.verified else pool.submit(probe.verify),
+                          "weak": pool.submit(probe.weak), "rsa_kex": pool.submit(probe.rsa_kex),
+                          **{v: _done(known[v]) if v in known else pool.submit(probe.protocol, v)
+                             for v in PROTOCOLS}}
         for port, job in jobs.items():
             entry, notes = out[str(port)], []
             entry["protocols"] = {v: _result(job[v], None, notes, v) for v in PROTOCOLS}
@@ -454,6 +553,7 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
                                                                             "weak ciphers")
             entry["weak_cipher_classes"] = sorted({WEAK_SUITES[s][1] for s in WEAK_SUITES
                                                    if WEAK_SUITES[s][0] in entry["weak_ciphers"]})
+            entry["weak_classes_probed"] = list(classes)
             entry["rsa_kex"] = _result(job["rsa_kex"], None, notes, "rsa kex")
             verified, verify_error = _result(job["verify"], (None, None), notes, "verify")
             if entry["cert"] is not None:
