@@ -4,6 +4,7 @@ including ones a full paramiko client can no longer talk to, and a peer that sta
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import struct
 import threading
@@ -14,6 +15,7 @@ import pytest
 
 from fourlayer.collectors import ssh_kex, ssh_transport
 from fourlayer.collectors.base import CollectContext
+from fourlayer.inventory import Host, SSHSettings
 from fourlayer.lab import keys
 from fourlayer.lab.sshd import SshdInstance, make_lab_dir
 
@@ -51,9 +53,15 @@ def test_server_paramiko_cannot_talk_to_ssh_rsa_and_group1(sshd_factory) -> None
     assert ev["host_key_errors"] == []
 
 
-def test_ecdsa_key_over_nist_ecdh(sshd_factory) -> None:
+@pytest.fixture
+def ecdsa_host_key() -> Iterator:
     key_dir = make_lab_dir("ecdsa-")
-    key = keys.generate_key(key_dir / "ssh_host_ecdsa_key", "ecdsa", 384)
+    yield keys.generate_key(key_dir / "ssh_host_ecdsa_key", "ecdsa", 384)
+    shutil.rmtree(key_dir, ignore_errors=True)
+
+
+def test_ecdsa_key_over_nist_ecdh(sshd_factory, ecdsa_host_key) -> None:
+    key = ecdsa_host_key
     server = sshd_factory("hardened", directives={"HostKey": str(key), "HostKeyAlgorithms": "ecdsa-sha2-nistp384",
                                                   "KexAlgorithms": "ecdh-sha2-nistp384"})
     ev = ssh_transport.collect(server.host(), CTX)
@@ -109,8 +117,6 @@ def stalls_after_kexinit() -> Iterator[tuple[str, int]]:
 
 def test_stall_after_kexinit_costs_one_timeout_per_family(stalls_after_kexinit) -> None:
     address, port = stalls_after_kexinit
-    from fourlayer.inventory import Host, SSHSettings
-
     start = time.monotonic()
     ev = ssh_transport.collect(Host(address=address, id="stall", ssh=SSHSettings(port=port)),
                                CollectContext(timeout=0.5))

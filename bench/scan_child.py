@@ -1,0 +1,87 @@
+"""Run the real `fourlayer scan` CLI and record how long each stage took (bench only).
+
+    python bench/scan_child.py TIMINGS.json scan INVENTORY --out DIR ...
+
+The CLI runs unchanged; the scoring (`build_document`) and rendering (`write_all`) functions it calls are
+wrapped with timers, and the ScanRun handed to scoring gives the runner's own stage times, per-collector
+seconds summed over hosts and check evaluation time. The figures go to TIMINGS.json when the CLI returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from typing import Any, Callable
+
+from fourlayer.reports import document, writers
+
+TIMINGS: dict[str, Any] = {"stages": {}}
+
+
+def _timed(module: Any, name: str, stage: str, inspect: Callable[..., None] | None = None) -> None:
+    original = getattr(module, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if inspect:
+            inspect(*args)
+        start = time.perf_counter()
+        TIMINGS.setdefault("memory_mb", {})[f"before {stage}"] = memory()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            TIMINGS["stages"][stage] = TIMINGS["stages"].get(stage, 0.0) + time.perf_counter() - start
+            TIMINGS["memory_mb"][f"after {stage}"] = memory()
+
+    setattr(module, name, wrapper)
+
+
+def memory() -> dict[str, float]:
+    """This process's resident set now and its peak so far (MB)."""
+    fields = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+    return {k: round(int(fields[k].split()[0]) / 1024, 1) for k in ("VmRSS", "VmHWM")}
+
+
+def summarise_run(run: Any, *_: Any) -> None:
+    """Per-collector busy seconds (summed over hosts), slowest hosts, check time, result counts."""
+    busy: dict[str, float] = defaultdict(float)
+    failures: dict[str, int] = defaultdict(int)
+    for host in run.hosts:
+        for name, info in host.collectors.items():
+            busy[name] += info.get("seconds") or 0.0
+            failures[name] += 0 if info.get("ok") else 1
+    statuses: dict[str, int] = defaultdict(int)
+    for r in run.results:
+        statuses[r.status.value] += 1
+    slowest = sorted(run.hosts, key=lambda h: h.seconds, reverse=True)[:5]
+    TIMINGS.update({
+        "runner_stage_seconds": dict(run.stage_seconds),
+        "collector_busy_seconds": {k: round(v, 3) for k, v in sorted(busy.items())},
+        "collector_failures": dict(failures),
+        "check_seconds": round(sum(r.duration_ms for r in run.results) / 1000, 3),
+        "results": len(run.results), "statuses": dict(statuses), "hosts": len(run.hosts),
+        "host_seconds": {h.host: round(h.seconds, 3) for h in run.hosts},
+        "slowest_hosts": [{"host": h.host, "seconds": h.seconds,
+                           "collectors": {k: v.get("seconds") for k, v in h.collectors.items()}} for h in slowest],
+        "complete": run.complete})
+
+
+def main(argv: list[str]) -> int:
+    out_path, cli_args = argv[0], argv[1:]
+    _timed(document, "build_document", "scoring", inspect=summarise_run)
+    _timed(writers, "write_all", "rendering")
+    from fourlayer.cli import main as cli
+
+    code = 0
+    try:
+        cli.main(args=cli_args, prog_name="fourlayer", standalone_mode=False)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    with open(out_path, "w") as fh:
+        json.dump(TIMINGS, fh, indent=1)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
