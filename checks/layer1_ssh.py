@@ -5,7 +5,7 @@ from __future__ import annotations
 from fourlayer.checks import refs
 from fourlayer.checks.layer1_ssh_wire import host_key_lines, ssh2_transport
 from fourlayer.checks.util import offered_weak, policy, sshd_settings
-from fourlayer.model import failed, passed, warned
+from fourlayer.model import not_applicable, failed, passed, warned
 from fourlayer.registry import check
 
 
@@ -102,7 +102,7 @@ def root_login(t):
     return failed(f"root may log in over SSH (PermitRootLogin {value or 'unset'})", excerpt)
 
 
-@check(id="L1-SSH-011", severity="high", min_level=2, **_CONF,
+@check(id="L1-SSH-011", severity="high", min_level=1, **_CONF,
        title={"en": "SSH password authentication is disabled",
               "vi": "Tắt xác thực SSH bằng mật khẩu"},
        rationale={"en": "Passwords can be guessed or phished; from level 2, remote administration should use keys "
@@ -114,6 +114,10 @@ def root_login(t):
                     "vi": "Đặt `PasswordAuthentication no` và `KbdInteractiveAuthentication no` trong sshd_config "
                           "sau khi mọi quản trị viên đã có khóa."})
 def password_auth(t):
+    allowed = policy(t, "ssh", "password_auth_allowed_max_level", default=1)
+    if t.level <= allowed:
+        return not_applicable(f"policy ssh.password_auth_allowed_max_level tolerates passwords up to level {allowed}; "
+                              f"this target is level {t.level}")
     s = sshd_settings(t)
     pw, kbd = s.get("passwordauthentication", ""), s.get("kbdinteractiveauthentication", "no")
     excerpt = f"passwordauthentication {pw}\nkbdinteractiveauthentication {kbd}"
