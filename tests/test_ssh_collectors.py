@@ -359,7 +359,7 @@ def test_every_allowlisted_command_is_read_only(ssh: SSHSettings) -> None:
         # drop absolute path arguments (e.g. /etc/passwd) so that file names are not mistaken for programs
         words = " ".join(w for w in shlex.split(command.replace(";", " ; ")) if not w.startswith("/"))
         assert not MUTATING.search(words), f"{name}: {command}"
-        assert allowlist.read_only_problems(command) == [], name
+        assert allowlist.read_only_problems(command) == (), name
         assert "shadow" not in command or command.startswith(("stat ", "sudo -n stat ")), name
         privileged = allowlist.TEMPLATES[name][1]
         assert ("sudo -n " in command) == (privileged and ssh.sudo), name

@@ -12,6 +12,7 @@ Live-system commands (`processes`, `listening`, `sshd_T` without a config path) 
 
 from __future__ import annotations
 
+import functools
 import re
 import posixpath
 import shlex
@@ -147,7 +148,8 @@ def build_commands(ssh: SSHSettings) -> dict[str, str]:
     return {name: render(name, ssh) for name in TEMPLATES}
 
 
-def read_only_problems(command: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)  # hosts mostly share their rendered commands; the guard is pure
+def read_only_problems(command: str) -> tuple[str, ...]:
     """Why a command might not be read-only (empty list = fine): redirections, substitutions, unknown programs."""
     problems = []
     for bad, why in ((">", "output redirection"), ("`", "command substitution"), ("$(", "command substitution"),
@@ -179,4 +181,4 @@ def read_only_problems(command: str) -> list[str]:
         if word not in READ_ONLY_PROGRAMS:
             problems.append(f"program {word!r} is not in the read-only set")
         expect_command = False
-    return problems
+    return tuple(problems)
