@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -300,6 +301,10 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
     session.exit(session.exit_code(doc, fail_under, fail_on))
 
 
+def _raise_terminated(signum, frame) -> None:
+    raise SystemExit(143)
+
+
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-report"),
               show_default=True)
@@ -312,14 +317,25 @@ def demo(out: Path, quiet: bool, db: Path | None) -> None:
     from fourlayer.reports.writers import DEFAULT_FORMATS
     from fourlayer.scan_session import ScanSession
 
-    with DemoLab() as lab:
-        click.echo(f"demo lab up: {', '.join(lab.describe())}")
-        options = _scan_options(concurrency=8, timeout=5.0, host_timeout=120.0)
-        doc, written = run_and_write(str(demo_inventory_path()), out, list(DEFAULT_FORMATS), ["vi", "en"],
-                                     options, quiet=quiet, session=ScanSession(db=db))
+    # SIGTERM while the lab starts or reports are written must still stop the lab (`with` cleanup); during the
+    # scan itself the session's handler takes over and stops gracefully.
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        with DemoLab() as lab:
+            click.echo(f"demo lab up: {', '.join(lab.describe())}")
+            options = _scan_options(concurrency=8, timeout=5.0, host_timeout=120.0)
+            session = ScanSession(db=db, handle_signals=True)
+            session.cleanups.append(lab.stop)
+            doc, written = run_and_write(str(demo_inventory_path()), out, list(DEFAULT_FORMATS), ["vi", "en"],
+                                         options, quiet=quiet, session=session)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _echo_summary(doc, written)
     html = [p for p in written if p.suffix == ".html"]
     click.echo(f"open the report: {html[0].resolve()}" if html else "")
+    if session.signal_code is not None:
+        click.echo("demo interrupted: the report covers the hosts finished; the lab is stopped", err=True)
+        sys.exit(session.signal_code)
 
 
 # Further command groups live in their own modules; each defines `register(main)`.

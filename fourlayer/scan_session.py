@@ -79,6 +79,7 @@ class ScanSession:
         self._lock = None
         self._finished = False
         self._progress = None
+        self.cleanups: list[Callable[[], Any]] = []  # run before an abort (second signal), e.g. stop a lab
 
     # -- before and around the scan ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -180,6 +181,9 @@ class ScanSession:
         code = EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM
         if self.signal_code is not None:  # a second signal: stop now; stored hosts are already committed
             sys.stderr.write("fourlayer: aborted\n")
+            for cleanup in self.cleanups:
+                with contextlib.suppress(Exception):
+                    cleanup()
             os._exit(code)
         self.signal_code = code
         self.stop.set()
