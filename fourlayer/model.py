@@ -79,27 +79,35 @@ class Outcome:
     """What a check function returns: a status, a one-line reason and the evidence that decided it."""
 
     status: Status
-    reason: str
+    reason: "str | dict[str, str]"  # one line; {"en": ..., "vi": ...} for a bilingual reason
     evidence: str = ""
 
 
-def passed(reason: str, evidence: str = "") -> Outcome:
+def reason_parts(reason: "str | dict[str, str]") -> tuple[str, str | None]:
+    """(English reason, Vietnamese reason or None) from what a check returned."""
+    if isinstance(reason, dict):
+        en = str(reason.get("en") or next(iter(reason.values()), ""))
+        return en, (str(reason["vi"]) if reason.get("vi") else None)
+    return str(reason), None
+
+
+def passed(reason: "str | dict[str, str]", evidence: str = "") -> Outcome:
     return Outcome(Status.PASS, reason, evidence)
 
 
-def failed(reason: str, evidence: str = "") -> Outcome:
+def failed(reason: "str | dict[str, str]", evidence: str = "") -> Outcome:
     return Outcome(Status.FAIL, reason, evidence)
 
 
-def warned(reason: str, evidence: str = "") -> Outcome:
+def warned(reason: "str | dict[str, str]", evidence: str = "") -> Outcome:
     return Outcome(Status.WARN, reason, evidence)
 
 
-def not_applicable(reason: str, evidence: str = "") -> Outcome:
+def not_applicable(reason: "str | dict[str, str]", evidence: str = "") -> Outcome:
     return Outcome(Status.NOT_APPLICABLE, reason, evidence)
 
 
-def errored(reason: str, evidence: str = "") -> Outcome:
+def errored(reason: "str | dict[str, str]", evidence: str = "") -> Outcome:
     return Outcome(Status.ERROR, reason, evidence)
 
 
@@ -117,6 +125,7 @@ class Result:
     scope: str
     waiver: dict[str, Any] | None = None
     duration_ms: float = 0.0
+    reason_vi: str | None = None  # the same reason in Vietnamese, when the check gives one
     extra: dict[str, Any] = field(default_factory=dict)
     clauses: list[str] = field(default_factory=list)  # requirement clauses of the framework in force
 
@@ -131,6 +140,7 @@ class Result:
             "severity": self.severity.value,
             "status": self.status.value,
             "reason": self.reason,
+            **({"reason_vi": self.reason_vi} if self.reason_vi else {}),
             "evidence": self.evidence,
             "agency": self.agency,
             "system": self.system,

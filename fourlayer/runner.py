@@ -16,7 +16,7 @@ from fourlayer.collectors import HOST_COLLECTORS, host_collector
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.errors import CollectorError
 from fourlayer.inventory import Agency, Host, Inventory, System
-from fourlayer.model import Check, Outcome, Result, Status, Unevaluable
+from fourlayer.model import Check, Outcome, Result, Status, Unevaluable, reason_parts
 from fourlayer.planner import Plan, plan_scan
 from fourlayer.target import Target
 
@@ -90,9 +90,11 @@ def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
 
 def _result(check: Check, target: Target, outcome: Outcome, duration_ms: float = 0.0) -> Result:
     meta = check.meta
+    reason_en, reason_vi = reason_parts(outcome.reason)
     return Result(
         check_id=meta.id, layer=meta.layer, severity=meta.severity, status=outcome.status,
-        reason=clean_text(outcome.reason, 400), evidence=clean_text(outcome.evidence, 2000),
+        reason=clean_text(reason_en, 400), evidence=clean_text(outcome.evidence, 2000),
+        reason_vi=clean_text(reason_vi, 400) if reason_vi else None,
         agency=target.agency.id, system=target.system.id if target.system else None,
         host=target.host.id if target.host else None, scope=meta.scope, duration_ms=duration_ms)
 

@@ -179,6 +179,8 @@ def apply_waivers(results: Iterable[Result], waivers: Iterable[Waiver], today: d
         if w.expires < today:
             for r in live:
                 r.reason = f"{r.reason} (waiver expired on {w.expires.isoformat()})"
+                if r.reason_vi:
+                    r.reason_vi = f"{r.reason_vi} (miễn trừ đã hết hạn ngày {w.expires.isoformat()})"
                 r.extra["waiver_expired"] = w.record(r.status)
             report.expired.append({"check": w.check, "target": w.target, "expires": w.expires.isoformat(),
                                    "approver": w.approver, "results": len(live), "source": w.where})

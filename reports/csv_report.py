@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 COLUMNS = ("run_id", "agency", "agency_name", "system", "system_name", "level", "host", "address", "check_id",
-           "layer", "severity", "status", "title_vi", "title_en", "reason", "evidence", "remediation_vi",
+           "layer", "severity", "status", "title_vi", "title_en", "reason", "reason_vi", "evidence", "remediation_vi",
            "remediation_en", "references", "clauses", "waiver_justification", "waiver_approver",
            "waiver_expires")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -53,7 +53,7 @@ def csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "host": r.get("host") or "", "address": hosts.get((r["agency"], r.get("system"), r.get("host")), ""),
             "check_id": r["check_id"], "layer": r["layer"], "severity": r["severity"], "status": r["status"],
             "title_vi": c.get("title", {}).get("vi", ""), "title_en": c.get("title", {}).get("en", ""),
-            "reason": r["reason"], "evidence": r["evidence"],
+            "reason": r["reason"], "reason_vi": r.get("reason_vi") or r["reason"], "evidence": r["evidence"],
             "remediation_vi": c.get("remediation", {}).get("vi", ""),
             "remediation_en": c.get("remediation", {}).get("en", ""),
             "references": "; ".join(c.get("references", [])),

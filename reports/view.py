@@ -137,7 +137,8 @@ class Finding:
     def __init__(self, r: dict[str, Any], c: dict[str, Any], fid: str, clauses: list[str], lang: str):
         self.r, self.c, self.id, self.clauses = r, c, fid, clauses
         self.status, self.severity, self.layer = r["status"], r["severity"], r["layer"]
-        self.check_id, self.reason, self.evidence = r["check_id"], r["reason"], r.get("evidence") or ""
+        self.check_id, self.evidence = r["check_id"], r.get("evidence") or ""
+        self.reason = (r.get("reason_vi") or r["reason"]) if lang == "vi" else r["reason"]
         self.waiver = r.get("waiver") or None
         self.title = localized(c.get("title"), lang) or r["check_id"]
         self.problem = r["status"] not in ("PASS", "NOT_APPLICABLE")
@@ -192,7 +193,7 @@ def _worst(findings: list[Finding]) -> list[CheckGroup]:
         g = groups.get((r["check_id"], r["status"]))
         if g is None:
             g = groups[(r["check_id"], r["status"])] = CheckGroup(r["check_id"], r["status"], r["severity"],
-                                                                  r["layer"], r["reason"])
+                                                                  r["layer"], f.reason)
         g.targets.append((r.get("host") or r.get("system") or r["agency"], f.id))
     return sorted(groups.values(), key=lambda g: (STATUS_ORDER[g.status], SEVERITY_ORDER.get(g.severity, 9),
                                                   -len(g.targets), g.check_id))
