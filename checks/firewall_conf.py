@@ -30,6 +30,7 @@ class Backend:
     name: str  # nftables, ufw, firewalld or iptables
     deny: bool  # inbound traffic is denied unless a rule allows it
     detail: str  # what decided, e.g. "/etc/nftables.conf: inet filter input policy drop"
+    detail_vi: str = ""  # the same in Vietnamese where it has words, not only settings ("" = as `detail`)
 
 
 # ---- nftables ---------------------------------------------------------------------------------------------------
@@ -97,9 +98,11 @@ def nftables(files: dict[str, ConfigFile]) -> Backend | None:
     chains = [(f.path, name, policy) for f in _nft_files(main, files) for name, policy in nft_input_chains(f.text)]
     deny = [c for c in chains if c[2] in DENY and c[1].split()[0] in ("inet", "ip")]
     if not chains:
-        return Backend("nftables", False, f"{main.path}: no input chain")
+        return Backend("nftables", False, f"{main.path}: no input chain", f"{main.path}: không có chain input")
     items = [f"{p}: {n} policy {pol}" for p, n, pol in deny or chains]
-    return Backend("nftables", bool(deny), "; ".join(items[:3]) + (f" (+{len(items) - 3} more)" if items[3:] else ""))
+    head, more = "; ".join(items[:3]), len(items) - 3
+    return Backend("nftables", bool(deny), head + (f" (+{more} more)" if more > 0 else ""),
+                   head + (f" (+{more} mục khác)" if more > 0 else ""))
 
 
 # ---- ufw, firewalld, iptables -----------------------------------------------------------------------------------

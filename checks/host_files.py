@@ -52,7 +52,7 @@ def running(t: Target, names: list[str]) -> tuple[list[str], list[str]]:
     return [n for n in names if n[:COMM_LEN] in present], procs
 
 
-def shown(items: list[str], limit: int = 8) -> str:
-    """A short comma-separated list for a reason line."""
-    more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
+def shown(items: list[str], limit: int = 8, lang: str = "en") -> str:
+    """A short comma-separated list for a reason line (`lang` "vi" words the overflow in Vietnamese)."""
+    more = f" (+{len(items) - limit} {'mục khác' if lang == 'vi' else 'more'})" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more

@@ -67,11 +67,14 @@ class PasswordQuality:
         keys = ("minlen", "minclass", *CREDITS)
         return " ".join([self.module] + [f"{k}={self.settings[k]}" for k in keys if k in self.settings])
 
-    def verdict(self, have: int, need: int, when_short: str, when_met: str):
-        """FAIL (`when_short`) if `have` < `need`, else PASS (`when_met`); the settings and their source as evidence."""
+    def verdict(self, have: int, need: int, when_short: dict[str, str], when_met: dict[str, str]):
+        """FAIL (`when_short`) if `have` < `need`, else PASS (`when_met`), each {"en", "vi"}; the settings and their
+        source as evidence."""
+        said = self.describe()
         if have < need:
-            return failed(f"{when_short} ({self.describe()}); at least {need} required", self.source)
-        return passed(f"{when_met} ({self.describe()})", self.source)
+            return failed({"en": f"{when_short['en']} ({said}); at least {need} required",
+                           "vi": f"{when_short['vi']} ({said}); yêu cầu tối thiểu {need}"}, self.source)
+        return passed({lang: f"{when_met[lang]} ({said})" for lang in ("en", "vi")}, self.source)
 
 
 def password_quality(t) -> PasswordQuality:
@@ -116,8 +119,11 @@ def uid0_accounts(t):
     extra = [name for name in uid0 if name not in allowed]
     evidence = f"UID 0: {', '.join(uid0) or 'none'} ({len(rows)} accounts)"
     if extra:
-        return failed(f"accounts besides {', '.join(allowed)} have UID 0: {shown(extra)}", evidence)
-    return passed(f"only {', '.join(uid0) or 'no account'} has UID 0", evidence)
+        return failed({"en": f"accounts besides {', '.join(allowed)} have UID 0: {shown(extra)}",
+                       "vi": f"ngoài {', '.join(allowed)}, các tài khoản sau có UID 0: {shown(extra, lang='vi')}"},
+                      evidence)
+    return passed({"en": f"only {', '.join(uid0) or 'no account'} has UID 0",
+                   "vi": f"chỉ {', '.join(uid0)} có UID 0" if uid0 else "không có tài khoản nào có UID 0"}, evidence)
 
 
 @check(id="L1-ACC-002", severity="medium", min_level=1, **_ACC,
@@ -141,8 +147,11 @@ def password_max_age(t):
     evidence = f"PASS_MAX_DAYS {raw if raw is not None else '(not set)'}"
     if days is None or days < 0 or days > limit:
         shown_days = "never (not set)" if raw is None else raw
-        return failed(f"passwords expire after {shown_days} days; at most {limit} required", evidence)
-    return passed(f"passwords expire after {days} days (at most {limit})", evidence)
+        expiry_vi = "không bao giờ hết hạn (chưa đặt)" if raw is None else f"hết hạn sau {raw} ngày"
+        return failed({"en": f"passwords expire after {shown_days} days; at most {limit} required",
+                       "vi": f"mật khẩu {expiry_vi}; yêu cầu tối đa {limit} ngày"}, evidence)
+    return passed({"en": f"passwords expire after {days} days (at most {limit})",
+                   "vi": f"mật khẩu hết hạn sau {days} ngày (tối đa {limit})"}, evidence)
 
 
 @check(id="L1-ACC-003", severity="high", min_level=1, **_ACC,
@@ -164,8 +173,11 @@ def password_min_length(t):
     need = int(policy(t, "accounts", "pass_min_len", default=12))
     quality = password_quality(t)
     length = quality.min_length
-    return quality.verdict(length, need, f"passwords of {length} characters are accepted",
-                           f"passwords need at least {length} characters")
+    return quality.verdict(length, need,
+                           {"en": f"passwords of {length} characters are accepted",
+                            "vi": f"mật khẩu dài {length} ký tự vẫn được chấp nhận"},
+                           {"en": f"passwords need at least {length} characters",
+                            "vi": f"mật khẩu phải có ít nhất {length} ký tự"})
 
 
 @check(id="L1-ACC-004", severity="medium", min_level=2, **_ACC,
@@ -185,10 +197,12 @@ def password_complexity(t):
     need = int(policy(t, "accounts", "min_char_classes", default=3))
     quality = password_quality(t)
     if quality.module == "pam_unix.so":
-        return failed("no password quality module (pam_pwquality or pam_cracklib) in the PAM password stack, "
-                      "so no character classes are required", quality.source)
+        return failed({"en": "no password quality module (pam_pwquality or pam_cracklib) in the PAM password stack, "
+                             "so no character classes are required",
+                       "vi": "ngăn xếp password của PAM không có mô-đun kiểm tra chất lượng mật khẩu (pam_pwquality "
+                             "hoặc pam_cracklib), nên không yêu cầu loại ký tự nào"}, quality.source)
     classes = quality.classes
-    said = f"passwords need {classes} character classes"
+    said = {"en": f"passwords need {classes} character classes", "vi": f"mật khẩu phải chứa {classes} loại ký tự"}
     return quality.verdict(classes, need, said, said)
 
 
@@ -215,12 +229,18 @@ def account_lockout(t):
     lock = [r for r in auth if r.module in LOCKOUT_MODULES]
     _, conf_text = command_out(t, "faillock")
     if not lock:
-        note = " (faillock.conf exists but is not used)" if conf_text.strip() else ""
-        return failed(f"no lockout module (pam_faillock) in the PAM auth stack{note}",
+        has_conf = bool(conf_text.strip())
+        return failed({"en": "no lockout module (pam_faillock) in the PAM auth stack"
+                             f"{' (faillock.conf exists but is not used)' if has_conf else ''}",
+                       "vi": "ngăn xếp auth của PAM không có mô-đun khóa tài khoản (pam_faillock)"
+                             f"{' (có faillock.conf nhưng không được sử dụng)' if has_conf else ''}"},
                       "\n".join(str(r) for r in auth))
     faillock = lock[0].module == "pam_faillock.so"
     if faillock and not any("authfail" in r.args for r in lock):
-        return failed("pam_faillock is in the PAM auth stack without `authfail`, so failed logins are not counted",
+        return failed({"en": "pam_faillock is in the PAM auth stack without `authfail`, so failed logins are not "
+                             "counted",
+                       "vi": "pam_faillock nằm trong ngăn xếp auth của PAM nhưng thiếu `authfail`, nên các lần đăng "
+                             "nhập sai không được đếm"},
                       "\n".join(str(r) for r in auth))
     settings = {**FAILLOCK_DEFAULTS, **parse_keyvalue(conf_text)} if faillock else {}
     for rule in lock:  # module arguments override the configuration file
@@ -232,13 +252,19 @@ def account_lockout(t):
                                                    if conf_text.strip() else []))
     what = f"{lock[0].module} deny={deny or 'unset'} unlock_time={unlock_raw}"
     if not 1 <= deny <= max_attempts:
-        return failed(f"accounts lock after {deny or 'no limit of'} failed logins ({what}); at most "
-                      f"{max_attempts} required", evidence)
+        lock_vi = f"tài khoản bị khóa sau {deny} lần đăng nhập sai" if deny else \
+            "tài khoản không bị khóa dù đăng nhập sai bao nhiêu lần"
+        return failed({"en": f"accounts lock after {deny or 'no limit of'} failed logins ({what}); at most "
+                             f"{max_attempts} required",
+                       "vi": f"{lock_vi} ({what}); yêu cầu tối đa {max_attempts} lần"}, evidence)
     if unlock is None or 0 < unlock < min_unlock:
-        return failed(f"locked accounts unlock after {unlock_raw} s ({what}); at least {min_unlock} s required",
-                      evidence)
+        return failed({"en": f"locked accounts unlock after {unlock_raw} s ({what}); at least {min_unlock} s required",
+                       "vi": f"tài khoản bị khóa được tự mở sau {unlock_raw} giây ({what}); yêu cầu tối thiểu "
+                             f"{min_unlock} giây"}, evidence)
     until = "until an administrator unlocks them" if unlock == 0 else f"for {unlock} s"
-    return passed(f"accounts lock after {deny} failed logins, {until} ({what})", evidence)
+    until_vi = "cho đến khi quản trị viên mở khóa" if unlock == 0 else f"trong {unlock} giây"
+    return passed({"en": f"accounts lock after {deny} failed logins, {until} ({what})",
+                   "vi": f"tài khoản bị khóa sau {deny} lần đăng nhập sai, {until_vi} ({what})"}, evidence)
 
 
 @check(id="L1-ACC-006", severity="low", min_level=2, **_ACC,
@@ -262,9 +288,14 @@ def password_min_age_and_warning(t):
               "PASS_WARN_AGE": int(policy(t, "accounts", "pass_warn_age", default=7))}
     values = {key: defs.get(key.lower()) for key in wanted}
     evidence = "\n".join(f"{k} {v if v is not None else '(not set)'}" for k, v in values.items())
-    short = [f"{k} {v if v is not None else 'not set'} (at least {wanted[k]})" for k, v in values.items()
-             if (as_int(v) if v is not None else None) is None or as_int(v) < wanted[k]]
+    short = [k for k, v in values.items() if (as_int(v) if v is not None else None) is None or as_int(v) < wanted[k]]
     if short:
-        return failed("password ageing too weak: " + "; ".join(short), evidence)
-    return passed("password minimum age and expiry warning meet the policy: "
-                  + ", ".join(f"{k} {v}" for k, v in values.items()), evidence)
+        def listed(unset: str, least: str) -> str:
+            return "; ".join(f"{k} {values[k] if values[k] is not None else unset} ({least} {wanted[k]})"
+                             for k in short)
+        return failed({"en": "password ageing too weak: " + listed("not set", "at least"),
+                       "vi": "thiết lập thời hạn mật khẩu chưa đạt: " + listed("chưa đặt", "tối thiểu")}, evidence)
+    settings = ", ".join(f"{k} {v}" for k, v in values.items())
+    return passed({"en": "password minimum age and expiry warning meet the policy: " + settings,
+                   "vi": "thời gian tối thiểu giữa hai lần đổi mật khẩu và thời gian cảnh báo hết hạn đạt yêu cầu "
+                         "của chính sách: " + settings}, evidence)

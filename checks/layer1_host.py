@@ -27,6 +27,11 @@ APT_OFF = ("", "0", "false", "no", "off")
 _HOST = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",))
 
 
+def _joined(parts: list[dict[str, str]], sep: str = "; ", head: tuple[str, str] = ("", "")) -> dict[str, str]:
+    """Bilingual reasons joined language by language, each after its `head` (en, vi)."""
+    return {lang: prefix + sep.join(p[lang] for p in parts) for lang, prefix in zip(("en", "vi"), head)}
+
+
 def _sysroot(t) -> str:
     return (t.host.ssh.sysroot if t.host and t.host.ssh else "/") or "/"
 
@@ -78,15 +83,24 @@ def pending_security_updates(t):
     stamp = _existing(t).get(UPDATES_AVAILABLE)
     age = age_days(stamp, t.today) if stamp is not None else None
     if notice.security > allowed:
-        return failed(f"{notice.security} security updates pending ({notice.total} updates in all)", evidence)
+        return failed({"en": f"{notice.security} security updates pending ({notice.total} updates in all)",
+                       "vi": f"{notice.security} bản cập nhật bảo mật đang chờ cài đặt (tổng cộng {notice.total} "
+                             "bản cập nhật)"}, evidence)
     if notice.esm:
-        return warned(f"{notice.esm} security updates need Ubuntu Pro (ESM) to install", evidence)
+        return warned({"en": f"{notice.esm} security updates need Ubuntu Pro (ESM) to install",
+                       "vi": f"{notice.esm} bản cập nhật bảo mật cần Ubuntu Pro (ESM) mới cài đặt được"}, evidence)
     if notice.stale or (age is not None and age > max_age):
         shown_age = f"{age} days old" if age is not None else "more than a week old"
-        return warned(f"no security update listed, but the update information is {shown_age} "
-                      f"(apt's package lists are not being refreshed)", evidence)
-    return passed(f"no security update pending ({notice.total} updates in all"
-                  f"{f', information {age} days old' if age is not None else ''})", evidence)
+        age_vi = f"đã cũ {age} ngày" if age is not None else "đã cũ hơn một tuần"
+        return warned({"en": f"no security update listed, but the update information is {shown_age} "
+                             f"(apt's package lists are not being refreshed)",
+                       "vi": f"không có bản cập nhật bảo mật nào được liệt kê, nhưng thông tin cập nhật {age_vi} "
+                             "(danh sách gói của apt không được làm mới)"}, evidence)
+    return passed({"en": f"no security update pending ({notice.total} updates in all"
+                         f"{f', information {age} days old' if age is not None else ''})",
+                   "vi": f"không có bản cập nhật bảo mật nào đang chờ (tổng cộng {notice.total} bản cập nhật"
+                         f"{f', thông tin được làm mới cách đây {age} ngày' if age is not None else ''})"},
+                  evidence)
 
 
 def _apt_periodic(files) -> dict[str, tuple[str, str]]:
@@ -98,7 +112,7 @@ def _apt_periodic(files) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _apt_auto(files, existing: dict[str, int]) -> tuple[bool, str] | None:
+def _apt_auto(files, existing: dict[str, int]) -> tuple[bool, dict[str, str]] | None:
     apt = [f for f in files if f.path.startswith("/etc/apt/")]
     if not apt:
         return None
@@ -109,21 +123,27 @@ def _apt_auto(files, existing: dict[str, int]) -> tuple[bool, str] | None:
     if periodic.get("enable", ("1", ""))[0].lower() in APT_OFF:
         missing.insert(0, "enable")
     if missing:
-        return False, f"unattended-upgrades off: APT::Periodic {', '.join(missing)} is 0 or unset ({shown_settings})"
+        return False, {"en": f"unattended-upgrades off: APT::Periodic {', '.join(missing)} is 0 or unset "
+                             f"({shown_settings})",
+                       "vi": f"unattended-upgrades đang tắt: APT::Periodic {', '.join(missing)} bằng 0 hoặc chưa "
+                             f"được đặt ({shown_settings})"}
     if UNATTENDED_UPGRADE not in existing:
-        return False, f"APT::Periodic is on ({shown_settings}) but {UNATTENDED_UPGRADE} is not installed"
-    return True, f"unattended-upgrades on ({shown_settings})"
+        return False, {"en": f"APT::Periodic is on ({shown_settings}) but {UNATTENDED_UPGRADE} is not installed",
+                       "vi": f"APT::Periodic đã bật ({shown_settings}) nhưng {UNATTENDED_UPGRADE} chưa được cài đặt"}
+    return True, {"en": f"unattended-upgrades on ({shown_settings})",
+                  "vi": f"unattended-upgrades đang bật ({shown_settings})"}
 
 
-def _dnf_auto(files, units: dict[str, str]) -> tuple[bool, str] | None:
+def _dnf_auto(files, units: dict[str, str]) -> tuple[bool, dict[str, str]] | None:
     conf = next((f for f in files if f.path in ("/etc/dnf/automatic.conf", "/etc/yum/yum-cron.conf")), None)
     if conf is None:
         return None
     apply = parse_keyvalue(conf.text).get("apply_updates", "no").lower() in ("yes", "true", "1")
     timers = [u for u in ("dnf-automatic-install.timer", "dnf-automatic.timer", "yum-cron.service") if u in units]
     on = "dnf-automatic-install.timer" in timers or (apply and bool(timers))
-    detail = f"{conf.path}: apply_updates={'yes' if apply else 'no'}; enabled: {', '.join(timers) or 'no timer'}"
-    return on, detail
+    setting = f"{conf.path}: apply_updates={'yes' if apply else 'no'}"
+    return on, {"en": f"{setting}; enabled: {', '.join(timers) or 'no timer'}",
+                "vi": f"{setting}; đã kích hoạt: {', '.join(timers) or 'không có timer nào'}"}
 
 
 @check(id="L1-UPD-002", severity="medium", min_level=1, **_HOST,
@@ -147,14 +167,15 @@ def automatic_updates(t):
     verdicts = [v for v in (_apt_auto(files, _existing(t)), _dnf_auto(files, _units(t))) if v is not None]
     evidence = "\n".join(f"{f.path}: {excerpt(f.text, 8)}" for f in files)
     if any(on for on, _ in verdicts):
-        return passed("; ".join(d for on, d in verdicts if on), evidence)
+        return passed(_joined([d for on, d in verdicts if on]), evidence)
     if verdicts:
-        return failed("; ".join(d for _, d in verdicts), evidence)
+        return failed(_joined([d for _, d in verdicts]), evidence)
     family = _os_family(t)
     if family & set(DEBIAN_LIKE + RHEL_LIKE):
         tool = "unattended-upgrades" if family & set(DEBIAN_LIKE) else "dnf-automatic"
-        return failed(f"no automatic update configuration ({tool} is not set up)", "no APT::Periodic, "
-                      "dnf-automatic or yum-cron configuration found")
+        return failed({"en": f"no automatic update configuration ({tool} is not set up)",
+                       "vi": f"không có cấu hình cập nhật tự động ({tool} chưa được thiết lập)"},
+                      "no APT::Periodic, dnf-automatic or yum-cron configuration found")
     raise Unevaluable(f"automatic updates on this OS ({', '.join(sorted(family)) or 'unknown'}) are not "
                       "recognised (unattended-upgrades, dnf-automatic, yum-cron)")
 
@@ -178,13 +199,20 @@ def reboot_pending(t):
     if REBOOT_FLAG in files:
         pkgs = [ln.strip() for ln in (files[REBOOT_PKGS].text if REBOOT_PKGS in files else "").splitlines()
                 if ln.strip()]
-        return failed(f"a reboot is pending to activate updates{' of ' + shown(pkgs) if pkgs else ''}",
+        return failed({"en": f"a reboot is pending to activate updates{' of ' + shown(pkgs) if pkgs else ''}",
+                       "vi": "máy chủ đang chờ khởi động lại để kích hoạt các bản cập nhật"
+                             f"{' của gói ' + shown(pkgs, lang='vi') if pkgs else ''}"},
                       "\n".join([REBOOT_FLAG, *pkgs]))
     recorders = [p for p in REBOOT_RECORDERS if p in _existing(t)]
     if not recorders:
-        return not_applicable("this host does not record pending reboots (no update-notifier-common or "
-                              "unattended-upgrades hook); on RHEL use `needs-restarting -r`")
-    return passed(f"no reboot pending ({REBOOT_FLAG} absent)", f"recorded by: {', '.join(recorders)}")
+        return not_applicable({"en": "this host does not record pending reboots (no update-notifier-common or "
+                                     "unattended-upgrades hook); on RHEL use `needs-restarting -r`",
+                               "vi": "máy chủ này không ghi nhận yêu cầu khởi động lại (không có "
+                                     "update-notifier-common hoặc hook của unattended-upgrades); trên RHEL hãy dùng "
+                                     "`needs-restarting -r`"})
+    return passed({"en": f"no reboot pending ({REBOOT_FLAG} absent)",
+                   "vi": f"không có yêu cầu khởi động lại nào đang chờ (không có {REBOOT_FLAG})"},
+                  f"recorded by: {', '.join(recorders)}")
 
 
 # ---- firewall, anti-malware, services ------------------------------------------------------------------------------
@@ -212,19 +240,27 @@ def host_firewall(t):
     found = firewall_conf.backends(files)
     units = _units(t)
     if not found:
-        return failed("no host firewall configuration found (nftables, ufw, firewalld, saved iptables rules)",
+        return failed({"en": "no host firewall configuration found (nftables, ufw, firewalld, saved iptables rules)",
+                       "vi": "không tìm thấy cấu hình tường lửa máy chủ (nftables, ufw, firewalld, quy tắc iptables "
+                             "đã lưu)"},
                       f"{len(units)} units enabled at boot")
     lines, active = [], []
     for backend in found:
         boot = [u for u in firewall_conf.BOOT_UNITS[backend.name] if u in units]
         loaded = bool(boot) or not units  # without unit information (no systemd, no SysV links) assume loaded
         state = f"enabled: {', '.join(boot)}" if boot else "not enabled at boot" if units else "boot state unknown"
-        lines.append(f"{backend.name}: {backend.detail} ({state})")
+        state_vi = (f"đã kích hoạt: {', '.join(boot)}" if boot else "không được kích hoạt khi khởi động" if units
+                    else "không rõ trạng thái khi khởi động")
+        lines.append({"en": f"{backend.name}: {backend.detail} ({state})",
+                      "vi": f"{backend.name}: {backend.detail_vi or backend.detail} ({state_vi})"})
         if backend.deny and loaded:
             active.append(backend.name)
+    evidence = "\n".join(line["en"] for line in lines)
     if active:
-        return passed(f"default-deny inbound firewall: {', '.join(active)}", "\n".join(lines))
-    return failed("no firewall denies inbound traffic by default: " + "; ".join(lines), "\n".join(lines))
+        return passed({"en": f"default-deny inbound firewall: {', '.join(active)}",
+                       "vi": f"tường lửa mặc định chặn lưu lượng vào: {', '.join(active)}"}, evidence)
+    return failed(_joined(lines, head=("no firewall denies inbound traffic by default: ",
+                                       "không có tường lửa nào mặc định chặn lưu lượng vào: ")), evidence)
 
 
 @check(id="L1-AV-001", severity="high", min_level=1, **_HOST,
@@ -248,16 +284,21 @@ def antimalware_agent(t):
     unit_names = list(policy(t, "antimalware", "unit_names", default=[]))
     found, procs = running(t, names)
     if not found:
-        return failed(f"no anti-malware agent is running (looked for {shown(names)})",
+        return failed({"en": f"no anti-malware agent is running (looked for {shown(names)})",
+                       "vi": f"không có tác tử phòng chống mã độc nào đang chạy (đã tìm: {shown(names, lang='vi')})"},
                       f"{len(procs)} processes, none named {shown(names)}")
     units = _units(t)
     enabled = [u for u in unit_names if u in units]
     evidence = f"running: {', '.join(found)}\nenabled at boot: {', '.join(enabled) or 'none of ' + shown(unit_names)}"
     if units and unit_names and not enabled:
-        return failed(f"{', '.join(found)} runs, but no anti-malware service is enabled at boot "
-                      f"(looked for {shown(unit_names)})", evidence)
-    return passed(f"anti-malware agent running: {', '.join(found)}"
-                  f"{'; enabled at boot: ' + ', '.join(enabled) if enabled else ''}", evidence)
+        return failed({"en": f"{', '.join(found)} runs, but no anti-malware service is enabled at boot "
+                             f"(looked for {shown(unit_names)})",
+                       "vi": f"{', '.join(found)} đang chạy nhưng không có dịch vụ phòng chống mã độc nào được kích "
+                             f"hoạt khi khởi động (đã tìm: {shown(unit_names, lang='vi')})"}, evidence)
+    return passed({"en": f"anti-malware agent running: {', '.join(found)}"
+                         f"{'; enabled at boot: ' + ', '.join(enabled) if enabled else ''}",
+                   "vi": f"tác tử phòng chống mã độc đang chạy: {', '.join(found)}"
+                         f"{'; được kích hoạt khi khởi động: ' + ', '.join(enabled) if enabled else ''}"}, evidence)
 
 
 @check(id="L1-SVC-001", severity="high", min_level=1, **_HOST,
@@ -280,12 +321,14 @@ def risky_services(t):
     found, procs = running(t, risky_procs)
     units = _units(t)
     enabled = [f"{u} ({units[u]})" for u in risky_units if u in units]
-    problems = ([f"running: {', '.join(found)}"] if found else []) + \
-               ([f"enabled at boot: {shown(enabled)}"] if enabled else [])
-    evidence = "\n".join(problems) or f"{len(procs)} processes and {len(units)} enabled units checked"
+    problems = ([{"en": f"running: {', '.join(found)}", "vi": f"đang chạy: {', '.join(found)}"}] if found else []) + \
+               ([{"en": f"enabled at boot: {shown(enabled)}",
+                  "vi": f"được kích hoạt khi khởi động: {shown(enabled, lang='vi')}"}] if enabled else [])
+    evidence = "\n".join(p["en"] for p in problems) or f"{len(procs)} processes and {len(units)} enabled units checked"
     if problems:
-        return failed("risky services " + "; ".join(problems), evidence)
-    return passed("no risky service runs or is enabled at boot", evidence)
+        return failed(_joined(problems, head=("risky services ", "phát hiện dịch vụ rủi ro — ")), evidence)
+    return passed({"en": "no risky service runs or is enabled at boot",
+                   "vi": "không có dịch vụ rủi ro nào đang chạy hoặc được kích hoạt khi khởi động"}, evidence)
 
 
 # ---- file permissions --------------------------------------------------------------------------------------------
@@ -305,12 +348,14 @@ def _modes(t, command: str, what: str) -> list[FileMode]:
     return rows
 
 
-def _file_verdict(f: FileMode, problems: list[str]):
-    """FAIL listing `problems` (plus a non-root owner), else PASS with the file's mode and owner."""
-    problems = problems + ([f"owned by {f.owner}"] if f.owner != "root" else [])
+def _file_verdict(f: FileMode, problems: list[dict[str, str]]):
+    """FAIL listing bilingual `problems` (plus a non-root owner), else PASS with the file's mode and owner."""
+    problems = problems + ([{"en": f"owned by {f.owner}", "vi": f"thuộc sở hữu của {f.owner}"}]
+                           if f.owner != "root" else [])
     if problems:
-        return failed(f"{f.path}: {', '.join(problems)}", str(f))
-    return passed(f"{f.path} is {f.mode:o} {f.owner}:{f.group}", str(f))
+        return failed(_joined(problems, ", ", head=(f"{f.path}: ", f"{f.path}: ")), str(f))
+    return passed({"en": f"{f.path} is {f.mode:o} {f.owner}:{f.group}",
+                   "vi": f"{f.path} có quyền {f.mode:o}, chủ sở hữu {f.owner}:{f.group}"}, str(f))
 
 
 @check(id="L1-PRM-001", severity="high", min_level=1, **_HOST,
@@ -329,9 +374,11 @@ def shadow_permissions(t):
     shadow = _modes(t, "shadow_perms", "/etc/shadow")[0]
     problems = []
     if shadow.mode & ~SHADOW_MAX_MODE:
-        problems.append(f"mode {shadow.mode:o} grants {shadow.mode & ~SHADOW_MAX_MODE:03o} beyond {SHADOW_MAX_MODE:o}")
+        extra = f"{shadow.mode & ~SHADOW_MAX_MODE:03o}"
+        problems.append({"en": f"mode {shadow.mode:o} grants {extra} beyond {SHADOW_MAX_MODE:o}",
+                         "vi": f"quyền {shadow.mode:o} cấp thêm {extra} vượt quá {SHADOW_MAX_MODE:o}"})
     if shadow.group not in SHADOW_GROUPS:
-        problems.append(f"group {shadow.group} may read it")
+        problems.append({"en": f"group {shadow.group} may read it", "vi": f"nhóm {shadow.group} có thể đọc tệp"})
     return _file_verdict(shadow, problems)
 
 
@@ -349,8 +396,11 @@ def shadow_permissions(t):
        references=(refs.TCVN_SRV_ACCESS, refs.CIS_SSH, refs.CIS_FILE_PERMS))
 def sshd_config_permissions(t):
     conf = _modes(t, "sshd_config_perms", "sshd_config")[0]
-    writers = [who for bit, who in ((0o020, "its group"), (0o002, "every user")) if conf.mode & bit]
-    return _file_verdict(conf, [f"mode {conf.mode:o} lets {' and '.join(writers)} write it"] if writers else [])
+    writers = [who for bit, who in ((0o020, ("its group", "nhóm sở hữu")), (0o002, ("every user", "mọi người dùng")))
+               if conf.mode & bit]
+    return _file_verdict(conf, [{
+        "en": f"mode {conf.mode:o} lets {' and '.join(w[0] for w in writers)} write it",
+        "vi": f"quyền {conf.mode:o} cho phép {' và '.join(w[1] for w in writers)} ghi tệp"}] if writers else [])
 
 
 @check(id="L1-PRM-003", severity="high", min_level=1, **_HOST,
@@ -372,7 +422,10 @@ def host_key_permissions(t):
     loose = [k for k in keys if k.mode & ~HOST_KEY_MAX_MODE or (k.mode & 0o040 and k.group not in HOST_KEY_GROUPS)]
     evidence = "\n".join(map(str, keys))
     if loose:
-        return failed("host private keys readable or writable beyond their owner: "
-                      + ", ".join(f"{k.path.rsplit('/', 1)[-1]} {k.mode:o} {k.owner}:{k.group}" for k in loose),
+        listed = ", ".join(f"{k.path.rsplit('/', 1)[-1]} {k.mode:o} {k.owner}:{k.group}" for k in loose)
+        return failed({"en": "host private keys readable or writable beyond their owner: " + listed,
+                       "vi": "khóa bí mật máy chủ để người khác ngoài chủ sở hữu đọc hoặc ghi được: " + listed},
                       evidence)
-    return passed(f"{len(keys)} host private keys are {'/'.join(sorted({f'{k.mode:o}' for k in keys}))}", evidence)
+    modes = "/".join(sorted({f"{k.mode:o}" for k in keys}))
+    return passed({"en": f"{len(keys)} host private keys are {modes}",
+                   "vi": f"{len(keys)} khóa bí mật máy chủ có quyền {modes}"}, evidence)

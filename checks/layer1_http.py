@@ -7,7 +7,7 @@ import re
 
 from fourlayer.checks import refs
 from fourlayer.checks.layer1_tls import judge_rows
-from fourlayer.checks.util import policy
+from fourlayer.checks.util import Text, bi, both, joined, policy
 from fourlayer.registry import check
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -15,6 +15,7 @@ _MAX_AGE = re.compile(r"(?i)(?:^|;)\s*max-age\s*=\s*\"?(\d+)\"?")
 _FRAME_ANCESTORS = re.compile(r"(?i)(?:^|;)\s*frame-ancestors\s")
 _VERSION = re.compile(r"\d")
 _HTTP = dict(layer=1, needs=("http",))
+_LACKS = bi("lacks", "thiếu")
 _REFS = (refs.TCVN_APP, refs.OWASP_HEADERS, refs.OWASP_ASVS_14, refs.CIRCULAR_12)
 
 
@@ -53,9 +54,14 @@ def redirects_to_https(t):
         status, location = info.get("status"), info.get("location") or ""
         ok = status in REDIRECTS and location.lower().startswith("https://")
         rows.append((f"{port}/http: {status} {info.get('reason') or ''}; Location {location or 'none'}",
-                     None if ok else f"{port} answers {status}" + (f" to {location}" if location else "")))
-    return judge_rows(rows, "plain HTTP not redirected to HTTPS", "every plain-HTTP port redirects to HTTPS",
-                      "the inventory declares no plain-HTTP port for this host", notes)
+                     None if ok else bi(f"{port} answers {status}" + (f" to {location}" if location else ""),
+                                        f"{port} trả về {status}" + (f" tới {location}" if location else ""))))
+    return judge_rows(rows, bi("plain HTTP not redirected to HTTPS",
+                               "HTTP không mã hóa không được chuyển hướng sang HTTPS"),
+                      bi("every plain-HTTP port redirects to HTTPS",
+                         "mọi cổng HTTP không mã hóa đều chuyển hướng sang HTTPS"),
+                      bi("the inventory declares no plain-HTTP port for this host",
+                         "danh mục tài sản không khai báo cổng HTTP không mã hóa nào cho máy chủ này"), notes)
 
 
 @check(id="L1-HTT-002", severity="medium", min_level=2, **_HTTP, references=(refs.RFC_6797,) + _REFS,
@@ -81,23 +87,28 @@ def hsts(t):
         value = _header(info, "strict-transport-security")
         match = _MAX_AGE.search(value or "")
         age = int(match.group(1)) if match else None
-        problem = f"{port}: no Strict-Transport-Security" if value is None else \
-            f"{port}: no max-age in {value!r}" if age is None else \
+        problem = bi(f"{port}: no Strict-Transport-Security", f"{port}: không có Strict-Transport-Security") \
+            if value is None else \
+            bi(f"{port}: no max-age in {value!r}", f"{port}: không có max-age trong {value!r}") if age is None else \
             f"{port}: max-age={age} < {minimum}" if age < minimum else None
         rows.append((f"{port}/https: strict-transport-security: {value or '(none)'}", problem))
-    return judge_rows(rows, "HSTS missing or too short", f"every HTTPS port sends HSTS with max-age >= {minimum}",
-                      "the inventory declares no HTTPS port for this host", notes,
+    return judge_rows(rows, bi("HSTS missing or too short", "HSTS bị thiếu hoặc thời hạn quá ngắn"),
+                      bi(f"every HTTPS port sends HSTS with max-age >= {minimum}",
+                         f"mọi cổng HTTPS đều gửi HSTS với max-age >= {minimum}"),
+                      bi("the inventory declares no HTTPS port for this host",
+                         "danh mục tài sản không khai báo cổng HTTPS nào cho máy chủ này"), notes,
                       [f"policy http.hsts_min_max_age: {minimum}"])
 
 
-def _missing_headers(info: dict, required: list[str]) -> list[str]:
+def _missing_headers(info: dict, required: list[str]) -> list[Text]:
     missing = []
     csp = _header(info, "content-security-policy") or ""
     for name in required:
         value = _header(info, name)
         if name == "x-frame-options":
             if not (value and value.strip().upper() in ("DENY", "SAMEORIGIN")) and not _FRAME_ANCESTORS.search(csp):
-                missing.append("x-frame-options (or CSP frame-ancestors)")
+                missing.append(bi("x-frame-options (or CSP frame-ancestors)",
+                                  "x-frame-options (hoặc CSP frame-ancestors)"))
         elif name == "x-content-type-options":
             if (value or "").strip().lower() != "nosniff":
                 missing.append("x-content-type-options: nosniff")
@@ -132,9 +143,12 @@ def security_headers(t):
         missing = _missing_headers(info, required)
         shown = "; ".join(f"{h}: {_header(info, h) or '(none)'}" for h in required)
         rows.append((f"{port}/{info.get('scheme')}: {shown}",
-                     f"{port} lacks {', '.join(missing)}" if missing else None))
-    return judge_rows(rows, "security headers missing", "every page sends the required security headers",
-                      "no web port serves a page (only redirects)", notes, redirects)
+                     both(lambda c: f"{port} {_LACKS[c]} {joined(missing, c, ', ')}") if missing else None))
+    return judge_rows(rows, bi("security headers missing", "thiếu tiêu đề bảo mật"),
+                      bi("every page sends the required security headers",
+                         "mọi trang đều gửi đủ các tiêu đề bảo mật bắt buộc"),
+                      bi("no web port serves a page (only redirects)",
+                         "không có cổng web nào phục vụ trang nội dung (chỉ chuyển hướng)"), notes, redirects)
 
 
 @check(id="L1-HTT-004", severity="low", min_level=1, **_HTTP, references=_REFS,
@@ -162,5 +176,6 @@ def version_disclosure(t):
         rows.append((f"{port}/{info.get('scheme')}: " + ("; ".join(f"{h}: {v}" for h, v in shown.items())
                                                          or "no version header"),
                      f"{port} {', '.join(leaks)}" if leaks else None))
-    return judge_rows(rows, "software versions disclosed", "no header discloses a software version",
-                      "no web port answered", notes)
+    return judge_rows(rows, bi("software versions disclosed", "lộ phiên bản phần mềm"),
+                      bi("no header discloses a software version", "không có tiêu đề nào để lộ phiên bản phần mềm"),
+                      bi("no web port answered", "không có cổng web nào phản hồi"), notes)

@@ -8,7 +8,7 @@ exposed service is one finding. L1-NET-001 judges the risky ports that are in no
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy
+from fourlayer.checks.util import bi, policy
 from fourlayer.model import Outcome, failed, not_applicable, passed
 from fourlayer.registry import check
 
@@ -63,7 +63,7 @@ def _category_ports(t, category: str | None) -> tuple[list[str], list[str]]:
             pick(_ints(policy(t, "network", "risky_udp_ports", default={})), "udp"))
 
 
-def exposed(t, category: str | None, what: str) -> Outcome:
+def exposed(t, category: str | None, what: dict[str, str]) -> Outcome:
     """FAIL when an open TCP port belongs to `category`; UDP ports of the category are named as not tested."""
     tcp, udp = _category_ports(t, category)
     found = []
@@ -71,15 +71,21 @@ def exposed(t, category: str | None, what: str) -> Outcome:
         risky, cat, name = risky_category(t, port, info.get("name", ""))
         if risky and cat == category:
             found.append(f"{_describe(port, info)} [{name}]")
-    untested = (f"; not tested: {', '.join(udp)} (UDP: a TCP connect scan cannot see it; check with nmap -sU "
-                "or the host firewall)") if udp else ""
-    scanned = f"policy ports: {', '.join(tcp) or 'none'}{untested}"
+    en, vi = what["en"], what["vi"]
+    untested = bi(f"; not tested: {', '.join(udp)} (UDP: a TCP connect scan cannot see it; check with nmap -sU "
+                  "or the host firewall)",
+                  f"; chưa kiểm tra: {', '.join(udp)} (UDP: phép quét kết nối TCP không phát hiện được; kiểm tra "
+                  "bằng nmap -sU hoặc tường lửa của máy chủ)") if udp else bi("", "")
+    scanned = f"policy ports: {', '.join(tcp) or 'none'}{untested['en']}"
     if found:
-        return failed(f"{what} reachable: {', '.join(found)}{untested}", "\n".join(found + [scanned]))
+        return failed(bi(f"{en} reachable: {', '.join(found)}{untested['en']}",
+                         f"có thể truy cập {vi}: {', '.join(found)}{untested['vi']}"), "\n".join(found + [scanned]))
     if not tcp and category is not None:
-        return not_applicable(f"the policy lists no TCP port for {what}{untested}", scanned)
+        return not_applicable(bi(f"the policy lists no TCP port for {en}{untested['en']}",
+                                 f"chính sách không liệt kê cổng TCP nào cho {vi}{untested['vi']}"), scanned)
     open_list = ", ".join(map(str, sorted(_open_ports(t)))) or "none"
-    return passed(f"no {what} reachable over TCP{untested}", f"open: {open_list}\n{scanned}")
+    return passed(bi(f"no {en} reachable over TCP{untested['en']}",
+                     f"không có {vi} nào truy cập được qua TCP{untested['vi']}"), f"open: {open_list}\n{scanned}")
 
 
 _NET = dict(layer=1, min_level=1, needs=("nmap",))
@@ -102,7 +108,7 @@ _NET = dict(layer=1, min_level=1, needs=("nmap",))
                           "TLS trên cổng 2376)."},
        references=(refs.TCVN_NET_ACCESS, refs.TCVN_SRV_INTRUSION, refs.CIRCULAR_12, refs.CIS_CONTROLS_PORTS))
 def other_risky_services(t):
-    return exposed(t, None, "other risky services")
+    return exposed(t, None, bi("other risky services", "dịch vụ rủi ro khác"))
 
 
 @check(id="L1-NET-002", severity="medium", **_NET,
@@ -118,12 +124,17 @@ def undeclared_ports(t):
     h = t.host
     declared = set(h.services) | set(h.tls) | set(h.http) | ({h.ssh.port} if h.ssh and h.ssh.enabled else set())
     if not h.services:
-        return not_applicable("the inventory declares no `services:` for this host, so there is no baseline")
+        return not_applicable(bi("the inventory declares no `services:` for this host, so there is no baseline",
+                                 "danh mục tài sản không khai báo `services:` cho máy chủ này nên không có cơ sở "
+                                 "đối chiếu"))
     extra = {p: i for p, i in _open_ports(t).items() if p not in declared}
     if extra:
         lines = [_describe(p, i) for p, i in sorted(extra.items())]
-        return failed(f"undeclared open ports: {', '.join(str(p) for p in sorted(extra))}", "\n".join(lines))
-    return passed("every open port is declared", f"declared: {sorted(declared)}")
+        ports = ", ".join(str(p) for p in sorted(extra))
+        return failed(bi(f"undeclared open ports: {ports}", f"cổng đang mở nhưng không được khai báo: {ports}"),
+                      "\n".join(lines))
+    return passed(bi("every open port is declared", "mọi cổng đang mở đều đã được khai báo"),
+                  f"declared: {sorted(declared)}")
 
 
 @check(id="L1-NET-003", severity="high", **_NET,
@@ -140,7 +151,8 @@ def undeclared_ports(t):
                           "SSH với khóa để quản trị từ xa."},
        references=(refs.TCVN_NET_ACCESS, refs.TCVN_SRV, refs.CIRCULAR_12, refs.CIS_SERVICES))
 def cleartext_login(t):
-    return exposed(t, "cleartext_login", "clear-text remote login services")
+    return exposed(t, "cleartext_login", bi("clear-text remote login services",
+                                            "dịch vụ đăng nhập từ xa không mã hóa"))
 
 
 @check(id="L1-NET-004", severity="high", **_NET,
@@ -158,7 +170,8 @@ def cleartext_login(t):
                           "21/tcp và 69/udp trên tường lửa máy chủ."},
        references=(refs.TCVN_NET_ACCESS, refs.TCVN_APP_COMMS, refs.CIRCULAR_12, refs.CIS_SERVICES))
 def cleartext_file_transfer(t):
-    return exposed(t, "cleartext_file_transfer", "clear-text file transfer services")
+    return exposed(t, "cleartext_file_transfer", bi("clear-text file transfer services",
+                                                    "dịch vụ truyền tệp không mã hóa"))
 
 
 @check(id="L1-NET-005", severity="high", **_NET,
@@ -174,7 +187,8 @@ def cleartext_file_transfer(t):
                           "hoặc máy trung gian (Thông tư 12/2022: chỉ quản trị từ xa qua VPN)."},
        references=(refs.TCVN_NET_ACCESS, refs.CIRCULAR_12, refs.CIS_CONTROLS_PORTS))
 def remote_desktop_file_sharing(t):
-    return exposed(t, "remote_desktop_file_sharing", "file sharing or remote desktop services")
+    return exposed(t, "remote_desktop_file_sharing", bi("file sharing or remote desktop services",
+                                                        "dịch vụ chia sẻ tệp hoặc điều khiển máy tính từ xa"))
 
 
 @check(id="L1-NET-006", severity="high", **_NET,
@@ -194,4 +208,4 @@ def remote_desktop_file_sharing(t):
                           "các máy chủ ứng dụng."},
        references=(refs.TCVN_NET_ACCESS, refs.CIRCULAR_12, refs.CIS_CONTROLS_PORTS))
 def datastores(t):
-    return exposed(t, "datastores", "database or cache services")
+    return exposed(t, "datastores", bi("database or cache services", "dịch vụ cơ sở dữ liệu hoặc bộ nhớ đệm"))

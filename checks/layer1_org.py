@@ -17,7 +17,11 @@ from fourlayer.registry import check
 def security_officer(t):
     officer = t.agency.security_officer
     if officer and officer.name.strip() and (officer.email or officer.phone):
-        return passed(f"security officer: {officer.name}", f"name: {officer.name}")
+        return passed({"en": f"security officer: {officer.name}",
+                       "vi": f"cán bộ phụ trách an toàn thông tin: {officer.name}"}, f"name: {officer.name}")
     if officer and officer.name.strip():
-        return failed("security officer declared without a way to reach them (email or phone)")
-    return failed("no security officer declared for the agency")
+        return failed({"en": "security officer declared without a way to reach them (email or phone)",
+                       "vi": "cán bộ phụ trách đã được khai báo nhưng không có thông tin liên lạc "
+                             "(email hoặc điện thoại)"})
+    return failed({"en": "no security officer declared for the agency",
+                   "vi": "cơ quan chưa khai báo cán bộ phụ trách an toàn thông tin"})

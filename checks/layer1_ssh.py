@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from fourlayer.checks import refs
 from fourlayer.checks.layer1_ssh_wire import host_key_lines, ssh2_transport
-from fourlayer.checks.util import offered_weak, policy, sshd_settings
+from fourlayer.checks.util import bi, offered_weak, policy, sshd_settings
 from fourlayer.model import not_applicable, failed, passed, warned
 from fourlayer.registry import check
 
 
-def _algorithms_check(t, key: str, policy_key: str, what: str):
+def _algorithms_check(t, key: str, policy_key: str, what: dict[str, str]):
     ev = ssh2_transport(t)
     offered = list(ev.get(key, []))
     weak = offered_weak(offered, policy(t, "ssh", policy_key, default=[]))
     excerpt = f"{key}: {','.join(offered)}"
     if weak:
-        return failed(f"weak {what} offered: {', '.join(weak)}", excerpt)
-    return passed(f"no weak {what} offered", excerpt)
+        return failed(bi(f"weak {what['en']} offered: {', '.join(weak)}",
+                         f"{what['vi']} yếu được cung cấp: {', '.join(weak)}"), excerpt)
+    return passed(bi(f"no weak {what['en']} offered", f"không có {what['vi']} yếu nào được cung cấp"), excerpt)
 
 
 _WIRE = dict(layer=1, min_level=1, needs=("ssh_transport",),
@@ -33,7 +34,7 @@ _WIRE = dict(layer=1, min_level=1, needs=("ssh_transport",),
                     "vi": "Đặt `KexAlgorithms` trong sshd_config chỉ gồm thuật toán hiện đại, ví dụ "
                           "sntrup761x25519-sha512@openssh.com,curve25519-sha256,diffie-hellman-group16-sha512."})
 def weak_kex(t):
-    return _algorithms_check(t, "kex", "weak_kex", "key-exchange algorithms")
+    return _algorithms_check(t, "kex", "weak_kex", bi("key-exchange algorithms", "thuật toán trao đổi khóa"))
 
 
 @check(id="L1-SSH-002", severity="high", **_WIRE,
@@ -45,7 +46,7 @@ def weak_kex(t):
                     "vi": "Đặt `Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
                           "aes256-ctr,aes192-ctr,aes128-ctr` trong sshd_config và nạp lại sshd."})
 def weak_ciphers(t):
-    return _algorithms_check(t, "ciphers", "weak_ciphers", "ciphers")
+    return _algorithms_check(t, "ciphers", "weak_ciphers", bi("ciphers", "thuật toán mã hóa"))
 
 
 @check(id="L1-SSH-003", severity="medium", **_WIRE,
@@ -57,7 +58,7 @@ def weak_ciphers(t):
                     "vi": "Đặt `MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
                           "umac-128-etm@openssh.com` trong sshd_config."})
 def weak_macs(t):
-    return _algorithms_check(t, "macs", "weak_macs", "MAC algorithms")
+    return _algorithms_check(t, "macs", "weak_macs", bi("MAC algorithms", "thuật toán MAC"))
 
 
 @check(id="L1-SSH-004", severity="medium", **_WIRE,
@@ -73,13 +74,17 @@ def weak_macs(t):
                           "bỏ ssh-rsa/ssh-dss khỏi `HostKeyAlgorithms`."})
 def weak_host_keys(t):
     ev = ssh2_transport(t)
-    problems = [f"{k['type']} key" for k in ev.get("host_keys", []) if k["type"] == "ssh-dss"]
-    problems += [f"algorithm {a}" for a in offered_weak(ev.get("host_key_algorithms", []),
-                                                        policy(t, "ssh", "weak_host_key_algorithms", default=[]))]
+    problems = [bi(f"{k['type']} key", f"khóa {k['type']}") for k in ev.get("host_keys", []) if k["type"] == "ssh-dss"]
+    problems += [bi(f"algorithm {a}", f"thuật toán {a}")
+                 for a in offered_weak(ev.get("host_key_algorithms", []),
+                                       policy(t, "ssh", "weak_host_key_algorithms", default=[]))]
     excerpt = host_key_lines(ev)
     if problems:
-        return failed(f"weak host key types or signatures: {', '.join(problems)}", excerpt)
-    return passed("host key types and signature algorithms are strong", excerpt)
+        return failed(bi(f"weak host key types or signatures: {', '.join(p['en'] for p in problems)}",
+                         f"loại khóa máy chủ hoặc thuật toán chữ ký yếu: {', '.join(p['vi'] for p in problems)}"),
+                      excerpt)
+    return passed(bi("host key types and signature algorithms are strong",
+                     "các loại khóa máy chủ và thuật toán chữ ký đều đủ mạnh"), excerpt)
 
 
 _CONF = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",),
@@ -96,10 +101,12 @@ def root_login(t):
     value = sshd_settings(t).get("permitrootlogin", "")
     excerpt = f"permitrootlogin {value}"
     if value == "no":
-        return passed("root login over SSH is disabled", excerpt)
+        return passed(bi("root login over SSH is disabled", "đăng nhập root qua SSH đã bị vô hiệu hóa"), excerpt)
     if value in ("prohibit-password", "without-password", "forced-commands-only"):
-        return warned(f"root may log in with a key ({value})", excerpt)
-    return failed(f"root may log in over SSH (PermitRootLogin {value or 'unset'})", excerpt)
+        return warned(bi(f"root may log in with a key ({value})", f"root có thể đăng nhập bằng khóa ({value})"),
+                      excerpt)
+    return failed(bi(f"root may log in over SSH (PermitRootLogin {value or 'unset'})",
+                     f"root có thể đăng nhập qua SSH (PermitRootLogin {value or 'chưa đặt'})"), excerpt)
 
 
 @check(id="L1-SSH-011", severity="high", min_level=1, **_CONF,
@@ -116,11 +123,13 @@ def root_login(t):
 def password_auth(t):
     allowed = policy(t, "ssh", "password_auth_allowed_max_level", default=1)
     if t.level <= allowed:
-        return not_applicable(f"policy ssh.password_auth_allowed_max_level tolerates passwords up to level {allowed}; "
-                              f"this target is level {t.level}")
+        return not_applicable(bi(f"policy ssh.password_auth_allowed_max_level tolerates passwords up to level "
+                                 f"{allowed}; this target is level {t.level}",
+                                 f"chính sách ssh.password_auth_allowed_max_level chấp nhận mật khẩu đến cấp độ "
+                                 f"{allowed}; đối tượng kiểm tra này thuộc cấp độ {t.level}"))
     s = sshd_settings(t)
     pw, kbd = s.get("passwordauthentication", ""), s.get("kbdinteractiveauthentication", "no")
     excerpt = f"passwordauthentication {pw}\nkbdinteractiveauthentication {kbd}"
     if pw == "no" and kbd == "no":
-        return passed("password logins are disabled", excerpt)
-    return failed("SSH accepts passwords", excerpt)
+        return passed(bi("password logins are disabled", "đăng nhập bằng mật khẩu đã bị vô hiệu hóa"), excerpt)
+    return failed(bi("SSH accepts passwords", "SSH chấp nhận đăng nhập bằng mật khẩu"), excerpt)

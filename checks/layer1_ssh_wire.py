@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fourlayer.checks import refs
 from fourlayer.checks.layer3_vulns import verdict
-from fourlayer.checks.util import policy
+from fourlayer.checks.util import bi, policy
 from fourlayer.model import Unevaluable, failed, passed
 from fourlayer.registry import check
 from fourlayer.vulndb import from_ssh_banner
@@ -53,11 +53,14 @@ def rsa_host_key_size(t):
         if any(e.startswith("rsa:") for e in ev.get("host_key_errors", [])):
             raise Unevaluable("the server offers an RSA host key that could not be read: "
                               + "; ".join(e for e in ev["host_key_errors"] if e.startswith("rsa:")))
-        return passed("the server has no RSA host key", excerpt)
-    short = [f"{k['type']} {k['bits']} bits" for k in rsa if int(k.get("bits") or 0) < min_bits]
+        return passed(bi("the server has no RSA host key", "máy chủ không có khóa máy chủ RSA"), excerpt)
+    short = [(k["type"], k["bits"]) for k in rsa if int(k.get("bits") or 0) < min_bits]
     if short:
-        return failed(f"RSA host key shorter than {min_bits} bits: {', '.join(short)}", excerpt)
-    return passed(f"RSA host keys have at least {min_bits} bits", excerpt)
+        return failed(bi(f"RSA host key shorter than {min_bits} bits: {', '.join(f'{k} {b} bits' for k, b in short)}",
+                         f"khóa máy chủ RSA ngắn hơn {min_bits} bit: {', '.join(f'{k} {b} bit' for k, b in short)}"),
+                      excerpt)
+    return passed(bi(f"RSA host keys have at least {min_bits} bits",
+                     f"khóa máy chủ RSA có độ dài tối thiểu {min_bits} bit"), excerpt)
 
 
 @check(id="L1-SSH-006", severity="critical", **_WIRE,
@@ -84,7 +87,9 @@ def ssh_version_vulnerable(t):
     where = f"{ev.get('port', '?')}/tcp SSH banner"
     item = from_ssh_banner(ev.get("software_name", ""), ev.get("comments", ""), where)
     return verdict(t, [item] if item else [], [f"banner: {ev.get('banner', '')}"],
-                   f"the SSH banner names no product version the table covers ({ev.get('banner', '')})")
+                   bi(f"the SSH banner names no product version the table covers ({ev.get('banner', '')})",
+                      f"chuỗi định danh SSH không nêu phiên bản sản phẩm nào có trong bảng tra cứu "
+                      f"({ev.get('banner', '')})"))
 
 
 @check(id="L1-SSH-007", severity="high", **_WIRE,
@@ -106,7 +111,10 @@ def protocol_2_only(t):
     protocol, banner = str(ev.get("protocol", "")), ev.get("banner", "")
     excerpt = f"banner: {banner}"
     if protocol == "2.0":
-        return passed("the server announces SSH protocol 2.0 only", excerpt)
+        return passed(bi("the server announces SSH protocol 2.0 only", "máy chủ chỉ công bố giao thức SSH 2.0"),
+                      excerpt)
     if protocol == "1.99":
-        return failed("the server still accepts SSH protocol 1 (banner SSH-1.99)", excerpt)
-    return failed(f"the server speaks SSH protocol {protocol} only, no SSH-2", excerpt)
+        return failed(bi("the server still accepts SSH protocol 1 (banner SSH-1.99)",
+                         "máy chủ vẫn chấp nhận giao thức SSH 1 (chuỗi định danh SSH-1.99)"), excerpt)
+    return failed(bi(f"the server speaks SSH protocol {protocol} only, no SSH-2",
+                     f"máy chủ chỉ hỗ trợ giao thức SSH {protocol}, không hỗ trợ SSH-2"), excerpt)

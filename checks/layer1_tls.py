@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Callable
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy, tls_ports
+from fourlayer.checks.util import Text, bi, both, joined, lang, policy, tls_ports
 from fourlayer.collectors.tls import WEAK_SUITES
 from fourlayer.model import Outcome, Status, Unevaluable, failed, not_applicable, passed, warned
 from fourlayer.registry import check
@@ -23,6 +23,7 @@ SUITE_CLASS = {name: cls for name, cls in WEAK_SUITES.values()}  # OpenSSL suite
 _TLS = dict(layer=1, min_level=1, needs=("tls",))
 _PROTO_REFS = (refs.TCVN_APP_COMMS, refs.NIST_52, refs.RFC_8996, refs.MOZILLA_TLS, refs.CIRCULAR_12)
 _CERT_REFS = (refs.TCVN_APP_COMMS, refs.NIST_52, refs.CAB_BR, refs.CIRCULAR_12)
+_UNTRUSTED = bi("untrusted", "không được tin cậy")
 
 
 def _answered(t) -> dict[str, dict]:
@@ -40,10 +41,12 @@ def _certs(t) -> list[tuple[str, dict, dict]]:
     return out
 
 
-def judge_rows(rows: list[tuple[str, str | None]], bad: str, ok: str, none: str = "nothing to judge",
+def judge_rows(rows: list[tuple[str, Text | None]], bad: Text, ok: Text,
+               none: Text = bi("nothing to judge", "không có gì để đánh giá"),
                notes: list[str] = (), info: list[str] = ()) -> Outcome:
     """rows: (evidence line, problem or None), one per port or certificate. FAIL if any row has a problem;
-    with no row, ERROR when `notes` say why ports could not be read, else NOT_APPLICABLE (`none`)."""
+    with no row, ERROR when `notes` say why ports could not be read, else NOT_APPLICABLE (`none`).
+    `bad`, `ok`, `none` and the problems may be plain or bilingual ({"en", "vi"}); so is the reason."""
     lines = "\n".join([line for line, _ in rows] + list(notes) + list(info))
     if not rows:
         if notes:
@@ -51,7 +54,7 @@ def judge_rows(rows: list[tuple[str, str | None]], bad: str, ok: str, none: str 
         return not_applicable(none, lines)
     problems = [p for _, p in rows if p]
     if problems:
-        return failed(f"{bad}: {'; '.join(problems)}", lines)
+        return failed(both(lambda c: f"{lang(bad, c)}: {joined(problems, c)}"), lines)
     return passed(ok, lines)
 
 
@@ -78,7 +81,8 @@ def legacy_protocols(t):
         bad = [v for v in accepted if v in LEGACY]
         rows.append((f"{port}: {', '.join(accepted) or 'none'}{note}",
                      ", ".join(f"{port}/{v}" for v in bad) or None))
-    return judge_rows(rows, "legacy protocol versions accepted", "only TLS 1.2 or newer is accepted")
+    return judge_rows(rows, bi("legacy protocol versions accepted", "chấp nhận phiên bản giao thức cũ"),
+                      bi("only TLS 1.2 or newer is accepted", "chỉ chấp nhận TLS 1.2 trở lên"))
 
 
 @check(id="L1-TLS-002", severity="critical", **_TLS, references=_CERT_REFS,
@@ -99,12 +103,15 @@ def cert_validity(t):
         not_after = _when(cert["not_after"])
         days = (not_after - now).days
         # expiry is judged on the scan's date (--as-of); "not yet valid" on the clock when it was collected
-        problem = f"{port} expired {-days} days ago" if not_after < now else \
-            f"{port} not valid before {cert['not_before']}" if cert.get("not_yet_valid") else None
+        problem = bi(f"{port} expired {-days} days ago", f"{port} đã hết hạn {-days} ngày trước") \
+            if not_after < now else \
+            bi(f"{port} not valid before {cert['not_before']}", f"{port} chưa có hiệu lực trước {cert['not_before']}") \
+            if cert.get("not_yet_valid") else None
         rows.append((f"{port}: valid {cert['not_before']} to {cert['not_after']} ({days} days left), "
                      f"subject {cert.get('subject', '')}", problem))
-    return judge_rows(rows, "certificate outside its validity period",
-                      "every certificate is within its validity period")
+    return judge_rows(rows, bi("certificate outside its validity period", "chứng thư nằm ngoài thời hạn hiệu lực"),
+                      bi("every certificate is within its validity period",
+                         "mọi chứng thư đều còn trong thời hạn hiệu lực"))
 
 
 def _when(text: str) -> dt.datetime:
@@ -132,12 +139,13 @@ def cert_trust(t):
             unknown.append(f"{port}: {error or 'not verified'}")
             rows.append((line, None))
         elif verified is False and error not in DATE_ERRORS:
-            kind = "self-signed" if cert.get("self_signed") else error
-            rows.append((line, f"{port} untrusted ({kind})"))
+            kind = bi("self-signed", "tự ký") if cert.get("self_signed") else error
+            rows.append((line, both(lambda c: f"{port} {lang(_UNTRUSTED, c)} ({lang(kind, c)})")))
         else:
             note = " (chain trusted; dates are L1-TLS-002)" if error in DATE_ERRORS else ""
             rows.append((line + note, None))
-    outcome = judge_rows(rows, "certificate not trusted", "certificates chain to a trusted CA")
+    outcome = judge_rows(rows, bi("certificate not trusted", "chứng thư không được tin cậy"),
+                         bi("certificates chain to a trusted CA", "chuỗi chứng thư dẫn tới CA tin cậy"))
     if outcome.status is Status.PASS and unknown:
         raise Unevaluable(f"trust could not be checked: {'; '.join(unknown)}")
     return outcome
@@ -163,8 +171,10 @@ def modern_protocol(t):
         if not modern and any(protocols.get(v) is None for v in MODERN):
             raise Unevaluable(f"{port}: TLS 1.2/1.3 support could not be tested")
         rows.append((f"{port}: {', '.join(v for v, ok in protocols.items() if ok) or 'none'}",
-                     None if modern else f"{port} speaks neither TLS 1.2 nor TLS 1.3"))
-    return judge_rows(rows, "no modern TLS version", "every TLS port speaks TLS 1.2 or 1.3")
+                     None if modern else bi(f"{port} speaks neither TLS 1.2 nor TLS 1.3",
+                                            f"{port} không hỗ trợ cả TLS 1.2 lẫn TLS 1.3")))
+    return judge_rows(rows, bi("no modern TLS version", "không có phiên bản TLS hiện đại"),
+                      bi("every TLS port speaks TLS 1.2 or 1.3", "mọi cổng TLS đều hỗ trợ TLS 1.2 hoặc 1.3"))
 
 
 @check(id="L1-TLS-005", severity="high", **_TLS, references=_PROTO_REFS,
@@ -192,7 +202,9 @@ def weak_ciphers(t):
             incomplete.append(port)
         rows.append((f"{port}: accepted {', '.join(info.get('weak_ciphers', [])) or 'no weak suite'} "
                      f"(probed {', '.join(probed) or 'nothing'})", f"{port}: {', '.join(bad)}" if bad else None))
-    outcome = judge_rows(rows, "weak cipher suites accepted", f"no suite of {', '.join(wanted)} is accepted")
+    outcome = judge_rows(rows, bi("weak cipher suites accepted", "chấp nhận bộ mã hóa yếu"),
+                         bi(f"no suite of {', '.join(wanted)} is accepted",
+                            f"không chấp nhận bộ mã hóa nào thuộc nhóm {', '.join(wanted)}"))
     if outcome.status is Status.PASS and incomplete:
         raise Unevaluable(f"the cipher enumeration did not finish on {', '.join(incomplete)}")
     return outcome
@@ -223,34 +235,39 @@ def cert_expiring(t):
             lines.append(f"{port}: expired {cert['not_after']} (judged by L1-TLS-002)")
             continue
         lines.append(f"{port}: not_after {cert['not_after']} ({days} days left)")
+        expiry = bi(f"{port} expires in {days} days", f"{port} hết hạn sau {days} ngày")
         if days <= fail_days:
-            urgent.append(f"{port} expires in {days} days")
+            urgent.append(expiry)
         elif days <= warn_days:
-            soon.append(f"{port} expires in {days} days")
-    window = f"(policy: warn within {warn_days} days, fail within {fail_days})"
-    evidence = "\n".join(lines + [window])
-    if urgent:
-        return failed(f"{'; '.join(urgent + soon)} {window}", evidence)
-    if soon:
-        return warned(f"{'; '.join(soon)} {window}", evidence)
+            soon.append(expiry)
+    window = bi(f"(policy: warn within {warn_days} days, fail within {fail_days})",
+                f"(chính sách: cảnh báo khi còn dưới {warn_days} ngày, không đạt khi còn dưới {fail_days} ngày)")
+    evidence = "\n".join(lines + [window["en"]])
+    if urgent or soon:
+        verdict = failed if urgent else warned
+        return verdict(both(lambda c: f"{joined(urgent + soon, c)} {lang(window, c)}"), evidence)
     if not any("days left" in line for line in lines):
-        return not_applicable("every certificate has already expired (L1-TLS-002)", evidence)
-    return passed(f"no certificate expires within {warn_days} days", evidence)
+        return not_applicable(bi("every certificate has already expired (L1-TLS-002)",
+                                 "mọi chứng thư đều đã hết hạn (L1-TLS-002)"), evidence)
+    return passed(bi(f"no certificate expires within {warn_days} days",
+                     f"không có chứng thư nào hết hạn trong vòng {warn_days} ngày"), evidence)
 
 
-def _chain_certs(info: dict, cert: dict) -> list[tuple[str, dict]]:
+def _chain_certs(info: dict, cert: dict) -> list[tuple[dict[str, str], dict]]:
     """(label, facts) of the leaf and the intermediates the server sent (self-signed roots are not judged)."""
-    out = [("leaf", cert)]
-    out += [(f"intermediate {c.get('subject', '')}", c) for c in info.get("chain") or [] if not c.get("self_signed")]
+    out = [(bi("leaf", "chứng thư lá"), cert)]
+    out += [(bi(f"intermediate {c.get('subject', '')}", f"chứng thư trung gian {c.get('subject', '')}"), c)
+            for c in info.get("chain") or [] if not c.get("self_signed")]
     return out
 
 
-def _chain_rows(t, problem: Callable[[dict], str | None], describe: Callable[[dict], str]) -> list:
+def _chain_rows(t, problem: Callable[[dict], Text | None], describe: Callable[[dict], str]) -> list:
     rows = []
     for port, info, cert in _certs(t):
         for label, facts in _chain_certs(info, cert):
             issue = problem(facts)
-            rows.append((f"{port} {label}: {describe(facts)}", f"{port} {label}: {issue}" if issue else None))
+            rows.append((f"{port} {label['en']}: {describe(facts)}",
+                         both(lambda c: f"{port} {lang(label, c)}: {lang(issue, c)}") if issue else None))
         if info.get("chain") is None:
             rows.append((f"{port}: intermediates not visible to this Python; leaf only", None))
     return rows
@@ -272,16 +289,17 @@ def cert_key_strength(t):
     rsa_min = int(policy(t, "tls", "min_rsa_bits", default=2048))
     ec_min = int(policy(t, "tls", "min_ec_bits", default=256))
 
-    def problem(c: dict) -> str | None:
+    def problem(c: dict) -> Text | None:
         kind, bits = c.get("key_type"), int(c.get("key_bits") or 0)
-        if kind == "RSA" and bits < rsa_min:
-            return f"RSA {bits} bits < {rsa_min}"
-        if kind == "EC" and bits < ec_min:
-            return f"EC {bits} bits < {ec_min}"
-        return "DSA key" if kind == "DSA" else None
+        if kind in ("RSA", "EC") and bits < (rsa_min if kind == "RSA" else ec_min):
+            least = rsa_min if kind == "RSA" else ec_min
+            return bi(f"{kind} {bits} bits < {least}", f"{kind} {bits} bit < {least}")
+        return bi("DSA key", "khóa DSA") if kind == "DSA" else None
 
     rows = _chain_rows(t, problem, lambda c: f"{c.get('key_type')} {c.get('key_bits')} bits")
-    return judge_rows(rows, "weak certificate keys", f"certificate keys meet RSA >= {rsa_min}, EC >= {ec_min} bits")
+    return judge_rows(rows, bi("weak certificate keys", "khóa chứng thư yếu"),
+                      bi(f"certificate keys meet RSA >= {rsa_min}, EC >= {ec_min} bits",
+                         f"khóa chứng thư đạt RSA >= {rsa_min}, EC >= {ec_min} bit"))
 
 
 @check(id="L1-TLS-008", severity="medium", **_TLS, references=_CERT_REFS + (refs.NIST_131A,),
@@ -300,12 +318,14 @@ def cert_key_strength(t):
 def cert_signature_hash(t):
     weak = [h.lower() for h in policy(t, "tls", "weak_signature_hashes", default=["md5", "sha1"])]
 
-    def problem(c: dict) -> str | None:
+    def problem(c: dict) -> Text | None:
         digest = (c.get("signature_hash") or "").lower()
-        return f"signed with {digest.upper()}" if digest in weak else None
+        return bi(f"signed with {digest.upper()}", f"ký bằng {digest.upper()}") if digest in weak else None
 
     rows = _chain_rows(t, problem, lambda c: f"signature hash {c.get('signature_hash')}, issuer {c.get('issuer', '')}")
-    return judge_rows(rows, "weak certificate signatures", f"no certificate is signed with {', '.join(weak).upper()}")
+    return judge_rows(rows, bi("weak certificate signatures", "chữ ký chứng thư yếu"),
+                      bi(f"no certificate is signed with {', '.join(weak).upper()}",
+                         f"không có chứng thư nào được ký bằng {', '.join(weak).upper()}"))
 
 
 @check(id="L1-TLS-009", severity="high", **_TLS, references=_CERT_REFS + (refs.RFC_6125,),
@@ -325,5 +345,7 @@ def cert_hostname(t):
         match = cert.get("hostname_match")
         line = f"{port}: expected {cert.get('expected_name')}; SAN {', '.join(cert.get('san', [])) or 'none'}"
         rows.append((f"{line}; match {match}",
-                     f"{port}: not valid for {cert.get('expected_name')}" if match is False else None))
-    return judge_rows(rows, "certificate name mismatch", "certificates match the service name")
+                     bi(f"{port}: not valid for {cert.get('expected_name')}",
+                        f"{port}: không hợp lệ cho tên {cert.get('expected_name')}") if match is False else None))
+    return judge_rows(rows, bi("certificate name mismatch", "tên trên chứng thư không khớp"),
+                      bi("certificates match the service name", "chứng thư khớp với tên dịch vụ"))

@@ -6,6 +6,7 @@ import re
 
 from fourlayer.checks import forwarding, refs
 from fourlayer.checks.host_files import ConfigFile, config_files, running, shown
+from fourlayer.checks.layer2_logging import endpoints
 from fourlayer.checks.util import command_out, policy
 from fourlayer.model import failed, passed, warned
 from fourlayer.registry import check
@@ -62,13 +63,16 @@ def auditd_running_with_rules(t):
     gaps = missing_rules(words, dict(policy(t, "audit", "required_rules", default={})))
     evidence = f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n" + "\n".join(rules[-20:])
     if not up:
-        return failed(f"the audit daemon is not running (looked for {', '.join(names)})", evidence)
+        return failed({"en": f"the audit daemon is not running (looked for {', '.join(names)})",
+                       "vi": f"tiến trình kiểm toán (audit) không chạy (đã tìm {', '.join(names)})"}, evidence)
     if gaps:
         text = "; ".join(f"{group}: {', '.join(items)}" for group, items in gaps.items())
-        return failed(f"{up[0]} runs, but audit rules are missing for {text}",
+        return failed({"en": f"{up[0]} runs, but audit rules are missing for {text}",
+                       "vi": f"{up[0]} đang chạy, nhưng thiếu quy tắc kiểm toán cho {text}"},
                       evidence if rules else evidence + "no active -w/-a rules in /etc/audit")
-    return passed(f"{up[0]} runs with {len(rules)} active rules covering "
-                  f"{', '.join(policy(t, 'audit', 'required_rules', default={}))}", evidence)
+    covered = ", ".join(policy(t, "audit", "required_rules", default={}))
+    return passed({"en": f"{up[0]} runs with {len(rules)} active rules covering {covered}",
+                   "vi": f"{up[0]} đang chạy với {len(rules)} quy tắc hiệu lực, bao quát {covered}"}, evidence)
 
 
 # ---- time synchronisation -------------------------------------------------------------------------------
@@ -112,10 +116,15 @@ def time_sync(t):
     evidence = (f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n"
                 + ("\n".join(servers) or "files read: " + (", ".join(f.path for f in files) or "none")))
     if not up:
-        return failed(f"no time synchronisation daemon is running (looked for {', '.join(names)})", evidence)
+        return failed({"en": f"no time synchronisation daemon is running (looked for {', '.join(names)})",
+                       "vi": f"không có dịch vụ đồng bộ thời gian nào đang chạy (đã tìm {', '.join(names)})"},
+                      evidence)
     if not servers:
-        return failed(f"{up[0]} runs, but no time server is configured", evidence)
-    return passed(f"{up[0]} runs; time servers: {shown([s.split(' (')[0] for s in servers])}", evidence)
+        return failed({"en": f"{up[0]} runs, but no time server is configured",
+                       "vi": f"{up[0]} đang chạy, nhưng chưa cấu hình máy chủ thời gian"}, evidence)
+    hosts = shown([s.split(" (")[0] for s in servers])
+    return passed({"en": f"{up[0]} runs; time servers: {hosts}",
+                   "vi": f"{up[0]} đang chạy; máy chủ thời gian: {hosts}"}, evidence)
 
 
 # ---- the SOC's monitoring / EDR agent --------------------------------------------------------------------
@@ -123,17 +132,20 @@ def time_sync(t):
 OSSEC_CONF = "/var/ossec/etc/ossec.conf"  # what the edr_agent_conf command reads (below the sysroot)
 
 
-def agent_managers(t: Target) -> tuple[list[forwarding.Destination], str | None]:
-    """(managers named in the agent configuration, why it could not be read or None)."""
+def agent_managers(t: Target) -> tuple[list[forwarding.Destination], dict[str, str] | None]:
+    """(managers named in the agent configuration, why it could not be read as {"en", "vi"} or None)."""
     rc, out = command_out(t, "edr_agent_conf")
     if rc == 0:
         return forwarding.ossec_managers(out), None
     err = str(t.ev("ssh_shell")["commands"].get("edr_agent_conf", {}).get("err", "")).strip()
     if "ermission denied" in err:
-        return [], f"{OSSEC_CONF} is not readable by the audit account (set ssh.sudo: true)"
+        return [], {"en": f"{OSSEC_CONF} is not readable by the audit account (set ssh.sudo: true)",
+                    "vi": f"tài khoản kiểm tra không đọc được {OSSEC_CONF} (đặt ssh.sudo: true)"}
     if not err or "No such file" in err:
-        return [], f"no agent configuration file ({OSSEC_CONF})"
-    return [], f"cannot read {OSSEC_CONF}: {err.splitlines()[-1][:160]}"
+        return [], {"en": f"no agent configuration file ({OSSEC_CONF})",
+                    "vi": f"không có tệp cấu hình tác tử ({OSSEC_CONF})"}
+    last = err.splitlines()[-1][:160]
+    return [], {"en": f"cannot read {OSSEC_CONF}: {last}", "vi": f"không đọc được {OSSEC_CONF}: {last}"}
 
 
 @check(id="L2-EDR-001", layer=2, severity="high", min_level=3, needs=("ssh_shell",), applies_to=("linux",),
@@ -154,18 +166,26 @@ def edr_agent(t):
     names = list(policy(t, "edr", "process_names", default=[]))
     up, _ = running(t, names)
     if not up:
-        return failed(f"no monitoring/EDR agent is running (looked for {shown(names)})")
+        return failed({"en": f"no monitoring/EDR agent is running (looked for {shown(names)})",
+                       "vi": f"không có tác tử giám sát/EDR nào đang chạy (đã tìm {shown(names)})"})
     declared = t.agency.soc.manager if t.agency.soc else None
     managers, unread = agent_managers(t)
-    evidence = f"running: {', '.join(up)}\n" + ("\n".join(str(m) for m in managers) or unread or "")
+    evidence = f"running: {', '.join(up)}\n" + ("\n".join(str(m) for m in managers) or (unread or {}).get("en", ""))
     if declared is None:
-        return failed(f"{up[0]} runs, but no SOC manager is declared (soc.manager) to check where it reports",
-                      evidence)
+        return failed({"en": f"{up[0]} runs, but no SOC manager is declared (soc.manager) to check where it reports",
+                       "vi": f"{up[0]} đang chạy, nhưng chưa khai báo máy chủ quản lý SOC (soc.manager) để kiểm tra "
+                             "nơi tác tử gửi dữ liệu"}, evidence)
     if unread:
-        return warned(f"{up[0]} runs; where it reports could not be read: {unread}", evidence)
+        return warned({"en": f"{up[0]} runs; where it reports could not be read: {unread['en']}",
+                       "vi": f"{up[0]} đang chạy; không xác định được nơi tác tử gửi dữ liệu: {unread['vi']}"},
+                      evidence)
     if not managers:
-        return failed(f"{up[0]} runs, but its configuration names no manager", evidence)
+        return failed({"en": f"{up[0]} runs, but its configuration names no manager",
+                       "vi": f"{up[0]} đang chạy, nhưng cấu hình không chỉ định máy chủ quản lý nào"}, evidence)
     if any(forwarding.matches(m, declared) for m in managers):
-        return passed(f"{up[0]} runs and reports to the declared SOC manager {declared}", evidence)
-    return failed(f"{up[0]} reports to {', '.join(f'{m.host}:{m.port}' for m in managers)}, not to the declared "
-                  f"SOC manager {declared}", evidence)
+        return passed({"en": f"{up[0]} runs and reports to the declared SOC manager {declared}",
+                       "vi": f"{up[0]} đang chạy và gửi dữ liệu về máy chủ quản lý SOC đã khai báo {declared}"},
+                      evidence)
+    return failed({"en": f"{up[0]} reports to {endpoints(managers)}, not to the declared SOC manager {declared}",
+                   "vi": f"{up[0]} gửi dữ liệu về {endpoints(managers)}, không phải máy chủ quản lý SOC đã khai báo "
+                         f"{declared}"}, evidence)

@@ -21,6 +21,11 @@ def listed(dests: list[forwarding.Destination]) -> str:
     return "\n".join(str(d) for d in dests)
 
 
+def endpoints(dests: list[forwarding.Destination]) -> str:
+    """`host:port, host:port` of the destinations, for a reason line."""
+    return ", ".join(f"{d.host}:{d.port}" for d in dests)
+
+
 @check(id="L2-LOG-001", layer=2, severity="high", min_level=1, needs=("ssh_shell",), applies_to=("linux",),
        title={"en": "Logs are forwarded off the host",
               "vi": "Nhật ký được chuyển tiếp ra ngoài máy chủ"},
@@ -40,9 +45,12 @@ def log_forwarding(t):
     if not dests:
         files = [f.path for name in ("rsyslog_conf", "syslog_ng_conf", "journal_upload_conf")
                  for f in config_files(t, name)]
-        return failed("no log forwarding to a remote collector is configured (rsyslog, syslog-ng, "
-                      "journal-upload)", "files read: " + (", ".join(files) or "none"))
-    return passed(f"logs are forwarded to {', '.join(f'{d.host}:{d.port}' for d in dests)}", listed(dests))
+        return failed({"en": "no log forwarding to a remote collector is configured (rsyslog, syslog-ng, "
+                             "journal-upload)",
+                       "vi": "chưa cấu hình chuyển tiếp nhật ký tới bộ thu thập từ xa (rsyslog, syslog-ng, "
+                             "journal-upload)"}, "files read: " + (", ".join(files) or "none"))
+    return passed({"en": f"logs are forwarded to {endpoints(dests)}",
+                   "vi": f"nhật ký được chuyển tiếp tới {endpoints(dests)}"}, listed(dests))
 
 
 @check(id="L2-LOG-002", layer=2, severity="high", min_level=1, needs=("ssh_shell",), applies_to=("linux",),
@@ -60,16 +68,21 @@ def log_forwarding(t):
 def log_forwarding_to_soc(t):
     wanted = t.agency.soc.log_destination if t.agency.soc else None
     if wanted is None:
-        return failed("no SOC log collector is declared (soc.log_collector or soc.manager), so the forwarding "
-                      "destination cannot be confirmed")
+        return failed({"en": "no SOC log collector is declared (soc.log_collector or soc.manager), so the "
+                             "forwarding destination cannot be confirmed",
+                       "vi": "chưa khai báo bộ thu thập nhật ký SOC (soc.log_collector hoặc soc.manager), nên không "
+                             "xác nhận được đích chuyển tiếp nhật ký"})
     dests = log_destinations(t)
     hits = [d for d in dests if forwarding.matches(d, wanted)]
     if hits:
-        return passed(f"logs are forwarded to the declared SOC collector {wanted}", listed(hits))
+        return passed({"en": f"logs are forwarded to the declared SOC collector {wanted}",
+                       "vi": f"nhật ký được chuyển tiếp tới bộ thu thập SOC đã khai báo {wanted}"}, listed(hits))
     if not dests:
-        return failed(f"logs are not forwarded at all; the declared SOC collector is {wanted}")
-    return failed(f"logs are forwarded to {', '.join(f'{d.host}:{d.port}' for d in dests)}, not to the declared "
-                  f"SOC collector {wanted}", listed(dests))
+        return failed({"en": f"logs are not forwarded at all; the declared SOC collector is {wanted}",
+                       "vi": f"nhật ký hoàn toàn không được chuyển tiếp; bộ thu thập SOC đã khai báo là {wanted}"})
+    return failed({"en": f"logs are forwarded to {endpoints(dests)}, not to the declared SOC collector {wanted}",
+                   "vi": f"nhật ký được chuyển tiếp tới {endpoints(dests)}, không phải tới bộ thu thập SOC đã khai "
+                         f"báo {wanted}"}, listed(dests))
 
 
 @check(id="L2-LOG-003", layer=2, severity="medium", min_level=2, needs=("ssh_shell",), applies_to=("linux",),
@@ -97,18 +110,30 @@ def log_retention(t):
         lines.append(f"journald: MaxRetentionSec = {journal.seconds / 86400:g} days, Storage={journal.storage} "
                      f"({journal.where})")
     evidence = "\n".join(lines)
-    short = [f"{r.path} {r.days:g} days" for r in rotated if r.days < days]
+    short = [(r.path, r.days) for r in rotated if r.days < days]
     journal_short = bool(journal.seconds and journal.seconds < days * 86400)
     if short or (journal_short and not rotated):
-        short += [f"journald {journal.seconds / 86400:g} days"] if journal_short else []
-        return failed(f"logs are deleted before {days} days: {', '.join(short)}", evidence)
+        short += [("journald", journal.seconds / 86400)] if journal_short else []
+        return failed({"en": f"logs are deleted before {days} days: "
+                             f"{', '.join(f'{what} {n:g} days' for what, n in short)}",
+                       "vi": f"nhật ký bị xóa trước {days} ngày: "
+                             f"{', '.join(f'{what} {n:g} ngày' for what, n in short)}"}, evidence)
     if rotated:  # the system log files are what is kept; a shorter journal loses nothing they hold
-        return passed(f"system logs are kept {min(r.days for r in rotated):g} days or more (policy: {days})",
+        kept = min(r.days for r in rotated)
+        return passed({"en": f"system logs are kept {kept:g} days or more (policy: {days})",
+                       "vi": f"nhật ký hệ thống được lưu giữ từ {kept:g} ngày trở lên (chính sách: {days})"},
                       evidence)
     if journal.seconds and journal.storage in ("persistent", "auto"):
-        return passed(f"journald keeps logs {journal.seconds / 86400:g} days (policy: {days})", evidence)
-    volatile = f"; journald Storage={journal.storage} keeps nothing on disk" if journal.storage in (
-        "volatile", "none") else ""
-    return failed(f"no configuration shows logs kept {days} days: no logrotate rule for "
-                  f"{' or '.join(retention.SYSLOG_FILES)} and no persistent journald MaxRetentionSec{volatile}",
+        kept = journal.seconds / 86400
+        return passed({"en": f"journald keeps logs {kept:g} days (policy: {days})",
+                       "vi": f"journald lưu giữ nhật ký {kept:g} ngày (chính sách: {days})"}, evidence)
+    volatile = journal.storage in ("volatile", "none")
+    files = " or ".join(retention.SYSLOG_FILES)
+    return failed({"en": f"no configuration shows logs kept {days} days: no logrotate rule for {files} and no "
+                         "persistent journald MaxRetentionSec"
+                         + (f"; journald Storage={journal.storage} keeps nothing on disk" if volatile else ""),
+                   "vi": f"không có cấu hình nào cho thấy nhật ký được lưu giữ {days} ngày: không có quy tắc "
+                         f"logrotate cho {files.replace(' or ', ' hoặc ')} và không có MaxRetentionSec của journald "
+                         "lưu trữ bền vững"
+                         + (f"; journald Storage={journal.storage} không lưu gì trên đĩa" if volatile else "")},
                   evidence or "logrotate and journald configuration read; no retention setting found")

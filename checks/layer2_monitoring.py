@@ -23,16 +23,21 @@ from fourlayer.registry import check
 def soc_contract(t):
     soc = t.agency.soc
     if soc is None:
-        return failed("no SOC provider declared")
+        return failed({"en": "no SOC provider declared", "vi": "chưa khai báo đơn vị cung cấp dịch vụ SOC"})
     if soc.contract_until is None:
-        return failed(f"SOC provider {soc.provider} declared without a contract end date")
+        return failed({"en": f"SOC provider {soc.provider} declared without a contract end date",
+                       "vi": f"đơn vị SOC {soc.provider} được khai báo nhưng không có ngày hết hạn hợp đồng"})
     days = (soc.contract_until - t.today).days
     excerpt = f"provider: {soc.provider}; contract_until: {soc.contract_until.isoformat()}"
     if days < 0:
-        return failed(f"SOC contract with {soc.provider} ended {-days} days ago", excerpt)
+        return failed({"en": f"SOC contract with {soc.provider} ended {-days} days ago",
+                       "vi": f"hợp đồng SOC với {soc.provider} đã hết hạn {-days} ngày trước"}, excerpt)
     if days <= int(policy(t, "soc", "contract_warning_days", default=30)):
-        return warned(f"SOC contract with {soc.provider} ends in {days} days", excerpt)
-    return passed(f"SOC contract with {soc.provider} runs until {soc.contract_until.isoformat()}", excerpt)
+        return warned({"en": f"SOC contract with {soc.provider} ends in {days} days",
+                       "vi": f"hợp đồng SOC với {soc.provider} sẽ hết hạn sau {days} ngày"}, excerpt)
+    return passed({"en": f"SOC contract with {soc.provider} runs until {soc.contract_until.isoformat()}",
+                   "vi": f"hợp đồng SOC với {soc.provider} còn hiệu lực đến {soc.contract_until.isoformat()}"},
+                  excerpt)
 
 
 @check(id="L2-SOC-002", layer=2, severity="medium", min_level=1, scope="agency", needs=("reach",),
@@ -46,8 +51,10 @@ def soc_contract(t):
                           "mở đường kết nối từ vùng được quét tới đó."},
        references=(refs.DISPATCH_1552, refs.CIRCULAR_31))
 def soc_manager_reachable(t):
-    return probe_outcomes(t, {"soc_manager": "SOC manager", "soc_log_collector": "SOC log collector"},
-                          "no SOC manager endpoint declared (soc.manager)")
+    return probe_outcomes(t, {"soc_manager": ("SOC manager", "máy chủ quản lý SOC"),
+                              "soc_log_collector": ("SOC log collector", "bộ thu thập nhật ký SOC")},
+                          {"en": "no SOC manager endpoint declared (soc.manager)",
+                           "vi": "chưa khai báo địa chỉ máy chủ quản lý SOC (soc.manager)"})
 
 
 @check(id="L2-SOC-003", layer=2, severity="high", min_level=3, scope="system",
@@ -66,13 +73,23 @@ def soc_manager_reachable(t):
 def soc_covers_system(t):
     soc = t.agency.soc
     if soc is None:
-        return failed(f"level {t.level} system {t.system.id} has no SOC provider: the agency declares none")
+        return failed({"en": f"level {t.level} system {t.system.id} has no SOC provider: the agency declares none",
+                       "vi": f"hệ thống cấp độ {t.level} {t.system.id} không có đơn vị SOC: cơ quan chưa khai báo "
+                             "đơn vị nào"})
     scope = "every system" if soc.systems is None else ", ".join(soc.systems) or "no system"
+    scope_vi = {"every system": "mọi hệ thống", "no system": "không hệ thống nào"}.get(scope, scope)
     until = soc.contract_until.isoformat() if soc.contract_until else "not declared"
     excerpt = f"provider: {soc.provider}; systems: {scope}; contract_until: {until}"
     if not soc.covers(t.system.id):
-        return failed(f"the SOC contract with {soc.provider} does not cover {t.system.id} (covers {scope})", excerpt)
+        return failed({"en": f"the SOC contract with {soc.provider} does not cover {t.system.id} (covers {scope})",
+                       "vi": f"hợp đồng SOC với {soc.provider} không bao gồm hệ thống {t.system.id} "
+                             f"(phạm vi: {scope_vi})"},
+                      excerpt)
     if soc.contract_until is None or soc.contract_until < t.today:
-        return failed(f"{t.system.id} is covered by {soc.provider}, but the contract "
-                      f"{'end date is not declared' if soc.contract_until is None else 'ended on ' + until}", excerpt)
-    return passed(f"{t.system.id} is monitored by {soc.provider} until {until}", excerpt)
+        no_date = soc.contract_until is None
+        return failed({"en": f"{t.system.id} is covered by {soc.provider}, but the contract "
+                             f"{'end date is not declared' if no_date else 'ended on ' + until}",
+                       "vi": f"hệ thống {t.system.id} thuộc phạm vi của {soc.provider}, nhưng hợp đồng "
+                             f"{'chưa khai báo ngày hết hạn' if no_date else 'đã hết hạn ngày ' + until}"}, excerpt)
+    return passed({"en": f"{t.system.id} is monitored by {soc.provider} until {until}",
+                   "vi": f"hệ thống {t.system.id} được {soc.provider} giám sát đến {until}"}, excerpt)

@@ -20,20 +20,29 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month, day=min(day.day, last))
 
 
-def within_interval(last: Assessment | None, months: int, today: dt.date, what: str) -> Outcome:
-    """PASS if `last` is dated, not in the future, and `months` have not passed since."""
+def within_interval(last: Assessment | None, months: int, today: dt.date, what: tuple[str, str]) -> Outcome:
+    """PASS if `last` is dated, not in the future, and `months` have not passed since; `what` is the assessed
+    object as (English, Vietnamese)."""
+    en, vi = what
     if last is None:
-        return failed(f"no assessment of {what} recorded; one is required every {months} months")
-    excerpt = f"date: {last.date.isoformat()}; assessor: {last.assessor}; interval: {months} months"
+        return failed({"en": f"no assessment of {en} recorded; one is required every {months} months",
+                       "vi": f"chưa ghi nhận lần kiểm tra, đánh giá nào đối với {vi}; quy định phải đánh giá "
+                             f"{months} tháng một lần"})
+    date = last.date.isoformat()
+    excerpt = f"date: {date}; assessor: {last.assessor}; interval: {months} months"
     if last.date > today:
-        return failed(f"the assessment of {what} is dated {last.date.isoformat()}, in the future: "
-                      "record the date it was done", excerpt)
-    due = add_months(last.date, months)
-    excerpt += f"; next due: {due.isoformat()}"
-    if today > due:
-        return failed(f"the last assessment of {what} ({last.date.isoformat()}) is overdue since {due.isoformat()} "
-                      f"(every {months} months)", excerpt)
-    return passed(f"{what} assessed {last.date.isoformat()}, next due {due.isoformat()}", excerpt)
+        return failed({"en": f"the assessment of {en} is dated {date}, in the future: record the date it was done",
+                       "vi": f"lần đánh giá {vi} ghi ngày {date}, nằm trong tương lai: cần ghi đúng ngày thực hiện"},
+                      excerpt)
+    due_day = add_months(last.date, months)
+    due = due_day.isoformat()
+    excerpt += f"; next due: {due}"
+    if today > due_day:
+        return failed({"en": f"the last assessment of {en} ({date}) is overdue since {due} (every {months} months)",
+                       "vi": f"lần đánh giá gần nhất đối với {vi} ({date}) đã quá hạn từ ngày {due} (chu kỳ "
+                             f"{months} tháng)"}, excerpt)
+    return passed({"en": f"{en} assessed {date}, next due {due}",
+                   "vi": f"{vi} đã được đánh giá ngày {date}, hạn đánh giá tiếp theo {due}"}, excerpt)
 
 
 @check(id="L3-ASM-001", layer=3, severity="high", min_level=1, scope="system",
@@ -51,7 +60,8 @@ def within_interval(last: Assessment | None, months: int, today: dt.date, what: 
 def assessment_interval(t):
     intervals = policy(t, "assessment", "interval_months", default={})
     months = int(intervals.get(t.level, intervals.get(str(t.level), 24)))
-    return within_interval(t.system.last_assessment, months, t.today, f"{t.system.id} (level {t.level})")
+    return within_interval(t.system.last_assessment, months, t.today,
+                           (f"{t.system.id} (level {t.level})", f"hệ thống {t.system.id} (cấp độ {t.level})"))
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -75,15 +85,19 @@ def _same_name(a: str, b: str) -> bool:
 def assessor_independent(t):
     last = t.system.last_assessment
     if last is None:
-        return failed("no assessment recorded, so no independent assessor")
+        return failed({"en": "no assessment recorded, so no independent assessor",
+                       "vi": "chưa ghi nhận lần đánh giá nào, nên không có đơn vị đánh giá độc lập"})
     soc = t.agency.soc
     excerpt = f"assessor: {last.assessor}; operator_independent: {str(last.operator_independent).lower()}" + \
         (f"; SOC provider: {soc.provider}" if soc else "")
     if not last.operator_independent:
-        return failed(f"assessor {last.assessor} is not independent of the operator", excerpt)
+        return failed({"en": f"assessor {last.assessor} is not independent of the operator",
+                       "vi": f"đơn vị đánh giá {last.assessor} không độc lập với đơn vị vận hành"}, excerpt)
     if soc is not None and _same_name(soc.provider, last.assessor):
-        return failed(f"assessor {last.assessor} is also the SOC provider that monitors the system", excerpt)
-    return passed(f"independent assessor: {last.assessor}", excerpt)
+        return failed({"en": f"assessor {last.assessor} is also the SOC provider that monitors the system",
+                       "vi": f"đơn vị đánh giá {last.assessor} đồng thời là đơn vị SOC giám sát hệ thống"}, excerpt)
+    return passed({"en": f"independent assessor: {last.assessor}",
+                   "vi": f"đơn vị đánh giá độc lập: {last.assessor}"}, excerpt)
 
 
 @check(id="L3-ASM-003", layer=3, severity="medium", min_level=1, scope="system",
@@ -101,15 +115,23 @@ def assessor_independent(t):
 def assessor_licensed(t):
     licensed_from = int(policy(t, "assessment", "licensed_from_level", default=3))
     if t.level < licensed_from:
-        return not_applicable(f"a licensed assessor is required from level {licensed_from}; this system is "
-                              f"level {t.level}")
+        return not_applicable({"en": f"a licensed assessor is required from level {licensed_from}; this system "
+                                     f"is level {t.level}",
+                               "vi": f"đơn vị đánh giá được cấp phép là bắt buộc từ cấp độ {licensed_from}; hệ "
+                                     f"thống này ở cấp độ {t.level}"})
     last = t.system.last_assessment
     if last is None:
-        return failed(f"no assessment recorded; level {t.level} needs one by a licensed assessor")
+        return failed({"en": f"no assessment recorded; level {t.level} needs one by a licensed assessor",
+                       "vi": f"chưa ghi nhận lần đánh giá nào; cấp độ {t.level} cần được đánh giá bởi đơn vị được "
+                             "cấp phép"})
     if not last.licence:
-        return failed(f"level {t.level} needs a licensed assessor; no licence number declared for {last.assessor}",
+        return failed({"en": f"level {t.level} needs a licensed assessor; no licence number declared for "
+                             f"{last.assessor}",
+                       "vi": f"cấp độ {t.level} cần đơn vị đánh giá được cấp phép; chưa khai báo số giấy phép của "
+                             f"{last.assessor}"},
                       f"assessor: {last.assessor}; licence: not declared")
-    return passed(f"assessor {last.assessor} holds licence {last.licence}",
+    return passed({"en": f"assessor {last.assessor} holds licence {last.licence}",
+                   "vi": f"đơn vị đánh giá {last.assessor} có giấy phép {last.licence}"},
                   f"assessor: {last.assessor}; licence: {last.licence}")
 
 
@@ -127,7 +149,8 @@ def assessor_licensed(t):
        references=(refs.DECREE_85_ASSESS, refs.DECREE_85_ART20, refs.DISPATCH_1552))
 def organisation_assessment(t):
     months = int(policy(t, "assessment", "organisation_interval_months", default=24))
-    return within_interval(t.agency.organisation_assessment, months, t.today, f"the organisation {t.agency.id}")
+    return within_interval(t.agency.organisation_assessment, months, t.today,
+                           (f"the organisation {t.agency.id}", f"tổ chức {t.agency.id}"))
 
 
 @check(id="L3-ASM-005", layer=3, severity="high", min_level=1, scope="system",
@@ -145,21 +168,30 @@ def organisation_assessment(t):
 def findings_remediated(t):
     last = t.system.last_assessment
     if last is None:
-        return failed("no assessment recorded, so no findings to follow up")
+        return failed({"en": "no assessment recorded, so no findings to follow up",
+                       "vi": "chưa ghi nhận lần đánh giá nào, nên không có phát hiện để theo dõi khắc phục"})
     if last.findings_open is None:
-        return failed(f"the assessment of {last.date.isoformat()} does not declare how many findings remain open "
-                      "(findings_open)")
+        return failed({"en": f"the assessment of {last.date.isoformat()} does not declare how many findings remain "
+                             "open (findings_open)",
+                       "vi": f"lần đánh giá ngày {last.date.isoformat()} không khai báo số phát hiện còn tồn tại "
+                             "(findings_open)"})
     due = last.remediation_due.isoformat() if last.remediation_due else "not declared"
     excerpt = (f"findings_open: {last.findings_open}; remediation_plan: {last.remediation_plan or 'not declared'}; "
                f"remediation_due: {due}")
     if last.findings_open == 0:
-        return passed(f"every finding of the {last.date.isoformat()} assessment is remediated", excerpt)
-    if not last.remediation_plan or last.remediation_due is None:
-        return failed(f"{last.findings_open} findings open without a remediation plan and due date", excerpt)
+        return passed({"en": f"every finding of the {last.date.isoformat()} assessment is remediated",
+                       "vi": f"mọi phát hiện của lần đánh giá ngày {last.date.isoformat()} đã được khắc phục"},
+                      excerpt)
+    n, plan = last.findings_open, last.remediation_plan
+    if not plan or last.remediation_due is None:
+        return failed({"en": f"{n} findings open without a remediation plan and due date",
+                       "vi": f"còn {n} phát hiện tồn tại mà không có kế hoạch khắc phục và thời hạn"}, excerpt)
     if last.remediation_due < t.today:
-        return failed(f"{last.findings_open} findings still open; remediation plan {last.remediation_plan} was due "
-                      f"{due}", excerpt)
-    return passed(f"{last.findings_open} findings open under plan {last.remediation_plan}, due {due}", excerpt)
+        return failed({"en": f"{n} findings still open; remediation plan {plan} was due {due}",
+                       "vi": f"vẫn còn {n} phát hiện tồn tại; kế hoạch khắc phục {plan} đã đến hạn ngày {due}"},
+                      excerpt)
+    return passed({"en": f"{n} findings open under plan {plan}, due {due}",
+                   "vi": f"còn {n} phát hiện đang được khắc phục theo kế hoạch {plan}, hạn {due}"}, excerpt)
 
 
 @check(id="L3-ASM-006", layer=3, severity="low", min_level=1, scope="system",
@@ -175,8 +207,12 @@ def findings_remediated(t):
 def assessment_report(t):
     last = t.system.last_assessment
     if last is None:
-        return failed("no assessment recorded, so no report")
+        return failed({"en": "no assessment recorded, so no report",
+                       "vi": "chưa ghi nhận lần đánh giá nào, nên không có báo cáo"})
     if not last.report:
-        return failed(f"the assessment of {last.date.isoformat()} by {last.assessor} has no report reference",
+        return failed({"en": f"the assessment of {last.date.isoformat()} by {last.assessor} has no report reference",
+                       "vi": f"lần đánh giá ngày {last.date.isoformat()} do {last.assessor} thực hiện không có số "
+                             "hiệu báo cáo"},
                       f"date: {last.date.isoformat()}; report: not declared")
-    return passed(f"assessment report {last.report}", f"date: {last.date.isoformat()}; report: {last.report}")
+    return passed({"en": f"assessment report {last.report}", "vi": f"báo cáo đánh giá {last.report}"},
+                  f"date: {last.date.isoformat()}; report: {last.report}")

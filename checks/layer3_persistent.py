@@ -35,18 +35,24 @@ MAX_LISTED = 20
 def persistent_findings(t):
     history = t.evidence.get("history")
     if history is None:
-        return not_applicable("no scan history: the scan was run without a history database (--no-history)")
+        return not_applicable({"en": "no scan history: the scan was run without a history database (--no-history)",
+                               "vi": "không có lịch sử quét: lần quét được chạy không kèm cơ sở dữ liệu lịch sử "
+                                     "(--no-history)"})
     need = int(policy(t, "history", "persistent_runs", default=3))
     node = history["systems"].get(f"{t.agency.id}/{t.system.id}") or {"runs": 0, "streaks": []}
     runs = node["runs"]
     if runs < need:
-        return not_applicable(f"{runs} earlier scan(s) of this system stored; a finding counts as persistent "
-                              f"after failing in {need} consecutive scans")
+        return not_applicable({"en": f"{runs} earlier scan(s) of this system stored; a finding counts as "
+                                     f"persistent after failing in {need} consecutive scans",
+                               "vi": f"mới lưu {runs} lần quét trước đây của hệ thống này; một phát hiện được coi là "
+                                     f"tồn tại kéo dài khi không đạt trong {need} lần quét liên tiếp"})
     hosts = {h.id for h in t.system.hosts}
     persistent = [s for s in node["streaks"]
                   if s["streak"] >= need and (s["host"] is None or s["host"] in hosts)]
     if not persistent:
-        return passed(f"no finding failed in {need} consecutive scans ({runs} earlier scans of this system)",
+        return passed({"en": f"no finding failed in {need} consecutive scans ({runs} earlier scans of this system)",
+                       "vi": f"không có phát hiện nào không đạt trong {need} lần quét liên tiếp ({runs} lần quét "
+                             "trước đây của hệ thống này)"},
                       f"earlier scans: {runs}; persistent_runs: {need}")
     cap = history.get("lookback")
     lines = [f"{s['check_id']} on {s['target']}: FAIL in {s['streak']} consecutive scans, first seen "
@@ -55,6 +61,10 @@ def persistent_findings(t):
     if len(persistent) > MAX_LISTED:
         lines.append(f"… and {len(persistent) - MAX_LISTED} more")
     oldest = min(persistent, key=lambda s: (s["first_seen"], s["check_id"]))
-    return failed(f"{len(persistent)} finding(s) failed in each of the last {need} or more scans before this one; "
-                  f"oldest first seen {oldest['first_seen']} ({oldest['check_id']} on {oldest['target']})",
+    first = f"{oldest['first_seen']} ({oldest['check_id']} on {oldest['target']})"
+    first_vi = f"{oldest['first_seen']} ({oldest['check_id']} trên {oldest['target']})"
+    return failed({"en": f"{len(persistent)} finding(s) failed in each of the last {need} or more scans before this "
+                         f"one; oldest first seen {first}",
+                   "vi": f"{len(persistent)} phát hiện không đạt trong mỗi lần của ít nhất {need} lần quét gần nhất "
+                         f"trước lần này; phát hiện lâu nhất xuất hiện lần đầu {first_vi}"},
                   "\n".join(lines))

@@ -8,8 +8,10 @@ collectors read are not probed by nmap: one announced version is one finding.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy
+from fourlayer.checks.util import Text, bi, both, lang, policy
 from fourlayer.collectors.nmap_scan import fingerprinted_elsewhere
 from fourlayer.model import Outcome, failed, not_applicable, passed, warned
 from fourlayer.registry import check
@@ -23,7 +25,7 @@ def _short(m: Match) -> str:
     return f"{s.where}: {s.name} {s.version} {'/'.join(m.entry.cves)} ({m.entry.severity})"
 
 
-def verdict(t, seen: list[Software], notes: list[str], nothing: str) -> Outcome:
+def verdict(t, seen: list[Software], notes: list[str], nothing: Text) -> Outcome:
     """Judge the versions `seen` against the offline table: FAIL at or above policy vulns.fail_severity, WARN
     below it or when the table is older than vulns.max_table_age_days, NOT_APPLICABLE (`nothing`) when no
     version was seen at all. Distribution backports the banner proves are reported, not counted."""
@@ -31,8 +33,9 @@ def verdict(t, seen: list[Software], notes: list[str], nothing: str) -> Outcome:
     fail_rank = SEVERITIES.index(policy(t, "vulns", "fail_severity", default="high"))
     max_age = int(policy(t, "vulns", "max_table_age_days", default=180))
     age = table.age_days(t.today)
-    stale = f"the vulnerability table is {age} days old (policy: at most {max_age}); update fourlayer" \
-        if age > max_age else ""
+    stale = bi(f"the vulnerability table is {age} days old (policy: at most {max_age}); update fourlayer",
+               f"bảng dữ liệu lỗ hổng đã cũ {age} ngày (chính sách: tối đa {max_age} ngày); cần cập nhật fourlayer") \
+        if age > max_age else bi("", "")
     matches = [m for item in seen for m in table.lookup(item)]
     vulnerable = [m for m in matches if m.backport is None]
     bad = [m for m in vulnerable if SEVERITIES.index(m.entry.severity) <= fail_rank]
@@ -41,24 +44,33 @@ def verdict(t, seen: list[Software], notes: list[str], nothing: str) -> Outcome:
              for item in seen]
     lines += [m.describe() + (f"; only if {m.entry.condition}" if m.entry.condition and not m.backport else "")
               for m in matches]
-    lines += notes + [table.describe()] + ([f"WARNING: {stale}"] if stale else [])
+    lines += notes + [table.describe()] + ([f"WARNING: {stale['en']}"] if stale["en"] else [])
     evidence = "\n".join(lines)
-    tail = f" ({stale})" if stale else ""
+    tail = {c: f" ({stale[c]})" if stale[c] else "" for c in ("en", "vi")}
     if bad:
-        return failed(f"known-vulnerable versions: {'; '.join(map(_short, bad))}{tail}", evidence)
+        return failed(bi(f"known-vulnerable versions: {'; '.join(map(_short, bad))}{tail['en']}",
+                         f"phiên bản có lỗ hổng đã biết: {'; '.join(map(_short, bad))}{tail['vi']}"), evidence)
     if minor:
-        return warned(f"versions with lower-severity known flaws: {'; '.join(map(_short, minor))}{tail}",
+        return warned(bi(f"versions with lower-severity known flaws: {'; '.join(map(_short, minor))}{tail['en']}",
+                         f"phiên bản có lỗ hổng đã biết ở mức thấp hơn: {'; '.join(map(_short, minor))}{tail['vi']}"),
                       evidence)
     covered = [item for item in seen if table.product_of(item.name)]
     if not covered:
-        others = f" ({', '.join(f'{i.name} {i.version}' for i in seen)} not in the table)" if seen else ""
-        return not_applicable(f"{nothing}{others}{tail}", evidence)
-    fixed = f"; {len(matches)} fixed by distribution backports" if matches else ""
-    uncovered = f"; {len(seen) - len(covered)} not in the table" if len(seen) > len(covered) else ""
-    clean = f"no known-vulnerable version among {len(covered)} announced{fixed}{uncovered}"
-    if stale:
-        return warned(f"{clean}, but {stale}", evidence)
-    return passed(f"{clean} ({table.describe()})", evidence)
+        names = ", ".join(f"{i.name} {i.version}" for i in seen)
+        others = bi(f" ({names} not in the table)", f" ({names} không có trong bảng)") if seen else bi("", "")
+        return not_applicable(both(lambda c: f"{lang(nothing, c)}{others[c]}{tail[c]}"), evidence)
+    n_fixed, n_out = len(matches), len(seen) - len(covered)
+    clean = bi(f"no known-vulnerable version among {len(covered)} announced"
+               + (f"; {n_fixed} fixed by distribution backports" if n_fixed else "")
+               + (f"; {n_out} not in the table" if n_out else ""),
+               f"không có phiên bản nào có lỗ hổng đã biết trong số {len(covered)} phiên bản được công bố"
+               + (f"; {n_fixed} đã được khắc phục bằng bản vá backport của bản phân phối" if n_fixed else "")
+               + (f"; {n_out} không có trong bảng" if n_out else ""))
+    if stale["en"]:
+        return warned(bi(f"{clean['en']}, but {stale['en']}", f"{clean['vi']}, nhưng {stale['vi']}"), evidence)
+    table_vi = f"bảng tra cứu ngoại tuyến {Path(table.path).name} cập nhật ngày {table.updated.isoformat()} " \
+               f"({len(table.entries)} mục)"
+    return passed(bi(f"{clean['en']} ({table.describe()})", f"{clean['vi']} ({table_vi})"), evidence)
 
 
 _VULN = dict(layer=3, severity="critical", min_level=1,
@@ -95,8 +107,10 @@ def vulnerable_services(t):
             seen.append(item)
     detection = str(ev.get("version_detection", "off"))
     notes = [f"nmap version detection: {detection}"]
-    return verdict(t, seen, notes, "no service announced to nmap a product version the table covers "
-                                   f"(version detection: {detection})")
+    return verdict(t, seen, notes, bi("no service announced to nmap a product version the table covers "
+                                      f"(version detection: {detection})",
+                                      "không có dịch vụ nào công bố cho nmap phiên bản sản phẩm có trong bảng tra cứu "
+                                      f"(dò phiên bản: {detection})"))
 
 
 @check(id="L3-VUL-002", needs=("http",), **_VULN,
@@ -122,4 +136,5 @@ def vulnerable_web_servers(t):
             value = (info.get("headers") or {}).get(header)
             if value:
                 seen += from_http_header(value, f"{port}/tcp {header}")
-    return verdict(t, seen, notes, "no web server announced a product version the table covers")
+    return verdict(t, seen, notes, bi("no web server announced a product version the table covers",
+                                      "không có máy chủ web nào công bố phiên bản sản phẩm có trong bảng tra cứu"))

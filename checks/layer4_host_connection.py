@@ -16,8 +16,10 @@ def below_agent_level(t: Target) -> Outcome | None:
     """NOT_APPLICABLE below `national.agent_from_level`, else None."""
     from_level = int(policy(t, "national", "agent_from_level", default=3))
     if t.level < from_level:
-        return not_applicable(f"the policy requires the national connection on hosts from level {from_level}; "
-                              f"this system is level {t.level}")
+        return not_applicable({"en": f"the policy requires the national connection on hosts from level "
+                                     f"{from_level}; this system is level {t.level}",
+                               "vi": f"chính sách yêu cầu kết nối quốc gia trên máy chủ từ cấp độ {from_level}; hệ "
+                                     f"thống này ở cấp độ {t.level}"})
     return None
 
 
@@ -47,11 +49,14 @@ def national_agent(t):
     evidence = f"running: {', '.join(up) or 'none of ' + shown(names)}; national_monitoring.connected: " \
                f"{str(connected).lower()}"
     if not up:
-        return failed(f"no national monitoring agent is running (looked for {shown(names)})", evidence)
+        return failed({"en": f"no national monitoring agent is running (looked for {shown(names)})",
+                       "vi": f"không có tác tử giám sát quốc gia nào đang chạy (đã tìm {shown(names)})"}, evidence)
     if not connected:
-        return failed(f"{up[0]} runs, but the agency declares no connection to the national monitoring system",
-                      evidence)
-    return passed(f"{up[0]} runs and the agency is connected to the national monitoring system", evidence)
+        return failed({"en": f"{up[0]} runs, but the agency declares no connection to the national monitoring system",
+                       "vi": f"{up[0]} đang chạy, nhưng cơ quan chưa khai báo kết nối với hệ thống giám sát quốc "
+                             "gia"}, evidence)
+    return passed({"en": f"{up[0]} runs and the agency is connected to the national monitoring system",
+                   "vi": f"{up[0]} đang chạy và cơ quan đã kết nối với hệ thống giám sát quốc gia"}, evidence)
 
 
 @check(id="L4-NAT-004", layer=4, severity="medium", min_level=1, needs=("ssh_shell",), applies_to=("linux",),
@@ -73,12 +78,19 @@ def national_endpoint_on_host(t):
         return skip
     nat = t.agency.national_monitoring
     if nat is None or nat.collector is None:
-        return failed("no national collector is declared (national_monitoring.collector) to look for on the host")
+        return failed({"en": "no national collector is declared (national_monitoring.collector) to look for on the "
+                             "host",
+                       "vi": "chưa khai báo bộ thu thập quốc gia (national_monitoring.collector) để đối chiếu trên "
+                             "máy chủ"})
     dests = log_destinations(t) + agent_managers(t)[0]
     hits = [d for d in dests if forwarding.matches(d, nat.collector)]
     if hits:
-        return passed(f"the host sends to the national collector {nat.collector}", "\n".join(map(str, hits)))
-    return failed(f"no forwarding rule or agent on the host names the national collector {nat.collector}",
+        return passed({"en": f"the host sends to the national collector {nat.collector}",
+                       "vi": f"máy chủ gửi dữ liệu tới bộ thu thập quốc gia {nat.collector}"},
+                      "\n".join(map(str, hits)))
+    return failed({"en": f"no forwarding rule or agent on the host names the national collector {nat.collector}",
+                   "vi": f"không có quy tắc chuyển tiếp hoặc tác tử nào trên máy chủ trỏ tới bộ thu thập quốc gia "
+                         f"{nat.collector}"},
                   "\n".join(map(str, dests)) or "no remote destination configured")
 
 
@@ -107,8 +119,14 @@ def antimalware_connected(t):
     evidence = f"running: {', '.join(up) or 'none of ' + shown(names)}; antimalware_connected: " \
                f"{'not declared' if flag is None else str(flag).lower()}"
     if not flag:
-        return failed("the agency does not declare its anti-malware connected to the national platform "
-                      "(national_monitoring.antimalware_connected)", evidence)
+        return failed({"en": "the agency does not declare its anti-malware connected to the national platform "
+                             "(national_monitoring.antimalware_connected)",
+                       "vi": "cơ quan chưa khai báo phần mềm phòng chống mã độc đã kết nối với nền tảng quốc gia "
+                             "(national_monitoring.antimalware_connected)"}, evidence)
     if not up:
-        return failed(f"no anti-malware engine is running on the host (looked for {shown(names)})", evidence)
-    return passed(f"{up[0]} runs and anti-malware is connected to the national platform", evidence)
+        return failed({"en": f"no anti-malware engine is running on the host (looked for {shown(names)})",
+                       "vi": f"không có phần mềm phòng chống mã độc nào đang chạy trên máy chủ (đã tìm "
+                             f"{shown(names)})"}, evidence)
+    return passed({"en": f"{up[0]} runs and anti-malware is connected to the national platform",
+                   "vi": f"{up[0]} đang chạy và phần mềm phòng chống mã độc đã kết nối với nền tảng quốc gia"},
+                  evidence)

@@ -23,15 +23,21 @@ from fourlayer.registry import check
 def national_declared(t):
     nat = t.agency.national_monitoring
     if nat is None or not nat.connected:
-        return failed("no connection to the national monitoring system declared",
+        return failed({"en": "no connection to the national monitoring system declared",
+                       "vi": "chưa khai báo kết nối với hệ thống giám sát quốc gia"},
                       "national_monitoring: " + ("connected: false" if nat else "not declared"))
     if nat.since is None:
-        return failed("connection declared without the date it started (since)", "connected: true; since: missing")
+        return failed({"en": "connection declared without the date it started (since)",
+                       "vi": "kết nối được khai báo nhưng không có ngày bắt đầu (since)"},
+                      "connected: true; since: missing")
     excerpt = f"connected: true; since: {nat.since.isoformat()}"
     if nat.since > t.today:
-        return failed(f"connection start date {nat.since.isoformat()} is in the future: declare the date it "
-                      "actually started", excerpt)
-    return passed(f"connected since {nat.since.isoformat()}", excerpt)
+        return failed({"en": f"connection start date {nat.since.isoformat()} is in the future: declare the date it "
+                             "actually started",
+                       "vi": f"ngày bắt đầu kết nối {nat.since.isoformat()} nằm trong tương lai: cần khai báo đúng "
+                             "ngày thực tế bắt đầu kết nối"}, excerpt)
+    return passed({"en": f"connected since {nat.since.isoformat()}",
+                   "vi": f"đã kết nối từ ngày {nat.since.isoformat()}"}, excerpt)
 
 
 @check(id="L4-NAT-002", layer=4, severity="medium", min_level=1, scope="agency", needs=("reach",),
@@ -43,8 +49,9 @@ def national_declared(t):
                     "vi": "Khai báo `national_monitoring.collector: host:port` và mở đường kết nối tới đó."},
        references=(refs.DISPATCH_1552, refs.CIRCULAR_31))
 def national_reachable(t):
-    return probe_outcomes(t, {"national_collector": "national collector"},
-                          "no national collector endpoint declared (national_monitoring.collector)")
+    return probe_outcomes(t, {"national_collector": ("national collector", "bộ thu thập quốc gia")},
+                          {"en": "no national collector endpoint declared (national_monitoring.collector)",
+                           "vi": "chưa khai báo địa chỉ bộ thu thập quốc gia (national_monitoring.collector)"})
 
 
 @check(id="L4-IR-001", layer=4, severity="medium", min_level=1, scope="agency",
@@ -62,9 +69,14 @@ def national_reachable(t):
 def incident_contact(t):
     c = t.agency.incident_contact
     if c is None or not c.name.strip():
-        return failed("no incident-response contact declared")
+        return failed({"en": "no incident-response contact declared",
+                       "vi": "chưa khai báo đầu mối ứng cứu sự cố"})
     channels = ([f"phone {c.phone}"] if c.phone else []) + ([f"e-mail {c.email}"] if c.email else [])
+    channels_vi = ([f"điện thoại {c.phone}"] if c.phone else []) + ([f"thư điện tử {c.email}"] if c.email else [])
     excerpt = f"name: {c.name}; " + ("; ".join(channels) or "no phone or e-mail")
     if not channels:
-        return failed(f"incident contact {c.name} has no phone or e-mail to reach them", excerpt)
-    return passed(f"incident contact {c.name}, reachable by {' and '.join(channels)}", excerpt)
+        return failed({"en": f"incident contact {c.name} has no phone or e-mail to reach them",
+                       "vi": f"đầu mối ứng cứu sự cố {c.name} không có số điện thoại hoặc thư điện tử để liên lạc"},
+                      excerpt)
+    return passed({"en": f"incident contact {c.name}, reachable by {' and '.join(channels)}",
+                   "vi": f"đầu mối ứng cứu sự cố {c.name}, liên lạc qua {' và '.join(channels_vi)}"}, excerpt)

@@ -5,20 +5,32 @@ from __future__ import annotations
 from fourlayer.model import Outcome, errored, failed, passed
 from fourlayer.target import Target
 
+Labelled = list[tuple[tuple[str, str], str]]  # ((English label, Vietnamese label), endpoint text)
 
-def probe_outcomes(t: Target, keys: dict[str, str], missing: str) -> Outcome:
-    """One outcome for the probes `keys` (evidence key -> label): FAIL if one is unreachable, ERROR if one could
-    not be probed, PASS when all connect; FAIL with `missing` when none was declared."""
-    probes = [(label, t.ev("reach").get(key)) for key, label in keys.items()]
-    probes = [(label, p) for label, p in probes if p is not None]
+
+def _joined(items: Labelled, sep_en: str = "; ", sep_vi: str = "; ") -> tuple[str, str]:
+    """The labelled items joined in English and in Vietnamese."""
+    return (sep_en.join(f"{en} {text}" for (en, _), text in items),
+            sep_vi.join(f"{vi} {text}" for (_, vi), text in items))
+
+
+def probe_outcomes(t: Target, keys: dict[str, tuple[str, str]], missing: dict[str, str]) -> Outcome:
+    """One outcome for the probes `keys` (evidence key -> (English label, Vietnamese label)): FAIL if one is
+    unreachable, ERROR if one could not be probed, PASS when all connect; FAIL with the bilingual `missing` when
+    none was declared."""
+    probes = [(labels, t.ev("reach").get(key)) for key, labels in keys.items()]
+    probes = [(labels, p) for labels, p in probes if p is not None]
     if not probes:
         return failed(missing)
-    evidence = "\n".join(f"{label} {p['endpoint']}: {p.get('error') or p['detail']}" for label, p in probes)
-    down = [f"{label} {p['endpoint']} ({p['detail']})" for label, p in probes if p["reachable"] is False]
+    evidence = "\n".join(f"{en} {p['endpoint']}: {p.get('error') or p['detail']}" for (en, _), p in probes)
+    down = [(labels, f"{p['endpoint']} ({p['detail']})") for labels, p in probes if p["reachable"] is False]
     if down:
-        return failed(f"not reachable: {'; '.join(down)}", evidence)
-    refused = [f"{label} {p['endpoint']}: {p['error']}" for label, p in probes if p["reachable"] is None]
+        en, vi = _joined(down)
+        return failed({"en": f"not reachable: {en}", "vi": f"không kết nối được: {vi}"}, evidence)
+    refused = [(labels, f"{p['endpoint']}: {p['error']}") for labels, p in probes if p["reachable"] is None]
     if refused:
-        return errored(f"could not probe {'; '.join(refused)}", evidence)
-    names = " and ".join(f"{label} {p['endpoint']}" for label, p in probes)
-    return passed(f"{names} accept{'s' if len(probes) == 1 else ''} connections", evidence)
+        en, vi = _joined(refused)
+        return errored({"en": f"could not probe {en}", "vi": f"không thể thăm dò {vi}"}, evidence)
+    en, vi = _joined([(labels, p["endpoint"]) for labels, p in probes], " and ", " và ")
+    return passed({"en": f"{en} accept{'s' if len(probes) == 1 else ''} connections",
+                   "vi": f"{vi} chấp nhận kết nối"}, evidence)

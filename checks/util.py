@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from fourlayer.collectors.ssh_shell import parse_sshd_T
 from fourlayer.model import Unevaluable
 from fourlayer.target import Target
+
+
+Text = "str | dict[str, str]"  # a reason or reason fragment: plain (same in every language) or {"en": .., "vi": ..}
+
+
+def bi(en: str, vi: str) -> dict[str, str]:
+    """A bilingual reason (or fragment of one)."""
+    return {"en": en, "vi": vi}
+
+
+def lang(text: Text, code: str) -> str:
+    """The `code` ("en" or "vi") version of a reason fragment; a plain string reads the same in both."""
+    if isinstance(text, dict):
+        return text.get(code) or text.get("en", "")
+    return str(text)
+
+
+def both(build: Callable[[str], str]) -> Text:
+    """Build a reason once per language (`build("en")`, `build("vi")`); a plain string when they are equal."""
+    en, vi = build("en"), build("vi")
+    return en if en == vi else bi(en, vi)
+
+
+def joined(parts: list, code: str, sep: str = "; ") -> str:
+    """The `code` versions of reason fragments, joined by `sep`."""
+    return sep.join(lang(p, code) for p in parts)
 
 
 def policy(t: Target, *path: str, default=None):

@@ -7,18 +7,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fourlayer.inventory import Host, Inventory
-from fourlayer.model import Check, Result, Status
+from fourlayer.model import Check, Result, Status, reason_parts
 from fourlayer.target import Target
 
 
-def _no_ssh(host: Host) -> str | None:
-    return None if host.ssh is not None and host.ssh.enabled else "SSH is disabled for this host in the inventory"
+Reason = dict[str, str]  # {"en": ..., "vi": ...}
+
+NO_SSH: Reason = {"en": "SSH is disabled for this host in the inventory",
+                  "vi": "SSH bị tắt đối với máy chủ này trong danh mục tài sản"}
+NO_TLS: Reason = {"en": "the inventory declares no TLS port for this host",
+                  "vi": "danh mục tài sản không khai báo cổng TLS nào cho máy chủ này"}
+NO_HTTP: Reason = {"en": "the inventory declares no HTTP or TLS port for this host",
+                   "vi": "danh mục tài sản không khai báo cổng HTTP hoặc TLS nào cho máy chủ này"}
+
+
+def _no_ssh(host: Host) -> Reason | None:
+    return None if host.ssh is not None and host.ssh.enabled else NO_SSH
 
 
 # Why a host cannot give a collector's evidence at all (checks then are NOT_APPLICABLE), or None.
 COLLECTOR_PRECONDITIONS = {
-    "tls": lambda h: None if h.tls else "the inventory declares no TLS port for this host",
-    "http": lambda h: None if (h.http or h.tls) else "the inventory declares no HTTP or TLS port for this host",
+    "tls": lambda h: None if h.tls else NO_TLS,
+    "http": lambda h: None if (h.http or h.tls) else NO_HTTP,
     "ssh_transport": _no_ssh,
 }
 
@@ -50,22 +60,28 @@ def selected(checks: list[Check], options: Any) -> list[Check]:
     return out
 
 
-def skip(check: Check, target: Target, reason: str) -> Result:
+def skip(check: Check, target: Target, reason: "str | Reason") -> Result:
     m = check.meta
+    reason_en, reason_vi = reason_parts(reason)
     return Result(check_id=m.id, layer=m.layer, severity=m.severity, status=Status.NOT_APPLICABLE,
-                  reason=reason, evidence="", agency=target.agency.id,
+                  reason=reason_en, reason_vi=reason_vi, evidence="", agency=target.agency.id,
                   system=target.system.id if target.system else None,
                   host=target.host.id if target.host else None, scope=m.scope)
 
 
-def why_not(check: Check, target: Target) -> str | None:
+def why_not(check: Check, target: Target) -> Reason | None:
+    """Why `check` does not apply to `target` ({"en", "vi"}), or None when it applies."""
     m = check.meta
     if target.level < m.min_level:
-        return f"applies from classification level {m.min_level}; this target is level {target.level}"
+        return {"en": f"applies from classification level {m.min_level}; this target is level {target.level}",
+                "vi": f"chỉ áp dụng từ cấp độ {m.min_level} trở lên; đối tượng này thuộc cấp độ {target.level}"}
     host = target.host
     if host is not None:
         if m.applies_to and not set(m.applies_to) & set(host.roles):
-            return f"applies to roles {', '.join(m.applies_to)}; host roles are {', '.join(host.roles) or 'none'}"
+            wanted, roles = ", ".join(m.applies_to), ", ".join(host.roles)
+            return {"en": f"applies to roles {wanted}; host roles are {roles or 'none'}",
+                    "vi": f"chỉ áp dụng cho máy chủ có vai trò {wanted}; "
+                          + (f"máy chủ này có vai trò {roles}" if roles else "máy chủ này chưa được gán vai trò nào")}
         for need in m.needs:
             pre = COLLECTOR_PRECONDITIONS.get(need)
             reason = pre(host) if pre else None

@@ -57,6 +57,7 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 MAX_REGEX = 500
 _SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in",
            "bits_set": "to include bits"}
+_SYMBOL_VI = {**_SYMBOL, "in": "giá trị thuộc", "not_in": "giá trị không thuộc", "bits_set": "bao gồm các bit"}
 _EXCERPT_LINES = 8
 
 
@@ -83,6 +84,16 @@ class PolicyRef:
     def __str__(self) -> str:
         return f"policy {self.path}"
 
+    def vi(self) -> str:
+        return f"chính sách {self.path}"
+
+
+Reason = dict[str, str]  # {"en": ..., "vi": ...}
+
+
+def _both(en: str, vi: str) -> Reason:
+    return {"en": en, "vi": vi}
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -96,32 +107,41 @@ class Condition:
     missing: str = "fail"
     case_sensitive: bool = False
 
-    def judge(self, settings: dict[str, str], text: str, policy: dict) -> tuple[bool, str, str]:
-        """(holds, why, evidence)."""
+    def judge(self, settings: dict[str, str], text: str, policy: dict) -> tuple[bool, Reason, str]:
+        """(holds, why in en and vi, evidence)."""
         if self.regex is not None:
             return self._judge_regex(text)
         actual = settings.get(self.key.lower())  # keys always match case-insensitively; case_sensitive is for values
         expected = self.value.resolve(policy) if isinstance(self.value, PolicyRef) else self.value
-        where = f" ({self.value})" if isinstance(self.value, PolicyRef) else ""
-        wanted = f"{_SYMBOL[self.op]} {_show(expected)}{where}"
+        ref = self.value if isinstance(self.value, PolicyRef) else None
+        wanted = f"{_SYMBOL[self.op]} {_show(expected)}" + (f" ({ref})" if ref else "")
+        wanted_vi = f"{_SYMBOL_VI[self.op]} {_show(expected)}" + (f" ({ref.vi()})" if ref else "")
         if actual is None:
             if self.missing == "error":
                 raise Unevaluable(f"{self.key} is not set in the source, so the rule cannot decide")
-            return self.missing == "pass", f"{self.key} is not set (required {wanted})", f"{self.key}: not set"
+            return (self.missing == "pass", _both(f"{self.key} is not set (required {wanted})",
+                                                  f"{self.key} chưa được thiết lập (yêu cầu {wanted_vi})"),
+                    f"{self.key}: not set")
         holds = _compare(self.op, actual, expected, self.case_sensitive, self.key)
-        why = f"{self.key} {actual} (required {wanted})" if holds else f"{self.key} {actual}, required {wanted}"
+        if holds:
+            why = _both(f"{self.key} {actual} (required {wanted})", f"{self.key} {actual} (yêu cầu {wanted_vi})")
+        else:
+            why = _both(f"{self.key} {actual}, required {wanted}",
+                        f"{self.key} {actual}, không đáp ứng yêu cầu {wanted_vi}")
         return holds, why, f"{self.key} {actual}"
 
-    def _judge_regex(self, text: str) -> tuple[bool, str, str]:
+    def _judge_regex(self, text: str) -> tuple[bool, Reason, str]:
         lines = list(dict.fromkeys(_line_at(text, m.start()) for m in self.regex.finditer(text)))[:_EXCERPT_LINES]
         shown = f"/{self.regex.pattern}/"
         if self.must_match:
             if lines:
-                return True, f"matches {shown}", "\n".join(lines)
-            return False, f"no line matches {shown}", f"no match for {shown}"
+                return True, _both(f"matches {shown}", f"khớp mẫu {shown}"), "\n".join(lines)
+            return (False, _both(f"no line matches {shown}", f"không có dòng nào khớp mẫu {shown}"),
+                    f"no match for {shown}")
         if lines:
-            return False, f"forbidden pattern {shown} is present", "\n".join(lines)
-        return True, f"{shown} is absent", f"no match for {shown}"
+            return (False, _both(f"forbidden pattern {shown} is present", f"phát hiện mẫu bị cấm {shown}"),
+                    "\n".join(lines))
+        return True, _both(f"{shown} is absent", f"không xuất hiện mẫu {shown}"), f"no match for {shown}"
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -203,8 +223,13 @@ class RuleSpec:
         evidence = "\n".join(dict.fromkeys(v[2] for v in verdicts))
         bad = [v[1] for v in verdicts if not v[0]]
         if bad:
-            return failed("; ".join(bad), evidence)
-        return passed("; ".join(v[1] for v in verdicts), evidence)
+            return failed(_joined(bad), evidence)
+        return passed(_joined([v[1] for v in verdicts]), evidence)
+
+
+def _joined(reasons: list[Reason]) -> Reason:
+    """The reasons of several conditions as one bilingual line."""
+    return {lang: "; ".join(r[lang] for r in reasons) for lang in ("en", "vi")}
 
 
 # ---- loading and validation -----------------------------------------------------------------------------------

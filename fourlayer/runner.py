@@ -74,14 +74,15 @@ def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
     start = time.perf_counter()
     missing = [n for n in meta.needs if n in failed]
     if missing:
-        outcome = Outcome(Status.ERROR, "; ".join(f"{n}: {failed[n]}" for n in missing))
+        detail = "; ".join(f"{n}: {failed[n]}" for n in missing)
+        outcome = Outcome(Status.ERROR, {"en": detail, "vi": f"không thu thập được bằng chứng — {detail}"})
     else:
         try:
             outcome = check.func(target)
             if not isinstance(outcome, Outcome):
                 raise TypeError(f"returned {type(outcome).__name__}, expected Outcome")
         except Unevaluable as exc:
-            outcome = Outcome(Status.ERROR, str(exc))
+            outcome = Outcome(Status.ERROR, {"en": str(exc), "vi": f"không đánh giá được — {exc}"})
         except Exception as exc:  # a broken check must not sink the scan
             log.exception("check %s crashed on %s", meta.id, target.name)
             outcome = Outcome(Status.ERROR, f"check crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")

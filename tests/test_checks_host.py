@@ -115,6 +115,26 @@ def test_passes_on_good_host_and_fails_on_weak_host(check_id: str, good_and_weak
         assert DECISIVE_EVIDENCE[check_id][1] in bad.evidence.replace("\\x0a", "\n"), bad.evidence
 
 
+VI_MARKS = set("ăâđêôơưáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
+
+
+def test_reasons_are_bilingual_on_good_and_weak_hosts(good_and_weak, av_policy: dict) -> None:
+    # every host check, PASS and FAIL, gives a Vietnamese reason beside the unchanged English one
+    good, weak = good_and_weak
+    for check_id in HOST_CHECKS:
+        for evidence in (good, weak):
+            result = judge(check_id, host_target(evidence, av_policy))
+            assert result.status in (Status.PASS, Status.FAIL), (check_id, result.reason)
+            assert result.reason_vi and result.reason_vi != result.reason, (check_id, result.reason)
+            assert VI_MARKS & set(result.reason_vi.lower()), (check_id, result.reason_vi)
+            assert result.to_dict()["reason_vi"] == result.reason_vi
+    # the decisive values are carried into the Vietnamese text too
+    fw_bad = judge("L1-FW-001", host_target(weak, av_policy)).reason_vi
+    assert fw_bad.startswith("không có tường lửa nào mặc định chặn") and "ENABLED=no" in fw_bad, fw_bad
+    shadow_bad = judge("L1-PRM-001", host_target(weak, av_policy)).reason_vi
+    assert "quyền 644 cấp thêm 004 vượt quá 640" in shadow_bad, shadow_bad
+
+
 def test_loose_lab_sshd_still_serves_sshd_T(good_and_weak) -> None:
     # the weak host's loosened host keys must not break `sshd -T` (the L1-SSH checks read it)
     assert good_and_weak[1]["ssh_shell"]["commands"]["sshd_T"]["rc"] == 0

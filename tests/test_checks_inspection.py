@@ -3,6 +3,8 @@ the real runner."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fourlayer.model import Status
@@ -99,3 +101,29 @@ def test_findings_follow_up(tmp_path, changes, expect, needle):
     assessment = {k: v for k, v in {**GOOD_ASSESSMENT, **changes}.items() if v is not None}
     r = assess(tmp_path, assessment=assessment)["s1"]["L3-ASM-005"]
     assert r.status is expect and needle in r.reason, r.reason
+
+
+VI_DIACRITICS = re.compile("[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.I)
+DECLARED = ASM + ["L1-ORG-001", "L2-SOC-001", "L2-SOC-003", "L4-NAT-001", "L4-IR-001"]
+
+
+@pytest.mark.parametrize("facts", [
+    {},  # nothing declared: every check fails
+    {"assessment": {**GOOD_ASSESSMENT, "assessor": "Independent Audit Co"},
+     "organisation_assessment": {**ORG_ASSESSMENT, "assessor": "Independent Audit Co"},
+     "security_officer": {"name": "Nguyen Van A", "email": "a@example.gov.vn"},
+     "soc": {"provider": "SOC Co", "contract_until": "2027-06-30"},
+     "national_monitoring": {"connected": True, "since": "2024-01-01"},
+     "incident_contact": {"name": "Tran Van B", "phone": "0240000000"}},
+])
+def test_reasons_are_bilingual(tmp_path, facts):
+    facts = dict(facts)
+    system = {"last_assessment": facts.pop("assessment")} if "assessment" in facts else None
+    r = scan(write_inventory(tmp_path, [agency(system=system, **facts)]), DECLARED)
+    results = {c: (r["s1"].get(c) or r["a1"][c]) for c in DECLARED}
+    expect = Status.PASS if facts else Status.FAIL
+    assert {c: res.status for c, res in results.items()} == {c: expect for c in DECLARED}, \
+        {c: res.reason for c, res in results.items()}
+    for c, res in results.items():
+        assert res.reason_vi and res.reason_vi != res.reason, (c, res.reason, res.reason_vi)
+        assert VI_DIACRITICS.search(res.reason_vi), (c, res.reason_vi)

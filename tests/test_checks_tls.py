@@ -174,3 +174,31 @@ def test_policy_tls_lists_are_validated(tmp_path, text_, message):
     with pytest.raises(InputError) as info:
         load_policy(str(path))
     assert info.value.line == 2 and message in str(info.value)
+
+
+_VI_MARKS = set("ăâđêôơưáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ")
+
+
+@pytest.mark.parametrize("check_id, name, status", [
+    ("L1-TLS-001", "tls-tls10", "FAIL"),
+    ("L1-TLS-001", "tls-good", "PASS"),
+    ("L1-TLS-002", "expired-trusted", "FAIL"),
+    ("L1-TLS-003", "no-ca", "FAIL"),
+    ("L1-TLS-007", "tls-rsa1024", "FAIL"),
+    ("L1-TLS-008", "tls-sha1-chain", "FAIL"),
+    ("L1-TLS-009", "tls-mismatch", "FAIL"),
+])
+def test_reasons_are_bilingual(lab, check_id, name, status):
+    """Every verdict carries a Vietnamese reason beside the (unchanged) English one, with the same facts."""
+    result = run(lab, check_id, name)
+    assert result.status.value == status, text(result)
+    assert result.reason_vi and result.reason_vi != result.reason
+    assert _VI_MARKS & set(result.reason_vi.lower()), result.reason_vi
+    if status == "FAIL":  # the port named in the English reason is named in the Vietnamese one too
+        port = result.reason.split(": ", 1)[1].split()[0].split("/")[0].rstrip(":;")
+        assert port in result.reason_vi, (result.reason, result.reason_vi)
+
+
+def test_expired_reason_in_vietnamese(lab):
+    result = run(lab, "L1-TLS-002", "expired-trusted")
+    assert "đã hết hạn" in result.reason_vi and "ngày trước" in result.reason_vi, result.reason_vi

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def _lab_pids() -> set[int]:
-    """Processes whose command line names the demo lab's directories (sshd, agents, listener child)."""
+    """Processes whose command line names the demo lab's directories (its two sshd and its agent processes)."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -20,7 +20,8 @@ def _lab_pids() -> set[int]:
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if b"fourlayer-lab/sshd-127.0.0.1" in cmd or b"fourlayer-lab/demo-" in cmd or b"fourlayer.lab.serve" in cmd:
+        if any(mark in cmd for mark in (b"fourlayer-lab/sshd-127.0.0.11-2211", b"fourlayer-lab/sshd-127.0.0.12-2212",
+                                        b"fourlayer-lab/demo-")):
             pids.add(int(entry.name))
     return pids
 

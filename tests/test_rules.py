@@ -14,14 +14,15 @@ import pytest
 from fourlayer.collectors import ssh_shell
 from fourlayer.collectors.base import CollectContext
 from fourlayer.errors import InputError
-from fourlayer.inventory import Agency, Host, System
+from fourlayer.inventory import Agency, Host, Inventory, System
 from fourlayer.lab.demo import write_tree
 from fourlayer.lab.sshd import SshdInstance, is_root, make_lab_dir
 from fourlayer.model import Status
 from fourlayer.policy import default_policy
 from fourlayer.registry import discover
 from fourlayer.rules import builtin_rules_dir, load_rule_file, load_rules
-from fourlayer.runner import evaluate
+from fourlayer.planner import plan_scan
+from fourlayer.runner import ScanOptions, evaluate
 from fourlayer.target import Target
 
 BUILTIN_RULES = sorted(c.meta.id for c in discover().all() if c.meta.source.startswith("rule:"))
@@ -114,6 +115,33 @@ def test_level_3_rule_is_not_applicable_on_a_level_2_system(sshd_weak, ssh_known
     doc = scan_json(run_cli, inv, tmp_path, "--check", "L1-SSH-019", "--check", "L1-SSH-014")
     assert doc["L1-SSH-019"]["status"] == "NOT_APPLICABLE" and "level 3" in doc["L1-SSH-019"]["reason"]
     assert doc["L1-SSH-014"]["status"] == "FAIL"
+
+
+VI_DIACRITICS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+
+
+def assert_bilingual(result) -> None:
+    assert result.reason_vi and result.reason_vi != result.reason, (result.check_id, result.reason)
+    assert VI_DIACRITICS & set(result.reason_vi.lower()), result.reason_vi
+
+
+def test_rule_and_planner_reasons_are_bilingual(lab_hosts, evidence):
+    good = run_rule("L1-SSH-013", lab_hosts["hardened"], evidence["hardened"])
+    bad = run_rule("L1-SSH-013", lab_hosts["weak"], evidence["weak"])
+    forwarding = run_rule("L1-SSH-019", lab_hosts["weak"], evidence["weak"])  # a must-not-match regex
+    assert (good.status, bad.status, forwarding.status) == (Status.PASS, Status.FAIL, Status.FAIL)
+    for result in (good, bad, forwarding):
+        assert_bilingual(result)
+    assert "maxauthtries 10" in bad.reason_vi and "≤ 4 (chính sách ssh.max_auth_tries)" in bad.reason_vi
+    assert "mẫu bị cấm" in forwarding.reason_vi
+    host = lab_hosts["weak"]
+    inventory = Inventory("mem", 1, (target(host, evidence["weak"], level=1).agency,))
+    plan = plan_scan(inventory, [discover().get("L1-SSH-019")], default_policy(), dt.date(2026, 11, 1),
+                     ScanOptions())
+    (skipped,) = plan.hosts[0].skipped
+    assert skipped.status is Status.NOT_APPLICABLE and "level 3" in skipped.reason
+    assert_bilingual(skipped)
+    assert "cấp độ 3" in skipped.reason_vi and "cấp độ 1" in skipped.reason_vi
 
 
 # ---- user rules through the real CLI -------------------------------------------------------------------------
