@@ -12,7 +12,7 @@ from fourlayer.checks import firewall_conf, refs
 from fourlayer.checks.host_files import config_files, running, shown
 from fourlayer.checks.parse import FileMode, age_days, enabled_units, excerpt, file_modes, mtimes, update_notice
 from fourlayer.checks.util import command_out, policy
-from fourlayer.model import Unevaluable, failed, not_applicable, passed, warned
+from fourlayer.model import Unevaluable, bi_join, failed, not_applicable, passed, warned
 from fourlayer.registry import check
 from fourlayer.rules import parse_keyvalue
 
@@ -25,11 +25,6 @@ DEBIAN_LIKE, RHEL_LIKE = ("debian", "ubuntu"), ("rhel", "fedora", "centos")
 APT_OFF = ("", "0", "false", "no", "off")
 
 _HOST = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",))
-
-
-def _joined(parts: list[dict[str, str]], sep: str = "; ", head: tuple[str, str] = ("", "")) -> dict[str, str]:
-    """Bilingual reasons joined language by language, each after its `head` (en, vi)."""
-    return {lang: prefix + sep.join(p[lang] for p in parts) for lang, prefix in zip(("en", "vi"), head)}
 
 
 def _sysroot(t) -> str:
@@ -167,9 +162,9 @@ def automatic_updates(t):
     verdicts = [v for v in (_apt_auto(files, _existing(t)), _dnf_auto(files, _units(t))) if v is not None]
     evidence = "\n".join(f"{f.path}: {excerpt(f.text, 8)}" for f in files)
     if any(on for on, _ in verdicts):
-        return passed(_joined([d for on, d in verdicts if on]), evidence)
+        return passed(bi_join([d for on, d in verdicts if on]), evidence)
     if verdicts:
-        return failed(_joined([d for _, d in verdicts]), evidence)
+        return failed(bi_join([d for _, d in verdicts]), evidence)
     family = _os_family(t)
     if family & set(DEBIAN_LIKE + RHEL_LIKE):
         tool = "unattended-upgrades" if family & set(DEBIAN_LIKE) else "dnf-automatic"
@@ -259,7 +254,7 @@ def host_firewall(t):
     if active:
         return passed({"en": f"default-deny inbound firewall: {', '.join(active)}",
                        "vi": f"tường lửa mặc định chặn lưu lượng vào: {', '.join(active)}"}, evidence)
-    return failed(_joined(lines, head=("no firewall denies inbound traffic by default: ",
+    return failed(bi_join(lines, head=("no firewall denies inbound traffic by default: ",
                                        "không có tường lửa nào mặc định chặn lưu lượng vào: ")), evidence)
 
 
@@ -326,7 +321,7 @@ def risky_services(t):
                   "vi": f"được kích hoạt khi khởi động: {shown(enabled, lang='vi')}"}] if enabled else [])
     evidence = "\n".join(p["en"] for p in problems) or f"{len(procs)} processes and {len(units)} enabled units checked"
     if problems:
-        return failed(_joined(problems, head=("risky services ", "phát hiện dịch vụ rủi ro — ")), evidence)
+        return failed(bi_join(problems, head=("risky services ", "phát hiện dịch vụ rủi ro — ")), evidence)
     return passed({"en": "no risky service runs or is enabled at boot",
                    "vi": "không có dịch vụ rủi ro nào đang chạy hoặc được kích hoạt khi khởi động"}, evidence)
 
@@ -353,7 +348,7 @@ def _file_verdict(f: FileMode, problems: list[dict[str, str]]):
     problems = problems + ([{"en": f"owned by {f.owner}", "vi": f"thuộc sở hữu của {f.owner}"}]
                            if f.owner != "root" else [])
     if problems:
-        return failed(_joined(problems, ", ", head=(f"{f.path}: ", f"{f.path}: ")), str(f))
+        return failed(bi_join(problems, ", ", head=(f"{f.path}: ", f"{f.path}: ")), str(f))
     return passed({"en": f"{f.path} is {f.mode:o} {f.owner}:{f.group}",
                    "vi": f"{f.path} có quyền {f.mode:o}, chủ sở hữu {f.owner}:{f.group}"}, str(f))
 

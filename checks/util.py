@@ -5,23 +5,13 @@ from __future__ import annotations
 from typing import Callable
 
 from fourlayer.collectors.ssh_shell import parse_sshd_T
-from fourlayer.model import Unevaluable
+from fourlayer.model import Text, Unevaluable, bi, in_lang
 from fourlayer.target import Target
 
+__all__ = ["Text", "bi", "lang", "both", "joined", "policy", "command_out", "sshd_settings", "offered_weak",
+           "tls_ports"]
 
-Text = "str | dict[str, str]"  # a reason or reason fragment: plain (same in every language) or {"en": .., "vi": ..}
-
-
-def bi(en: str, vi: str) -> dict[str, str]:
-    """A bilingual reason (or fragment of one)."""
-    return {"en": en, "vi": vi}
-
-
-def lang(text: Text, code: str) -> str:
-    """The `code` ("en" or "vi") version of a reason fragment; a plain string reads the same in both."""
-    if isinstance(text, dict):
-        return text.get(code) or text.get("en", "")
-    return str(text)
+lang = in_lang  # the name the checks use
 
 
 def both(build: Callable[[str], str]) -> Text:

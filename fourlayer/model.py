@@ -83,6 +83,26 @@ class Outcome:
     evidence: str = ""
 
 
+Text = "str | dict[str, str]"  # a reason or fragment: plain (reads the same in both languages) or {"en", "vi"}
+
+
+def bi(en: str, vi: str) -> dict[str, str]:
+    """A bilingual reason (or fragment of one)."""
+    return {"en": en, "vi": vi}
+
+
+def in_lang(text: Text, code: str) -> str:
+    """The `code` ("en" or "vi") version of a reason fragment; a plain string reads the same in both."""
+    if isinstance(text, dict):
+        return text.get(code) or text.get("en", "")
+    return str(text)
+
+
+def bi_join(parts: list, sep: str = "; ", head: tuple[str, str] = ("", "")) -> dict[str, str]:
+    """Reason fragments joined language by language, each language after its `head` (en, vi)."""
+    return {code: prefix + sep.join(in_lang(p, code) for p in parts) for code, prefix in zip(("en", "vi"), head)}
+
+
 def reason_parts(reason: "str | dict[str, str]") -> tuple[str, str | None]:
     """(English reason, Vietnamese reason or None) from what a check returned."""
     if isinstance(reason, dict):

@@ -38,7 +38,7 @@ from fourlayer.collectors.allowlist import TEMPLATES
 from fourlayer.collectors.ssh_shell import parse_sshd_T
 from fourlayer.errors import InputError
 from fourlayer.inventory_load import _Validator
-from fourlayer.model import LANGS, Check, Outcome, Unevaluable, failed, passed
+from fourlayer.model import LANGS, Check, Outcome, Unevaluable, bi, bi_join, failed, passed
 from fourlayer.policy import default_policy
 from fourlayer.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.target import Target
@@ -91,10 +91,6 @@ class PolicyRef:
 Reason = dict[str, str]  # {"en": ..., "vi": ...}
 
 
-def _both(en: str, vi: str) -> Reason:
-    return {"en": en, "vi": vi}
-
-
 @dataclass(frozen=True)
 class Condition:
     """One expectation: a regex over the output, or a comparison of one key's value."""
@@ -119,14 +115,14 @@ class Condition:
         if actual is None:
             if self.missing == "error":
                 raise Unevaluable(f"{self.key} is not set in the source, so the rule cannot decide")
-            return (self.missing == "pass", _both(f"{self.key} is not set (required {wanted})",
+            return (self.missing == "pass", bi(f"{self.key} is not set (required {wanted})",
                                                   f"{self.key} chưa được thiết lập (yêu cầu {wanted_vi})"),
                     f"{self.key}: not set")
         holds = _compare(self.op, actual, expected, self.case_sensitive, self.key)
         if holds:
-            why = _both(f"{self.key} {actual} (required {wanted})", f"{self.key} {actual} (yêu cầu {wanted_vi})")
+            why = bi(f"{self.key} {actual} (required {wanted})", f"{self.key} {actual} (yêu cầu {wanted_vi})")
         else:
-            why = _both(f"{self.key} {actual}, required {wanted}",
+            why = bi(f"{self.key} {actual}, required {wanted}",
                         f"{self.key} {actual}, không đáp ứng yêu cầu {wanted_vi}")
         return holds, why, f"{self.key} {actual}"
 
@@ -135,13 +131,13 @@ class Condition:
         shown = f"/{self.regex.pattern}/"
         if self.must_match:
             if lines:
-                return True, _both(f"matches {shown}", f"khớp mẫu {shown}"), "\n".join(lines)
-            return (False, _both(f"no line matches {shown}", f"không có dòng nào khớp mẫu {shown}"),
+                return True, bi(f"matches {shown}", f"khớp mẫu {shown}"), "\n".join(lines)
+            return (False, bi(f"no line matches {shown}", f"không có dòng nào khớp mẫu {shown}"),
                     f"no match for {shown}")
         if lines:
-            return (False, _both(f"forbidden pattern {shown} is present", f"phát hiện mẫu bị cấm {shown}"),
+            return (False, bi(f"forbidden pattern {shown} is present", f"phát hiện mẫu bị cấm {shown}"),
                     "\n".join(lines))
-        return True, _both(f"{shown} is absent", f"không xuất hiện mẫu {shown}"), f"no match for {shown}"
+        return True, bi(f"{shown} is absent", f"không xuất hiện mẫu {shown}"), f"no match for {shown}"
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -223,13 +219,8 @@ class RuleSpec:
         evidence = "\n".join(dict.fromkeys(v[2] for v in verdicts))
         bad = [v[1] for v in verdicts if not v[0]]
         if bad:
-            return failed(_joined(bad), evidence)
-        return passed(_joined([v[1] for v in verdicts]), evidence)
-
-
-def _joined(reasons: list[Reason]) -> Reason:
-    """The reasons of several conditions as one bilingual line."""
-    return {lang: "; ".join(r[lang] for r in reasons) for lang in ("en", "vi")}
+            return failed(bi_join(bad), evidence)
+        return passed(bi_join([v[1] for v in verdicts]), evidence)
 
 
 # ---- loading and validation -----------------------------------------------------------------------------------
