@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = CollectContext(policy=policy, timeout=args.timeout)
     collect = host_collector(name)
     today = dt.date.today()
-    targets = [Target(a, s, h, policy, today) for a, s, h in inv.iter_hosts()
+    targets = [Target(a, s, h, policy, today, clock=dt.datetime.now(dt.timezone.utc)) for a, s, h in inv.iter_hosts()
                if (h.tls if args.kind == "tls" else h.ssh is not None and h.ssh.enabled)]
 
     def one(t: Target) -> tuple[str, dict]:

@@ -76,7 +76,7 @@ def pending_security_updates(t):
     allowed = int(policy(t, "updates", "max_pending_security", default=0))
     max_age = int(policy(t, "updates", "notice_max_age_days", default=7))
     stamp = _existing(t).get(UPDATES_AVAILABLE)
-    age = age_days(stamp, t.today) if stamp is not None else None
+    age = age_days(stamp, t.clock_day) if stamp is not None else None
     if notice.security > allowed:
         return failed({"en": f"{notice.security} security updates pending ({notice.total} updates in all)",
                        "vi": f"{notice.security} bản cập nhật bảo mật đang chờ cài đặt (tổng cộng {notice.total} "

@@ -97,12 +97,12 @@ def legacy_protocols(t):
                     "vi": "Gia hạn chứng thư (tự động hóa, ví dụ ACME) và nạp lại dịch vụ; theo dõi hạn trước "
                           "khoảng cảnh báo theo chính sách (L1-TLS-006)."})
 def cert_validity(t):
-    now = dt.datetime.combine(t.today, dt.time(12, tzinfo=dt.timezone.utc))
+    now = t.clock  # observed evidence: judged on the scan's own clock, never on --as-of
     rows = []
     for port, _, cert in _certs(t):
         not_after = _when(cert["not_after"])
         days = (not_after - now).days
-        # expiry is judged on the scan's date (--as-of); "not yet valid" on the clock when it was collected
+        # expiry on the scan's clock; "not yet valid" on the clock when the certificate was collected
         problem = bi(f"{port} expired {-days} days ago", f"{port} đã hết hạn {-days} ngày trước") \
             if not_after < now else \
             bi(f"{port} not valid before {cert['not_before']}", f"{port} chưa có hiệu lực trước {cert['not_before']}") \
@@ -224,7 +224,7 @@ def weak_ciphers(t):
                     "vi": "Gia hạn chứng thư ngay và tự động hóa việc gia hạn (ACME, hoặc lịch nhắc gắn với danh "
                           "mục chứng thư)."})
 def cert_expiring(t):
-    now = dt.datetime.combine(t.today, dt.time(12, tzinfo=dt.timezone.utc))
+    now = t.clock
     warn_days = int(policy(t, "tls", "cert_warning_days", default=30))
     fail_days = int(policy(t, "tls", "cert_critical_days", default=7))
     lines, soon, urgent = [], [], []

@@ -27,7 +27,7 @@ def soc_contract(t):
     if soc.contract_until is None:
         return failed({"en": f"SOC provider {soc.provider} declared without a contract end date",
                        "vi": f"đơn vị SOC {soc.provider} được khai báo nhưng không có ngày hết hạn hợp đồng"})
-    days = (soc.contract_until - t.today).days
+    days = (soc.contract_until - t.as_of).days
     excerpt = f"provider: {soc.provider}; contract_until: {soc.contract_until.isoformat()}"
     if days < 0:
         return failed({"en": f"SOC contract with {soc.provider} ended {-days} days ago",
@@ -85,7 +85,7 @@ def soc_covers_system(t):
                        "vi": f"hợp đồng SOC với {soc.provider} không bao gồm hệ thống {t.system.id} "
                              f"(phạm vi: {scope_vi})"},
                       excerpt)
-    if soc.contract_until is None or soc.contract_until < t.today:
+    if soc.contract_until is None or soc.contract_until < t.as_of:
         no_date = soc.contract_until is None
         return failed({"en": f"{t.system.id} is covered by {soc.provider}, but the contract "
                              f"{'end date is not declared' if no_date else 'ended on ' + until}",

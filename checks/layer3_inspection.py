@@ -60,7 +60,7 @@ def within_interval(last: Assessment | None, months: int, today: dt.date, what: 
 def assessment_interval(t):
     intervals = policy(t, "assessment", "interval_months", default={})
     months = int(intervals.get(t.level, intervals.get(str(t.level), 24)))
-    return within_interval(t.system.last_assessment, months, t.today,
+    return within_interval(t.system.last_assessment, months, t.as_of,
                            (f"{t.system.id} (level {t.level})", f"hệ thống {t.system.id} (cấp độ {t.level})"))
 
 
@@ -149,7 +149,7 @@ def assessor_licensed(t):
        references=(refs.DECREE_85_ASSESS, refs.DECREE_85_ART20, refs.DISPATCH_1552))
 def organisation_assessment(t):
     months = int(policy(t, "assessment", "organisation_interval_months", default=24))
-    return within_interval(t.agency.organisation_assessment, months, t.today,
+    return within_interval(t.agency.organisation_assessment, months, t.as_of,
                            (f"the organisation {t.agency.id}", f"tổ chức {t.agency.id}"))
 
 
@@ -186,7 +186,7 @@ def findings_remediated(t):
     if not plan or last.remediation_due is None:
         return failed({"en": f"{n} findings open without a remediation plan and due date",
                        "vi": f"còn {n} phát hiện tồn tại mà không có kế hoạch khắc phục và thời hạn"}, excerpt)
-    if last.remediation_due < t.today:
+    if last.remediation_due < t.as_of:
         return failed({"en": f"{n} findings still open; remediation plan {plan} was due {due}",
                        "vi": f"vẫn còn {n} phát hiện tồn tại; kế hoạch khắc phục {plan} đã đến hạn ngày {due}"},
                       excerpt)

@@ -32,7 +32,7 @@ def verdict(t, seen: list[Software], notes: list[str], nothing: Text) -> Outcome
     table = load_table()
     fail_rank = SEVERITIES.index(policy(t, "vulns", "fail_severity", default="high"))
     max_age = int(policy(t, "vulns", "max_table_age_days", default=180))
-    age = table.age_days(t.today)
+    age = table.age_days(t.clock_day)  # the table's age on the scan's clock, not --as-of
     stale = bi(f"the vulnerability table is {age} days old (policy: at most {max_age}); update fourlayer",
                f"bảng dữ liệu lỗ hổng đã cũ {age} ngày (chính sách: tối đa {max_age} ngày); cần cập nhật fourlayer") \
         if age > max_age else bi("", "")

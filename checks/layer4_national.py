@@ -31,7 +31,7 @@ def national_declared(t):
                        "vi": "kết nối được khai báo nhưng không có ngày bắt đầu (since)"},
                       "connected: true; since: missing")
     excerpt = f"connected: true; since: {nat.since.isoformat()}"
-    if nat.since > t.today:
+    if nat.since > t.as_of:
         return failed({"en": f"connection start date {nat.since.isoformat()} is in the future: declare the date it "
                              "actually started",
                        "vi": f"ngày bắt đầu kết nối {nat.since.isoformat()} nằm trong tương lai: cần khai báo đúng "

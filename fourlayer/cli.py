@@ -258,7 +258,11 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="Seconds for everything on one host.")
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Trust SSH host keys seen for the first time and save them (changed keys are still refused).")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Judge dates as of this day (default today).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+              help="Judge declared facts (contracts, assessments, remediation and connection dates, waivers) as of "
+                   "this day (default: the scan's day). Observed evidence (certificate validity, the age of update "
+                   "information and of the vulnerability table) is always judged on the scan's own clock; the "
+                   "report shows both dates.")
 @click.option("--framework", default=None, metavar="ID|FILE",
               help="Regulatory framework: a built-in id (`fourlayer frameworks list`; default vn-decree85-tcvn11930) "
                    "or a framework .yaml file.")
@@ -293,7 +297,7 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
     options = _scan_options(concurrency=concurrency, timeout=timeout, host_timeout=host_timeout,
                             accept_new_host_keys=accept_new_host_keys, layers=tuple(layer),
                             check_ids=tuple(check_ids), skip_ids=tuple(skip_ids), agencies=tuple(agency),
-                            today=as_of.date() if as_of else None)
+                            as_of=as_of.date() if as_of else None)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
                                  waivers=waivers_path)

@@ -90,7 +90,10 @@ def why_not(check: Check, target: Target) -> Reason | None:
     return None
 
 
-def plan_scan(inventory: Inventory, checks: list[Check], policy: dict, today: dt.date, options: Any) -> Plan:
+def plan_scan(inventory: Inventory, checks: list[Check], policy: dict, as_of: dt.date, options: Any,
+              clock: dt.datetime | None = None) -> Plan:
+    """Targets and their checks; `as_of` judges declared facts, `clock` (default now) observed evidence."""
+    clock = clock or dt.datetime.now(dt.timezone.utc)
     chosen = selected(checks, options)
     agencies = [a for a in inventory.agencies if not options.agencies or a.id in options.agencies]
     by_scope = {s: [c for c in chosen if c.meta.scope == s] for s in ("agency", "system", "host")}
@@ -108,9 +111,9 @@ def plan_scan(inventory: Inventory, checks: list[Check], policy: dict, today: dt
         return item
 
     for agency in agencies:
-        non_host.append(item_for(Target(agency, None, None, policy, today), by_scope["agency"]))
+        non_host.append(item_for(Target(agency, None, None, policy, as_of, clock=clock), by_scope["agency"]))
         for system in agency.systems:
-            non_host.append(item_for(Target(agency, system, None, policy, today), by_scope["system"]))
+            non_host.append(item_for(Target(agency, system, None, policy, as_of, clock=clock), by_scope["system"]))
             for host in system.hosts:
-                hosts.append(item_for(Target(agency, system, host, policy, today), by_scope["host"]))
+                hosts.append(item_for(Target(agency, system, host, policy, as_of, clock=clock), by_scope["host"]))
     return Plan(non_host, hosts, chosen)

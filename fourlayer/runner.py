@@ -34,7 +34,7 @@ class ScanOptions:
     check_ids: tuple[str, ...] = ()
     skip_ids: tuple[str, ...] = ()
     agencies: tuple[str, ...] = ()
-    today: dt.date | None = None
+    as_of: dt.date | None = None  # declared facts are judged as of this day (default: the scan's own day)
     run_id: str | None = None  # chosen by the caller when results are stored while the scan runs
     # Summary of earlier scans (fourlayer.history_diff.persistence_summary), given to agency- and system-scope
     # checks as declared evidence "history"; None when no history database is used.
@@ -156,10 +156,10 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
 
     agency_evidence = agency_evidence or collect_agency
     started = dt.datetime.now(dt.timezone.utc)
-    today = options.today or started.date()
+    as_of = options.as_of or started.date()
     ctx = CollectContext(policy=policy, timeout=options.timeout, accept_new_host_keys=options.accept_new_host_keys)
     t0 = time.perf_counter()
-    plan: Plan = plan_scan(inventory, checks, policy, today, options)
+    plan: Plan = plan_scan(inventory, checks, policy, as_of, options, clock=started)
     stages = {"plan": time.perf_counter() - t0}
     results: list[Result] = []
     host_runs: list[HostRun] = []
@@ -243,7 +243,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         options={"concurrency": options.concurrency, "timeout": options.timeout,
                  "host_timeout": options.host_timeout, "layers": list(options.layers),
                  "agencies": list(options.agencies), "checks": list(options.check_ids),
-                 "skip": list(options.skip_ids), "as_of": today.isoformat()},
+                 "skip": list(options.skip_ids), "as_of": as_of.isoformat()},
         policy=policy, results=results, hosts=host_runs,
         checks={c.meta.id: c.meta.to_dict() for c in plan.checks_used}, complete=complete,
         stage_seconds={k: round(v, 3) for k, v in stages.items()}, stop_reason=stop_reason)

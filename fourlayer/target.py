@@ -1,4 +1,11 @@
-"""What a check sees: the declared facts of its target, the collected evidence and the policy in force."""
+"""What a check sees: the declared facts of its target, the collected evidence and the policy in force.
+
+Two clocks judge a target (README, "Which date decides"):
+- `as_of` (`--as-of`, default the scan's own day) judges **declared** facts: contracts, assessments, remediation
+  dates, connection dates, waivers. An inspector re-judges an agency's self-audit as of the inspection day.
+- `clock` (the scan's own clock, when it started) judges **observed** evidence: certificate validity, the age of
+  a host's update information, the age of the vulnerability table. What a host showed cannot be re-dated.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +22,19 @@ class Target:
     system: System | None
     host: Host | None
     policy: dict[str, Any]
-    today: dt.date
+    as_of: dt.date
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
+    clock: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    @property
+    def today(self) -> dt.date:
+        """The day declared facts are judged on (alias of `as_of`, kept for plugins written before it)."""
+        return self.as_of
+
+    @property
+    def clock_day(self) -> dt.date:
+        """The scan clock's day (UTC): observed ages (files, tables) are counted to it."""
+        return self.clock.astimezone(dt.timezone.utc).date()
 
     @property
     def scope(self) -> str:

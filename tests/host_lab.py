@@ -77,12 +77,13 @@ def host_evidence(instance: SshdInstance, known_hosts: Path, root: Path) -> dict
 
 
 def host_target(evidence: dict[str, Any], policy: dict | None = None, level: int = 3,
-                today: dt.date | None = None) -> Target:
+                today: dt.date | None = None, clock: dt.datetime | None = None) -> Target:
     host: Host = evidence["host"]
     system = System(id="lab-system", name="Hệ thống thử nghiệm", level=level, hosts=(host,))
     agency = Agency(id="lab-agency", name="Đơn vị thử nghiệm", systems=(system,))
     return Target(agency=agency, system=system, host=host, policy=policy or default_policy(),
-                  today=today or dt.date.today(), evidence={"ssh_shell": evidence["ssh_shell"]})
+                  as_of=today or dt.date.today(), evidence={"ssh_shell": evidence["ssh_shell"]},
+                  clock=clock or dt.datetime.now(dt.timezone.utc))
 
 
 def judge(check_id: str, target: Target) -> Result:

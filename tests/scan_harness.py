@@ -64,7 +64,7 @@ def scan(path: Path, check_ids: list[str], today: dt.date = TODAY) -> dict[str, 
     policy = load_policy(inventory.policy_path)
     checks = [c for c in REGISTRY.all() if c.meta.id in check_ids]
     assert {c.meta.id for c in checks} == set(check_ids), "unknown check id"
-    run = run_scan(inventory, policy, checks, ScanOptions(check_ids=tuple(check_ids), today=today, timeout=3.0))
+    run = run_scan(inventory, policy, checks, ScanOptions(check_ids=tuple(check_ids), as_of=today, timeout=3.0))
     out: dict[str, dict[str, Result]] = {}
     for r in run.results:
         out.setdefault(r.host or r.system or r.agency, {})[r.check_id] = r

@@ -88,11 +88,14 @@ def test_vul_002_known_vulnerable_web_server(web):
 def test_vul_002_policy_severity_and_table_age(web):
     below = run(web, "L3-VUL-002", "http-weak", policy=policy_with(vulns={"fail_severity": "critical"}))
     assert below.status.value == "WARN" and "CVE-2011-3192 (high)" in below.reason
-    old = load_table().updated + dt.timedelta(days=400)
-    stale = run(web, "L3-VUL-002", "tls-partial", today=old)
+    # the table's age is observed evidence: counted on the scan's clock, whatever --as-of says
+    old = dt.datetime.combine(load_table().updated + dt.timedelta(days=400), dt.time(12), dt.timezone.utc)
+    stale = run(web, "L3-VUL-002", "tls-partial", clock=old)
     assert stale.status.value == "WARN" and "400 days old" in stale.reason
-    still_failing = run(web, "L3-VUL-002", "http-weak", today=old)
+    still_failing = run(web, "L3-VUL-002", "http-weak", clock=old)
     assert still_failing.status.value == "FAIL" and "400 days old" in still_failing.reason
+    as_of_later = run(web, "L3-VUL-002", "tls-partial", today=old.date())
+    assert as_of_later.status.value == "PASS" and "days old" not in as_of_later.reason
 
 
 def test_002_not_applicable_without_https(web):

@@ -130,9 +130,16 @@ def test_006_expiry_window(lab):
     assert expired.status.value == "NOT_APPLICABLE" and "L1-TLS-002" in expired.reason
 
 
-def test_006_judges_on_the_scan_date(lab):
-    later = dt.date.today() + dt.timedelta(days=340)  # the 1-year certificate then has < 30 days left
-    assert run(lab, "L1-TLS-006", "tls-good", today=later).status.value == "WARN"
+def test_validity_is_judged_on_the_scan_clock_not_as_of(lab):
+    """Certificates are observed evidence: --as-of (declared facts) neither expires nor renews them."""
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=340)  # the 1-year certificate: < 30 days left
+    assert run(lab, "L1-TLS-006", "tls-good", clock=later).status.value == "WARN"
+    assert run(lab, "L1-TLS-006", "tls-good", today=later.date()).status.value == "PASS"
+    much_later = later + dt.timedelta(days=60)
+    assert run(lab, "L1-TLS-002", "tls-good", clock=much_later).status.value == "FAIL"
+    assert run(lab, "L1-TLS-002", "tls-good", today=much_later.date()).status.value == "PASS"
+    earlier = dt.date.today() - dt.timedelta(days=365)  # an inspector re-judging an old self-audit
+    assert run(lab, "L1-TLS-002", "tls-expired", today=earlier).status.value == "FAIL"
 
 
 def test_007_key_strength(lab):

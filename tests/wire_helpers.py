@@ -40,13 +40,15 @@ def collect(host: Host, *collectors: str, policy: dict | None = None, timeout: f
 
 
 def judge(check_id: str, host: Host, evidence: tuple[dict, dict], policy: dict | None = None,
-          today: dt.date = TODAY, level: int = 3) -> Result:
-    """The Result of check `check_id` on `host` with that evidence (through the runner's evaluate)."""
+          today: dt.date = TODAY, level: int = 3, clock: dt.datetime | None = None) -> Result:
+    """The Result of check `check_id` on `host` with that evidence (through the runner's evaluate); `today`
+    judges declared facts (--as-of), `clock` (default now) observed evidence."""
     discover()
     check = REGISTRY.get(check_id)
     system = System(id="sys", name="lab system", level=level, hosts=(host,))
     agency = Agency(id="agency", name="lab agency", systems=(system,))
-    target = Target(agency, system, host, policy or default_policy(), today, dict(evidence[0]))
+    target = Target(agency, system, host, policy or default_policy(), today, dict(evidence[0]),
+                    clock=clock or dt.datetime.now(dt.timezone.utc))
     return evaluate(check, target, dict(evidence[1]))
 
 
