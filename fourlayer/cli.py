@@ -161,8 +161,10 @@ def _scan_inputs(inv, framework: str | None, rules: tuple[str, ...], waivers: st
     """(framework, checks as it applies them, waivers): user rules, framework and waivers validated before traffic."""
     from fourlayer.frameworks import load_framework
     from fourlayer.rules import load_rules
+    from fourlayer.vulndb import load_table
     from fourlayer.waivers import load_waivers
 
+    load_table()  # a table given with $FOURLAYER_VULN_TABLE is validated before traffic, like every input
     reg = _registry()
     extra = load_rules(rules, reg) if rules else []
     known = [c.meta.id for c in reg.all()] + [c.meta.id for c in extra]
@@ -344,7 +346,7 @@ def demo(out: Path, quiet: bool, db: Path | None) -> None:
 
 # Further command groups live in their own modules; each defines `register(main)`.
 COMMAND_MODULES: tuple[str, ...] = ("fourlayer.cli_frameworks", "fourlayer.cli_history", "fourlayer.cli_keys",
-                                   "fourlayer.cli_ansible")
+                                   "fourlayer.cli_ansible", "fourlayer.cli_vulndb")
 
 
 def _register_command_modules() -> None:

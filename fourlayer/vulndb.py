@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from fourlayer.errors import InputError
 from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, load_yaml
 
 DEFAULT_TABLE_PATH = Path(__file__).resolve().parent / "data" / "vulnerable_versions.yaml"
+# A newer table than the one shipped (same format; `fourlayer vulndb check FILE` validates it) is used in its place.
+TABLE_ENV = "FOURLAYER_VULN_TABLE"
 SEVERITIES = ("critical", "high", "medium", "low")
 DISTROS = ("debian", "ubuntu")
 
@@ -361,7 +364,16 @@ def parse_table(path: str | Path) -> VulnTable:
     return VulnTable(shown, updated, products, tuple(entries))
 
 
+def table_path() -> Path:
+    """The table in force: $FOURLAYER_VULN_TABLE when set, else the one shipped with fourlayer."""
+    return Path(os.environ.get(TABLE_ENV) or DEFAULT_TABLE_PATH)
+
+
+def load_table(path: str | Path | None = None) -> VulnTable:
+    """The table at `path` (default: `table_path()`), parsed once per process and path."""
+    return _parsed(str(path or table_path()))
+
+
 @functools.lru_cache(maxsize=4)
-def load_table(path: str | None = None) -> VulnTable:
-    """The table at `path` (default: the one shipped with fourlayer), parsed once per process."""
-    return parse_table(path or DEFAULT_TABLE_PATH)
+def _parsed(path: str) -> VulnTable:
+    return parse_table(path)

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from fourlayer.errors import InputError
-from fourlayer.vulndb import (Software, compare_versions, from_http_header, from_ssh_banner, load_table,
+from fourlayer.vulndb import (DEFAULT_TABLE_PATH, Software, compare_versions, from_http_header, from_ssh_banner, load_table,
                               parse_table, software)
 
 
@@ -78,7 +78,7 @@ def test_distribution_backports_count_as_fixed():
 
 
 def test_every_entry_is_sourced_and_dated():
-    table = load_table()
+    table = load_table(DEFAULT_TABLE_PATH)  # the shipped one, not the re-dated copy the suite scans with
     assert len(table.entries) >= 12 and table.updated <= dt.date.today()
     for entry in table.entries:
         assert entry.source and entry.verified <= table.updated and entry.summary
