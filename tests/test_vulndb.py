@@ -125,3 +125,52 @@ def test_duplicate_entry_ids_are_refused(tmp_path):
     path.write_text(TABLE + entry, encoding="utf-8")
     with pytest.raises(InputError, match="'one' is used twice"):
         parse_table(path)
+
+
+def _dated_table(tmp_path, days_ago: int):
+    """TABLE reviewed `days_ago` days before the clock that judges it."""
+    updated = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days_ago)).isoformat()
+    path = tmp_path / f"table-{days_ago}.yaml"
+    path.write_text(TABLE.replace("2026-11-23", updated), encoding="utf-8")
+    return path, updated
+
+
+def test_vulndb_status_shows_the_table_in_force_and_says_when_it_is_stale(run_cli, tmp_path, monkeypatch):
+    fresh, _ = _dated_table(tmp_path, 3)
+    monkeypatch.setenv("FOURLAYER_VULN_TABLE", str(fresh))
+    out = run_cli("vulndb", "status")
+    assert f"{fresh} (from $FOURLAYER_VULN_TABLE)" in out and "3 days ago" in out and "to refresh" in out
+    stale, updated = _dated_table(tmp_path, 200)
+    monkeypatch.setenv("FOURLAYER_VULN_TABLE", str(stale))
+    out = run_cli("vulndb", "status", expect=1)
+    assert f"updated:  {updated} — 200 days ago (policy vulns.max_table_age_days: 180)" in out
+    assert "STALE: version checks WARN" in out
+
+
+def test_vulndb_status_of_the_shipped_table(tmp_path):
+    """The shipped table is named as such; whether it is stale depends on the day, so both exits are right."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "FOURLAYER_VULN_TABLE"}
+    proc = subprocess.run([sys.executable, "-m", "fourlayer", "vulndb", "status"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    age = (dt.datetime.now(dt.timezone.utc).date() - load_table(DEFAULT_TABLE_PATH).updated).days
+    assert "(shipped with fourlayer)" in proc.stdout and f"{age} days ago" in proc.stdout
+    assert proc.returncode == (1 if age > 180 else 0), proc.stdout + proc.stderr
+
+
+def test_vulndb_check_and_a_broken_table_in_force_stop_before_any_traffic(run_cli, tmp_path, monkeypatch):
+    good, updated = _dated_table(tmp_path, 0)
+    assert f"valid, updated {updated}, 1 entries" in run_cli("vulndb", "check", str(good))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TABLE.replace("severity: high", "severity: urgent"), encoding="utf-8")
+    out = run_cli("vulndb", "check", str(bad), expect=2)
+    assert f"{bad}:9" in out and "entries[0].severity" in out
+    monkeypatch.setenv("FOURLAYER_VULN_TABLE", str(bad))
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text("version: 1\nagencies:\n  - id: a1\n    name: A\n    systems:\n      - id: s1\n"
+                         "        name: S\n        level: 2\n        hosts: [{address: 127.0.0.199}]\n")
+    out = run_cli("scan", str(inventory), "--out", str(tmp_path / "out"), "--no-history", "--quiet", expect=2)
+    assert f"{bad}:9" in out and not (tmp_path / "out").exists()
