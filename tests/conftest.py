@@ -12,8 +12,42 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 
+# The shifted-clock pass (scripts/test.sh) runs the suite under libfaketime. Faking CLOCK_MONOTONIC as well makes
+# Python's timed waits (threading.Event.wait, Lock.acquire(timeout=...): sem_clockwait on the monotonic clock) hang
+# forever (libfaketime issue #390), so the processes the tests start keep the real monotonic clock: only dates move.
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    os.environ.setdefault("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_history_db(tmp_path_factory):
     """Scans in tests store their history in a throwaway database, never the user's ~/.local/share one."""
     os.environ["FOURLAYER_DB"] = str(tmp_path_factory.mktemp("history") / "history.sqlite")
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _vulnerability_table_of_today(tmp_path_factory):
+    """The shipped offline table, re-dated to the clock that judges it (the real date, or libfaketime's).
+
+    The shipped table carries the date it was last reviewed and turns stale `vulns.max_table_age_days` later;
+    a test that expects a clean version verdict must not start failing on that day. Tests of staleness give
+    their own clock (tests/test_checks_http.py) or their own table (tests/test_vulndb.py).
+    """
+    import datetime as dt
+
+    from fourlayer.vulndb import DEFAULT_TABLE_PATH, TABLE_ENV, load_table
+
+    text = DEFAULT_TABLE_PATH.read_text(encoding="utf-8")
+    shipped = load_table(DEFAULT_TABLE_PATH).updated.isoformat()
+    assert f"\nupdated: {shipped}\n" in text, "the shipped table's top-level `updated:` line moved"
+    path = tmp_path_factory.mktemp("vulndb") / "vulnerable_versions.yaml"
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    path.write_text(text.replace(f"\nupdated: {shipped}\n", f"\nupdated: {today}\n", 1), encoding="utf-8")
+    old = os.environ.get(TABLE_ENV)
+    os.environ[TABLE_ENV] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop(TABLE_ENV, None)
+    else:
+        os.environ[TABLE_ENV] = old

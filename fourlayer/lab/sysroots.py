@@ -16,6 +16,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Union
@@ -195,7 +196,12 @@ DEMO_AGENTS += ("auditd", "chronyd", "wazuh-agentd")
 
 
 def write_tree(root: Path, files: dict[str, Entry]) -> None:
-    """Create `files` below `root`: directories 0755, plain files 0644, `File` with its mode, `Link` as a symlink."""
+    """Create `files` below `root`: directories 0755, plain files 0644, `File` with its mode, `Link` as a symlink.
+
+    File times come from this process's clock (`time.time()`), the clock that judges them: under a shifted clock
+    (libfaketime) the kernel would stamp them with the real date and a fresh file would look a year old.
+    """
+    now = time.time()
     for rel, entry in files.items():
         path = root / rel.lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +216,7 @@ def write_tree(root: Path, files: dict[str, Entry]) -> None:
         else:
             path.write_text(content, encoding="utf-8")
         os.chmod(path, mode)
+        os.utime(path, (now, now))
     for directory in [root, *(p for p in root.rglob("*") if p.is_dir() and not p.is_symlink())]:
         os.chmod(directory, 0o755)
 
