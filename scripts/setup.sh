@@ -10,6 +10,8 @@ command -v nmap >/dev/null 2>&1 || need_apt+=(nmap)
 # The HTML report is tested in a real headless browser (tests/browser): Debian's Chromium and its WebDriver.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+# The test command's second pass runs the suite with the clock shifted a year ahead (libfaketime).
+command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "installing system packages: ${need_apt[*]}"
