@@ -24,5 +24,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[test]'
+# pip and the build backend talk a lot (this machine's index notes, setuptools' notice on editable installs):
+# keep it in a log, show it only when the install fails.
+if ! .venv/bin/python -m pip install -q -e '.[test]' >.venv/install.log 2>&1; then
+  cat .venv/install.log >&2
+  echo "installing fourlayer failed (log: $(pwd)/.venv/install.log)" >&2
+  exit 1
+fi
 echo "fourlayer installed in $(pwd)/.venv ($(.venv/bin/fourlayer --version))"
