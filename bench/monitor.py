@@ -98,7 +98,12 @@ def run_watched(cmd: list[str], env: dict[str, str] | None = None, interval: flo
         done = threading.Event()
 
         def watch() -> None:
-            while not done.wait(interval):
+            # time.sleep, not done.wait(interval): under libfaketime a timed wait on a lock never wakes unless
+            # notified (libfaketime #390), and the sampler would see nothing in the suite's shifted-clock pass
+            while not done.is_set():
+                time.sleep(interval)
+                if done.is_set():
+                    break
                 _sample(proc.pid, usage)
                 if timeout and time.perf_counter() - start > timeout:
                     proc.kill()

@@ -12,11 +12,22 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 
-# The shifted-clock pass (scripts/test.sh) runs the suite under libfaketime. Faking CLOCK_MONOTONIC as well makes
-# Python's timed waits (threading.Event.wait, Lock.acquire(timeout=...): sem_clockwait on the monotonic clock) hang
-# forever (libfaketime issue #390), so the processes the tests start keep the real monotonic clock: only dates move.
-if "faketime" in os.environ.get("LD_PRELOAD", ""):
-    os.environ.setdefault("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+# Under libfaketime (the shifted-clock pass of scripts/test.sh) a timed wait on a Python lock or event that nobody
+# notifies never wakes: Python waits with sem_clockwait on CLOCK_MONOTONIC, which libfaketime fakes but does not
+# intercept (libfaketime issue #390), and its FAKETIME_DONT_FAKE_MONOTONIC work-around breaks time.sleep (EINVAL).
+# A test whose verdict needs such a wait to time out is marked `real_timers` and skipped in that pass only, by name
+# and with this reason in the summary. Dates are what the pass is about; those tests run in the real-clock pass.
+UNDER_FAKETIME = "faketime" in os.environ.get("LD_PRELOAD", "")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not UNDER_FAKETIME:
+        return
+    skip = pytest.mark.skip(reason="needs a timed lock wait to expire, which never happens under libfaketime "
+                                   "(#390); runs in the real-clock pass")
+    for item in items:
+        if item.get_closest_marker("real_timers"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
