@@ -317,9 +317,12 @@ def _raise_terminated(signum, frame) -> None:
 @click.option("--quiet", is_flag=True)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="Store the demo scan in this history database (not stored by default).")
-def demo(out: Path, quiet: bool, db: Path | None) -> None:
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+              help="Judge the demo inventory's declared facts as of this day (default: the day its story is "
+                   "told, 2026-11-01); the lab's hosts are always judged on the scan's clock.")
+def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
     """Start the loopback demo lab, scan it with inventory/demo.yaml, write reports, stop the lab."""
-    from fourlayer.lab.demo import DemoLab, demo_inventory_path
+    from fourlayer.lab.demo import DEMO_AS_OF, DemoLab, demo_inventory_path
     from fourlayer.reports.writers import DEFAULT_FORMATS
     from fourlayer.scan_session import ScanSession
 
@@ -329,7 +332,8 @@ def demo(out: Path, quiet: bool, db: Path | None) -> None:
     try:
         with DemoLab() as lab:
             click.echo(f"demo lab up: {', '.join(lab.describe())}")
-            options = _scan_options(concurrency=8, timeout=5.0, host_timeout=120.0)
+            options = _scan_options(concurrency=8, timeout=5.0, host_timeout=120.0,
+                                    as_of=as_of.date() if as_of else DEMO_AS_OF)
             session = ScanSession(db=db, handle_signals=True)
             session.cleanups.append(lab.stop)
             doc, written = run_and_write(str(demo_inventory_path()), out, list(DEFAULT_FORMATS), ["vi", "en"],

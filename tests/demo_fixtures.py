@@ -16,10 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from fourlayer.cli import main
+from fourlayer.lab.demo import DEMO_AS_OF as LAB_DEMO_AS_OF
 
 __all__ = ["DemoScan", "demo_scan", "DEMO_AS_OF"]
 
-DEMO_AS_OF = "2026-11-01"
+DEMO_AS_OF = LAB_DEMO_AS_OF.isoformat()  # the demo inventory's own day: declared facts judge the same
 
 
 @dataclass

@@ -11,6 +11,7 @@ process table: the real agent processes of DEMO_AGENTS (e.g. `clamd`) run for bo
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -26,6 +27,10 @@ from fourlayer.lab.sysroots import (DEMO_AGENTS, GOOD_ROOT, WEAK_ROOT, AgentProc
 
 HARDENED, WEAK, COLLECTOR = "127.0.0.11", "127.0.0.12", "127.0.0.13"
 FTP_PORT = 21 if os.geteuid() == 0 else 2121  # the real FTP port where we may bind it
+# The declared facts of inventory/demo.yaml (contracts, assessments, due dates) tell their story as of this day;
+# `fourlayer demo` judges them as of it, so the demo shows the same layers met in any year. What the lab's hosts
+# show (certificates, file ages) is made relative to the clock and judged on it, as in every scan.
+DEMO_AS_OF = dt.date(2026, 11, 1)
 
 
 def demo_inventory_path() -> Path:
