@@ -276,7 +276,7 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info"]),
               help="Exit 4 if any check of this severity or higher FAILs.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Ed25519 private key: write <report>.sig beside every report (passphrase in "
+              help="Ed25519 private key: write <report>.sig and .sshsig beside every report (passphrase in "
                    "$FOURLAYER_KEY_PASSPHRASE).")
 @click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default="auto", show_default=True,
               help="Progress: auto = a bar on a terminal, silent otherwise; json/text = one line per host on stderr.")
