@@ -5,6 +5,7 @@ Exit codes (docs/exit-codes.md; constants in fourlayer.scan_session):
   2 bad input (inventory, policy, options, keys; one line)     3 an agency scored below --fail-under
   4 a check of --fail-on severity or higher FAILed             5 the history database is busy (another scan)
   6 a report does not match its signature (fourlayer verify)   130 interrupted (Ctrl-C)   143 stopped by SIGTERM
+  7 fourlayer verify: signatures valid, signer not checked (no --pubkey / --allowed-signers)
 An interrupted scan still stores and writes what it finished, marked incomplete.
 """
 

@@ -209,7 +209,7 @@ def _read_sig(path: Path) -> dict | str:
     if sig.get("algorithm") != "Ed25519":
         raise InputError(shown, None, "algorithm", f"unsupported algorithm {str(sig.get('algorithm'))[:40]!r}; "
                                                    "expected Ed25519")
-    if sig.get("version") not in (1, SIG_VERSION):
+    if type(sig.get("version")) is not int or sig["version"] not in (1, SIG_VERSION):
         raise InputError(shown, None, "version", f"unsupported version {str(sig.get('version'))[:10]!r}; this "
                                                  f"fourlayer reads versions 1 and {SIG_VERSION} (upgrade it)")
     return sig

@@ -302,3 +302,21 @@ def test_legacy_version_1_signatures_still_verify_with_a_warning(signed, tmp_pat
     assert "legacy format (version 1), metadata not covered" in r.output and "unproven" in r.output
     report.write_bytes(data + b" ")
     assert "content changed" in invoke("verify", str(report), "--pubkey", pub, expect=6).output
+
+
+def test_a_version_2_sig_rewritten_as_version_1_does_not_verify(signed, tmp_path):
+    """Downgrade: relabel a real v2 .sig as v1 (raw key, v1 fingerprint) to escape the metadata check."""
+    tmp, _, _ = signed
+    copy = copy_signed(reports(tmp)[0], tmp_path)
+    sig = json.loads(Path(f"{copy}.sig").read_text())
+    key = serialization.load_ssh_public_key(sig["public_key"].encode())
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    sig.update(version=1, signed_at="2020-01-01T00:00:00+00:00", public_key=base64.b64encode(raw).decode(),
+               key_fingerprint="SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode().rstrip("="))
+    Path(f"{copy}.sig").write_text(json.dumps(sig))
+    r = invoke("verify", str(copy), "--pubkey", str(tmp / "keys" / "fourlayer-signing.pub"), expect=6)
+    assert "the signature does not match the content" in r.output and "OK " not in r.output
+    sig["version"] = True  # JSON true == 1 in Python: not a version
+    Path(f"{copy}.sig").write_text(json.dumps(sig))
+    r = invoke("verify", str(copy), expect=2)
+    assert "unsupported version" in r.output
