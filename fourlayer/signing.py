@@ -198,8 +198,8 @@ def _read_sig(path: Path) -> dict | str:
             return text
         sig = json.loads(text)
     except FileNotFoundError:
-        raise InputError(shown, None, None, "signature file not found (a signed report has <report>.sig beside "
-                                            "it; pass --sig if it is elsewhere)") from None
+        raise InputError(shown, None, None, "signature file not found (a signed report has <report>.sig and "
+                                            "<report>.sshsig beside it; pass --sig if it is elsewhere)") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(shown, None, None, f"not a fourlayer signature file ({type(exc).__name__})") from None
     fields = ("sha256", "key_fingerprint", "public_key", "signature")

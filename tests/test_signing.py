@@ -320,3 +320,19 @@ def test_a_version_2_sig_rewritten_as_version_1_does_not_verify(signed, tmp_path
     Path(f"{copy}.sig").write_text(json.dumps(sig))
     r = invoke("verify", str(copy), expect=2)
     assert "unsupported version" in r.output
+
+
+def test_the_sshsig_alone_verifies_and_an_invalid_report_outranks_an_unchecked_one(signed, tmp_path):
+    tmp, _, _ = signed
+    original = reports(tmp)[0]
+    alone = tmp_path / original.name
+    alone.write_bytes(original.read_bytes())
+    Path(f"{alone}.sshsig").write_bytes(Path(f"{original}.sshsig").read_bytes())  # no .sig beside it
+    r = invoke("verify", str(alone), "--pubkey", str(tmp / "keys" / "fourlayer-signing.pub"))
+    assert f"OK {alone}: SSHSIG signature by SHA256:" in r.output
+    flipped = tmp_path / "flipped" / original.name
+    flipped.parent.mkdir()
+    copy_signed(original, flipped.parent)
+    flipped.write_bytes(flipped.read_bytes() + b"\n")
+    r = invoke("verify", str(alone), str(flipped), expect=6)
+    assert "signature valid, signer not checked" in r.output and "INVALID" in r.output
