@@ -5,6 +5,7 @@ Exit codes (docs/exit-codes.md; constants in fourlayer.scan_session):
   2 bad input (inventory, policy, options, keys; one line)     3 an agency scored below --fail-under
   4 a check of --fail-on severity or higher FAILed             5 the history database is busy (another scan)
   6 a report does not match its signature (fourlayer verify)   130 interrupted (Ctrl-C)   143 stopped by SIGTERM
+  7 fourlayer verify: signatures valid, signer not checked (no --pubkey / --allowed-signers)
 An interrupted scan still stores and writes what it finished, marked incomplete.
 """
 
@@ -282,7 +283,7 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info"]),
               help="Exit 4 if any check of this severity or higher FAILs.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Ed25519 private key: write <report>.sig beside every report (passphrase in "
+              help="Ed25519 private key: write <report>.sig and .sshsig beside every report (passphrase in "
                    "$FOURLAYER_KEY_PASSPHRASE).")
 @click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default="auto", show_default=True,
               help="Progress: auto = a bar on a terminal, silent otherwise; json/text = one line per host on stderr.")

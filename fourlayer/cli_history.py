@@ -102,14 +102,14 @@ def diff_cmd(run_a: str, run_b: str, fmt: str, db: Path | None) -> None:
 @click.option("--format", "fmt", default="html,json", show_default=True, help="Comma-separated output formats.")
 @click.option("--lang", type=click.Choice(["vi", "en", "both"]), default="vi", show_default=True)
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Ed25519 private key: write <report>.sig beside every file.")
+              help="Ed25519 private key: write <report>.sig and <report>.sshsig beside every file.")
 @DB_OPTION
 def report_cmd(run_ref: str, out: Path, fmt: str, lang: str, sign_key: Path | None, db: Path | None) -> None:
     """Re-render the report of a stored run (exactly as the scan wrote it) in any format."""
     from fourlayer.cli import _formats
     from fourlayer.errors import InputError
     from fourlayer.reports.writers import write_all
-    from fourlayer.signing import load_private_key, sign_file
+    from fourlayer.signing import load_private_key, sign_files
 
     formats = _formats(fmt)
     key = load_private_key(sign_key) if sign_key else None
@@ -124,7 +124,7 @@ def report_cmd(run_ref: str, out: Path, fmt: str, lang: str, sign_key: Path | No
     stem = f"fourlayer-{started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
     written = write_all(doc, out, stem, formats, ["vi", "en"] if lang == "both" else [lang])
     if key is not None:
-        written += [sign_file(p, key) for p in written]
+        written += sign_files(written, key)
     for p in written:
         click.echo(f"wrote {p}")
 

@@ -32,6 +32,7 @@ from fourlayer.model import Severity
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_BELOW_SCORE, EXIT_FAIL_ON, EXIT_BUSY, EXIT_INVALID_SIGNATURE = 3, 4, 5, 6
+EXIT_SIGNER_NOT_CHECKED = 7  # `verify`: signatures valid, but no --pubkey/--allowed-signers said whose key
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 SEVERITIES = [s.value for s in Severity]
 
@@ -154,14 +155,14 @@ class ScanSession:
         self._finished = True
 
     def sign(self, written: list[Path]) -> list[Path]:
-        """`<report>.sig` for every report file when a signing key was given."""
+        """`<report>.sig` and `<report>.sshsig` for every report file when a signing key was given."""
         if self.key is None:
             return []
-        from fourlayer.signing import sign_file
+        from fourlayer.signing import sign_files
 
         if self._progress is not None:
             self._progress.phase("signing")
-        return [sign_file(p, self.key) for p in written]
+        return sign_files(written, self.key)
 
     # -- signals ----------------------------------------------------------------------------------------------
     def _install_signals(self) -> dict[int, Any]:
