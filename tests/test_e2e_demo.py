@@ -120,6 +120,6 @@ def test_the_readme_demo_meets_the_same_layers_in_any_year(tmp_path):
     assert not any(bad["layers"][n]["met"] for n in "1234"), bad["layers"]
     expired = {r["check_id"]: r for r in doc["results"] if r["host"] == "his-app"}["L1-TLS-002"]
     assert expired["status"] == "FAIL" and "expired" in expired["reason"]
-    html = next(out.glob("*-en.html")).read_text(encoding="utf-8")
+    html = next(out.glob("*.en.html")).read_text(encoding="utf-8")
     assert "Declared facts judged as of" in html and DEMO_AS_OF.isoformat() in html
     assert "Observed evidence judged on the scan&#39;s clock" in html  # autoescaped
