@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 from fourlayer import __version__
 from fourlayer.collectors import HOST_COLLECTORS, host_collector
 from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.collectors.guard import check_allowed
 from fourlayer.errors import CollectorError
 from fourlayer.inventory import Agency, Host, Inventory, System
 from fourlayer.model import Check, Outcome, Result, Status, Unevaluable, reason_parts
@@ -102,7 +103,8 @@ def _result(check: Check, target: Target, outcome: Outcome, duration_ms: float =
 
 def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline: float
                  ) -> tuple[dict[str, dict], dict[str, str], dict[str, dict[str, Any]]]:
-    """Run the needed collectors for one host concurrently; each failure is recorded, never raised."""
+    """Run the needed collectors for one host concurrently; each failure is recorded, never raised. The loopback
+    guard is applied here, before any collector, so that it covers all of them (nmap and SSH included)."""
     names = [n for n in HOST_COLLECTORS if n in set(names)]
     evidence: dict[str, dict] = {}
     failed: dict[str, str] = {}
@@ -111,6 +113,13 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
         names.remove("ssh_shell")
         failed["ssh_shell"] = "SSH is disabled for this host in the inventory, so its configuration was not read"
     if not names:
+        return evidence, failed, timings
+    try:  # the loopback guard, once for every collector of this host: refused means nothing is sent at all
+        check_allowed(host.address)
+    except CollectorError as exc:
+        for name in names:
+            failed[name] = clean_text(str(exc), 400)
+            timings[name] = {"ok": False, "error": failed[name], "seconds": 0.0}
         return evidence, failed, timings
 
     def one(name: str) -> tuple[str, dict | None, str | None, float]:
