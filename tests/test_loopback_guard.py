@@ -9,37 +9,16 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 
 import pytest
 
 from fourlayer.collectors.guard import LOOPBACK_ENV, check_allowed
 from fourlayer.errors import CollectorError
+from tests.netns import NAMESPACE_SKIP, namespace_works, outside_connects, run_isolated
 from tests.scan_harness import agency, write_inventory
 
 OUTSIDE = "192.0.2.77"
-_ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"')
-
-
-def _namespace_works() -> bool:
-    if shutil.which("unshare") is None or shutil.which("strace") is None:
-        return False
-    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
-
-
-def outside_connects(strace_log: str) -> list[str]:
-    """Every connect() to an IP address in an strace log that is not loopback (127.0.0.0/8, ::1); one whose
-    address cannot be read counts as outside."""
-    found = []
-    for line in strace_log.splitlines():
-        if "connect(" not in line or not re.search(r"sa_family=AF_INET6?,", line):
-            continue
-        addresses = [v4 or v6 for v4, v6 in _ADDRESS.findall(line)]
-        if not addresses or not all(a.startswith("127.") or a in ("::1", "::ffff:127.0.0.1") for a in addresses):
-            found.append(line)
-    return found
 
 
 def test_outside_connects_reads_strace_lines():
@@ -50,8 +29,7 @@ def test_outside_connects_reads_strace_lines():
     assert len(outside_connects(log)) == 2
 
 
-@pytest.mark.skipif(not _namespace_works(), reason="unshare -n (a private network namespace) or strace is not "
-                                                   "available to this user")
+@pytest.mark.skipif(not namespace_works(), reason=NAMESPACE_SKIP)
 def test_scan_of_outside_host_sends_nothing_and_errs(tmp_path):
     soon = (dt.date.today() + dt.timedelta(days=365)).isoformat()
     host = {"address": OUTSIDE, "id": "outside", "roles": ["linux", "web"], "ssh": {"port": 22, "user": "audit"},
@@ -62,9 +40,7 @@ def test_scan_of_outside_host_sends_nothing_and_errs(tmp_path):
     out, trace = tmp_path / "out", tmp_path / "strace.log"
     scan = [sys.executable, "-m", "fourlayer", "scan", str(inv), "--out", str(out), "--format", "json", "--quiet",
             "--no-history", "--timeout", "2"]
-    script = 'ip link set lo up && exec strace -f -qq -e trace=connect -o "$0" "$@"'
-    proc = subprocess.run(["unshare", "-n", "sh", "-c", script, str(trace), *scan], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, LOOPBACK_ENV: "1"})
+    proc = run_isolated(scan, trace, {**os.environ, LOOPBACK_ENV: "1"})
     assert proc.returncode in (0, 3, 4), proc.stderr
     assert outside_connects(trace.read_text()) == []
     doc = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
