@@ -25,6 +25,15 @@ log = logging.getLogger("fourlayer.runner")
 CRASHED = "collector crashed"  # prefix of the error of a collector that raised something else than CollectorError
 
 
+def _traceback() -> bool:
+    """Crashes are logged as one line; with the traceback only when debug logging is on (--debug)."""
+    return log.isEnabledFor(logging.DEBUG)
+
+
+def _oneline(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {clean_text(str(exc), 200)}"
+
+
 @dataclass
 class ScanOptions:
     concurrency: int = 8
@@ -85,7 +94,7 @@ def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
         except Unevaluable as exc:
             outcome = Outcome(Status.ERROR, {"en": str(exc), "vi": f"không đánh giá được — {exc}"})
         except Exception as exc:  # a broken check must not sink the scan
-            log.exception("check %s crashed on %s", meta.id, target.name)
+            log.error("check %s crashed on %s: %s", meta.id, target.name, _oneline(exc), exc_info=_traceback())
             outcome = Outcome(Status.ERROR, f"check crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
     return _result(check, target, outcome, (time.perf_counter() - start) * 1000)
 
@@ -129,9 +138,8 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
         except CollectorError as exc:
             return name, None, str(exc), time.perf_counter() - start
         except Exception as exc:  # a collector bug must not sink the host
-            log.exception("collector %s crashed on %s", name, host.address)
-            return name, None, f"{CRASHED}: {type(exc).__name__}: {clean_text(str(exc), 200)}", \
-                time.perf_counter() - start
+            log.error("collector %s crashed on %s: %s", name, host.address, _oneline(exc), exc_info=_traceback())
+            return name, None, f"{CRASHED}: {_oneline(exc)}", time.perf_counter() - start
 
     pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix=f"col-{host.id}")
     futures = {pool.submit(one, n): n for n in names}
@@ -224,7 +232,8 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
                 try:
                     host_results, host_run = future.result()
                 except Exception as exc:  # a bug outside collectors and checks: this host errs, the scan goes on
-                    log.exception("scanning host %s crashed", items[future].target.name)
+                    log.error("scanning host %s crashed: %s", items[future].target.name, _oneline(exc),
+                              exc_info=_traceback())
                     host_results, host_run = _crashed_host(items[future], exc)
                     complete, stop_reason = False, stop_reason or f"scanning {host_run.host} crashed"
                 crashed = [n for n, v in host_run.collectors.items() if v.get("crashed")]
