@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.layer1_ssh_wire import host_key_lines, ssh2_transport
+from fourlayer.checks.layer1_ssh_wire import host_key_lines, ssh2_transport, with_host_keys
 from fourlayer.checks.util import bi, offered_weak, policy, sshd_settings
 from fourlayer.model import not_applicable, failed, passed, warned
 from fourlayer.registry import check
@@ -73,7 +73,7 @@ def weak_macs(t):
                     "vi": "Dùng khóa máy chủ Ed25519 (và RSA với rsa-sha2-256/512), gỡ khóa DSA khỏi `HostKey`, và "
                           "bỏ ssh-rsa/ssh-dss khỏi `HostKeyAlgorithms`."})
 def weak_host_keys(t):
-    ev = ssh2_transport(t)
+    ev = with_host_keys(t)
     problems = [bi(f"{k['type']} key", f"khóa {k['type']}") for k in ev.get("host_keys", []) if k["type"] == "ssh-dss"]
     problems += [bi(f"algorithm {a}", f"thuật toán {a}")
                  for a in offered_weak(ev.get("host_key_algorithms", []),

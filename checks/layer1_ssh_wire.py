@@ -23,6 +23,14 @@ def ssh2_transport(t) -> dict:
     return ev
 
 
+def with_host_keys(t) -> dict:
+    """ssh2_transport(t), or Unevaluable when the server offers no host key algorithm (no key to judge)."""
+    ev = ssh2_transport(t)
+    if not ev.get("host_key_algorithms"):
+        raise Unevaluable("the server offers no host key algorithm in its key exchange init: no host key to judge")
+    return ev
+
+
 def host_key_lines(ev: dict) -> str:
     keys = ev.get("host_keys", [])
     lines = [f"{k['type']} {k.get('bits')} bits {k.get('fingerprint', '')}".rstrip() for k in keys]
@@ -45,7 +53,7 @@ def host_key_lines(ev: dict) -> str:
                           "báo dấu vân tay mới cho quản trị viên."},
        references=(refs.TCVN_SRV, refs.NIST_57, refs.CIS_SSH, refs.CIRCULAR_12))
 def rsa_host_key_size(t):
-    ev = ssh2_transport(t)
+    ev = with_host_keys(t)
     min_bits = int(policy(t, "ssh", "min_rsa_bits", default=2048))
     rsa = [k for k in ev.get("host_keys", []) if k["type"] in ("ssh-rsa", "rsa")]
     excerpt = host_key_lines(ev) + f"\npolicy ssh.min_rsa_bits: {min_bits}"

@@ -44,18 +44,31 @@ def _certs(t) -> list[tuple[str, dict, dict]]:
 def judge_rows(rows: list[tuple[str, Text | None]], bad: Text, ok: Text,
                none: Text = bi("nothing to judge", "không có gì để đánh giá"),
                notes: list[str] = (), info: list[str] = ()) -> Outcome:
-    """rows: (evidence line, problem or None), one per port or certificate. FAIL if any row has a problem;
-    with no row, ERROR when `notes` say why ports could not be read, else NOT_APPLICABLE (`none`).
+    """rows: (evidence line, problem or None), one per port or certificate that was read; `notes`: one per
+    declared port (or probe) that could not be read, and why. FAIL if any row has a problem (what was read
+    already fails); otherwise ERROR when any note says something was not read (a verdict speaks for every
+    declared port, so partial evidence is not a pass); with no row and no note, NOT_APPLICABLE (`none`).
     `bad`, `ok`, `none` and the problems may be plain or bilingual ({"en", "vi"}); so is the reason."""
     lines = "\n".join([line for line, _ in rows] + list(notes) + list(info))
-    if not rows:
-        if notes:
-            raise Unevaluable("; ".join(notes))
-        return not_applicable(none, lines)
     problems = [p for _, p in rows if p]
     if problems:
         return failed(both(lambda c: f"{lang(bad, c)}: {joined(problems, c)}"), lines)
+    if notes:
+        raise Unevaluable(f"not everything declared could be read: {'; '.join(notes)}")
+    if not rows:
+        return not_applicable(none, lines)
     return passed(ok, lines)
+
+
+def _unread(t) -> list[str]:
+    """'port: not read (why)' for every declared TLS port that completed no handshake."""
+    return [f"{p}: not read ({v['error']})" for p, v in sorted(tls_ports(t).items(), key=lambda x: int(x[0]))
+            if v.get("error")]
+
+
+def judge_ports(t, rows: list[tuple[str, Text | None]], bad: Text, ok: Text, notes: list[str] = ()) -> Outcome:
+    """judge_rows over the TLS ports that were read, the declared ones that were not given as notes."""
+    return judge_rows(rows, bad, ok, notes=_unread(t) + list(notes))
 
 
 @check(id="L1-TLS-001", severity="high", **_TLS, references=_PROTO_REFS,
@@ -72,17 +85,17 @@ def judge_rows(rows: list[tuple[str, Text | None]], bad: Text, ok: Text,
                     "vi": "Chỉ cho phép TLS 1.2 và 1.3, ví dụ nginx `ssl_protocols TLSv1.2 TLSv1.3;` hoặc Apache "
                           "`SSLProtocol -all +TLSv1.2 +TLSv1.3`."})
 def legacy_protocols(t):
-    rows = []
+    rows, untested_notes = [], []
     for port, info in sorted(_answered(t).items()):
         protocols = info.get("protocols", {})
         accepted = [v for v, ok in protocols.items() if ok]
         untested = [v for v in LEGACY if v in protocols and protocols[v] is None]
-        note = f" (not tested: {', '.join(untested)})" if untested else ""
+        if untested:
+            untested_notes.append(f"{port}: {', '.join(untested)} not tested")
         bad = [v for v in accepted if v in LEGACY]
-        rows.append((f"{port}: {', '.join(accepted) or 'none'}{note}",
-                     ", ".join(f"{port}/{v}" for v in bad) or None))
-    return judge_rows(rows, bi("legacy protocol versions accepted", "chấp nhận phiên bản giao thức cũ"),
-                      bi("only TLS 1.2 or newer is accepted", "chỉ chấp nhận TLS 1.2 trở lên"))
+        rows.append((f"{port}: {', '.join(accepted) or 'none'}", ", ".join(f"{port}/{v}" for v in bad) or None))
+    return judge_ports(t, rows, bi("legacy protocol versions accepted", "chấp nhận phiên bản giao thức cũ"),
+                       bi("only TLS 1.2 or newer is accepted", "chỉ chấp nhận TLS 1.2 trở lên"), untested_notes)
 
 
 @check(id="L1-TLS-002", severity="critical", **_TLS, references=_CERT_REFS,
@@ -109,9 +122,10 @@ def cert_validity(t):
             if cert.get("not_yet_valid") else None
         rows.append((f"{port}: valid {cert['not_before']} to {cert['not_after']} ({days} days left), "
                      f"subject {cert.get('subject', '')}", problem))
-    return judge_rows(rows, bi("certificate outside its validity period", "chứng thư nằm ngoài thời hạn hiệu lực"),
-                      bi("every certificate is within its validity period",
-                         "mọi chứng thư đều còn trong thời hạn hiệu lực"))
+    return judge_ports(t, rows,
+                       bi("certificate outside its validity period", "chứng thư nằm ngoài thời hạn hiệu lực"),
+                       bi("every certificate is within its validity period",
+                          "mọi chứng thư đều còn trong thời hạn hiệu lực"))
 
 
 def _when(text: str) -> dt.datetime:
@@ -144,8 +158,8 @@ def cert_trust(t):
         else:
             note = " (chain trusted; dates are L1-TLS-002)" if error in DATE_ERRORS else ""
             rows.append((line + note, None))
-    outcome = judge_rows(rows, bi("certificate not trusted", "chứng thư không được tin cậy"),
-                         bi("certificates chain to a trusted CA", "chuỗi chứng thư dẫn tới CA tin cậy"))
+    outcome = judge_ports(t, rows, bi("certificate not trusted", "chứng thư không được tin cậy"),
+                          bi("certificates chain to a trusted CA", "chuỗi chứng thư dẫn tới CA tin cậy"))
     if outcome.status is Status.PASS and unknown:
         raise Unevaluable(f"trust could not be checked: {'; '.join(unknown)}")
     return outcome
@@ -173,8 +187,8 @@ def modern_protocol(t):
         rows.append((f"{port}: {', '.join(v for v, ok in protocols.items() if ok) or 'none'}",
                      None if modern else bi(f"{port} speaks neither TLS 1.2 nor TLS 1.3",
                                             f"{port} không hỗ trợ cả TLS 1.2 lẫn TLS 1.3")))
-    return judge_rows(rows, bi("no modern TLS version", "không có phiên bản TLS hiện đại"),
-                      bi("every TLS port speaks TLS 1.2 or 1.3", "mọi cổng TLS đều hỗ trợ TLS 1.2 hoặc 1.3"))
+    return judge_ports(t, rows, bi("no modern TLS version", "không có phiên bản TLS hiện đại"),
+                       bi("every TLS port speaks TLS 1.2 or 1.3", "mọi cổng TLS đều hỗ trợ TLS 1.2 hoặc 1.3"))
 
 
 @check(id="L1-TLS-005", severity="high", **_TLS, references=_PROTO_REFS,
@@ -202,9 +216,9 @@ def weak_ciphers(t):
             incomplete.append(port)
         rows.append((f"{port}: accepted {', '.join(info.get('weak_ciphers', [])) or 'no weak suite'} "
                      f"(probed {', '.join(probed) or 'nothing'})", f"{port}: {', '.join(bad)}" if bad else None))
-    outcome = judge_rows(rows, bi("weak cipher suites accepted", "chấp nhận bộ mã hóa yếu"),
-                         bi(f"no suite of {', '.join(wanted)} is accepted",
-                            f"không chấp nhận bộ mã hóa nào thuộc nhóm {', '.join(wanted)}"))
+    outcome = judge_ports(t, rows, bi("weak cipher suites accepted", "chấp nhận bộ mã hóa yếu"),
+                          bi(f"no suite of {', '.join(wanted)} is accepted",
+                             f"không chấp nhận bộ mã hóa nào thuộc nhóm {', '.join(wanted)}"))
     if outcome.status is Status.PASS and incomplete:
         raise Unevaluable(f"the cipher enumeration did not finish on {', '.join(incomplete)}")
     return outcome
@@ -246,6 +260,8 @@ def cert_expiring(t):
     if urgent or soon:
         verdict = failed if urgent else warned
         return verdict(both(lambda c: f"{joined(urgent + soon, c)} {lang(window, c)}"), evidence)
+    if _unread(t):
+        raise Unevaluable(f"not everything declared could be read: {'; '.join(_unread(t))}")
     if not any("days left" in line for line in lines):
         return not_applicable(bi("every certificate has already expired (L1-TLS-002)",
                                  "mọi chứng thư đều đã hết hạn (L1-TLS-002)"), evidence)
@@ -297,9 +313,9 @@ def cert_key_strength(t):
         return bi("DSA key", "khóa DSA") if kind == "DSA" else None
 
     rows = _chain_rows(t, problem, lambda c: f"{c.get('key_type')} {c.get('key_bits')} bits")
-    return judge_rows(rows, bi("weak certificate keys", "khóa chứng thư yếu"),
-                      bi(f"certificate keys meet RSA >= {rsa_min}, EC >= {ec_min} bits",
-                         f"khóa chứng thư đạt RSA >= {rsa_min}, EC >= {ec_min} bit"))
+    return judge_ports(t, rows, bi("weak certificate keys", "khóa chứng thư yếu"),
+                       bi(f"certificate keys meet RSA >= {rsa_min}, EC >= {ec_min} bits",
+                          f"khóa chứng thư đạt RSA >= {rsa_min}, EC >= {ec_min} bit"))
 
 
 @check(id="L1-TLS-008", severity="medium", **_TLS, references=_CERT_REFS + (refs.NIST_131A,),
@@ -323,9 +339,9 @@ def cert_signature_hash(t):
         return bi(f"signed with {digest.upper()}", f"ký bằng {digest.upper()}") if digest in weak else None
 
     rows = _chain_rows(t, problem, lambda c: f"signature hash {c.get('signature_hash')}, issuer {c.get('issuer', '')}")
-    return judge_rows(rows, bi("weak certificate signatures", "chữ ký chứng thư yếu"),
-                      bi(f"no certificate is signed with {', '.join(weak).upper()}",
-                         f"không có chứng thư nào được ký bằng {', '.join(weak).upper()}"))
+    return judge_ports(t, rows, bi("weak certificate signatures", "chữ ký chứng thư yếu"),
+                       bi(f"no certificate is signed with {', '.join(weak).upper()}",
+                          f"không có chứng thư nào được ký bằng {', '.join(weak).upper()}"))
 
 
 @check(id="L1-TLS-009", severity="high", **_TLS, references=_CERT_REFS + (refs.RFC_6125,),
@@ -347,5 +363,5 @@ def cert_hostname(t):
         rows.append((f"{line}; match {match}",
                      bi(f"{port}: not valid for {cert.get('expected_name')}",
                         f"{port}: không hợp lệ cho tên {cert.get('expected_name')}") if match is False else None))
-    return judge_rows(rows, bi("certificate name mismatch", "tên trên chứng thư không khớp"),
-                      bi("certificates match the service name", "chứng thư khớp với tên dịch vụ"))
+    return judge_ports(t, rows, bi("certificate name mismatch", "tên trên chứng thư không khớp"),
+                       bi("certificates match the service name", "chứng thư khớp với tên dịch vụ"))

@@ -10,6 +10,7 @@ log_format:
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections import Counter
@@ -48,6 +49,7 @@ class Progress:
             # the first frame already names the phase: a fast scan may never draw a second one
             self.phase_name = "scanning"
             self._task = self._bar.add_task("", total=self.total, phase=self.phase_name)
+            self._route_logging(self._bar.console)
             self._bar.start()
         self.phase("scanning")
         return self
@@ -56,9 +58,31 @@ class Progress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+            self._restore_logging()
         self._emit({"event": "end", "hosts_done": self.done, "hosts_total": self.total,
                     "seconds": round(time.monotonic() - self._start, 3)},
                    f"done: {self.done}/{self.total} hosts in {time.monotonic() - self._start:.1f} s")
+
+    def _route_logging(self, console) -> None:
+        """While the bar is drawn, log records go through rich on the bar's console: each on its own line above
+        the bar, never glued onto it."""
+        from rich.logging import RichHandler
+
+        root = logging.getLogger()
+        self._saved_handlers = list(root.handlers)
+        handler = RichHandler(console=console, show_time=False, show_path=False, markup=False,
+                              rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        for old in self._saved_handlers:
+            root.removeHandler(old)
+        root.addHandler(handler)
+        self._handler = handler
+
+    def _restore_logging(self) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self._handler)
+        for old in self._saved_handlers:
+            root.addHandler(old)
 
     # -- events -----------------------------------------------------------------------------------------------
     def phase(self, name: str) -> None:

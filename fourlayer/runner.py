@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 from fourlayer import __version__
 from fourlayer.collectors import HOST_COLLECTORS, host_collector
 from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.collectors.guard import check_allowed
 from fourlayer.errors import CollectorError
 from fourlayer.inventory import Agency, Host, Inventory, System
 from fourlayer.model import Check, Outcome, Result, Status, Unevaluable, reason_parts
@@ -22,6 +23,15 @@ from fourlayer.target import Target
 
 log = logging.getLogger("fourlayer.runner")
 CRASHED = "collector crashed"  # prefix of the error of a collector that raised something else than CollectorError
+
+
+def _traceback() -> bool:
+    """Crashes are logged as one line; with the traceback only when debug logging is on (--debug)."""
+    return log.isEnabledFor(logging.DEBUG)
+
+
+def _oneline(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {clean_text(str(exc), 200)}"
 
 
 @dataclass
@@ -84,7 +94,7 @@ def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
         except Unevaluable as exc:
             outcome = Outcome(Status.ERROR, {"en": str(exc), "vi": f"không đánh giá được — {exc}"})
         except Exception as exc:  # a broken check must not sink the scan
-            log.exception("check %s crashed on %s", meta.id, target.name)
+            log.error("check %s crashed on %s: %s", meta.id, target.name, _oneline(exc), exc_info=_traceback())
             outcome = Outcome(Status.ERROR, f"check crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
     return _result(check, target, outcome, (time.perf_counter() - start) * 1000)
 
@@ -102,7 +112,8 @@ def _result(check: Check, target: Target, outcome: Outcome, duration_ms: float =
 
 def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline: float
                  ) -> tuple[dict[str, dict], dict[str, str], dict[str, dict[str, Any]]]:
-    """Run the needed collectors for one host concurrently; each failure is recorded, never raised."""
+    """Run the needed collectors for one host concurrently; each failure is recorded, never raised. The loopback
+    guard is applied here, before any collector, so that it covers all of them (nmap and SSH included)."""
     names = [n for n in HOST_COLLECTORS if n in set(names)]
     evidence: dict[str, dict] = {}
     failed: dict[str, str] = {}
@@ -112,6 +123,13 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
         failed["ssh_shell"] = "SSH is disabled for this host in the inventory, so its configuration was not read"
     if not names:
         return evidence, failed, timings
+    try:  # the loopback guard, once for every collector of this host: refused means nothing is sent at all
+        check_allowed(host.address)
+    except CollectorError as exc:
+        for name in names:
+            failed[name] = clean_text(str(exc), 400)
+            timings[name] = {"ok": False, "error": failed[name], "seconds": 0.0}
+        return evidence, failed, timings
 
     def one(name: str) -> tuple[str, dict | None, str | None, float]:
         start = time.perf_counter()
@@ -120,9 +138,8 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
         except CollectorError as exc:
             return name, None, str(exc), time.perf_counter() - start
         except Exception as exc:  # a collector bug must not sink the host
-            log.exception("collector %s crashed on %s", name, host.address)
-            return name, None, f"{CRASHED}: {type(exc).__name__}: {clean_text(str(exc), 200)}", \
-                time.perf_counter() - start
+            log.error("collector %s crashed on %s: %s", name, host.address, _oneline(exc), exc_info=_traceback())
+            return name, None, f"{CRASHED}: {_oneline(exc)}", time.perf_counter() - start
 
     pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix=f"col-{host.id}")
     futures = {pool.submit(one, n): n for n in names}
@@ -215,7 +232,8 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
                 try:
                     host_results, host_run = future.result()
                 except Exception as exc:  # a bug outside collectors and checks: this host errs, the scan goes on
-                    log.exception("scanning host %s crashed", items[future].target.name)
+                    log.error("scanning host %s crashed: %s", items[future].target.name, _oneline(exc),
+                              exc_info=_traceback())
                     host_results, host_run = _crashed_host(items[future], exc)
                     complete, stop_reason = False, stop_reason or f"scanning {host_run.host} crashed"
                 crashed = [n for n, v in host_run.collectors.items() if v.get("crashed")]

@@ -68,8 +68,11 @@ def test_003_security_headers(web):
 
 
 def test_004_version_disclosure(web):
-    good = run(web, "L1-HTT-004", "good")
+    good = run(web, "L1-HTT-004", "http-good")
     assert good.status.value == "PASS" and "server: nginx" in good.evidence
+    # "good" declares a plain-HTTP port on 127.0.0.150 where nothing listens: one port read is not a pass
+    partial = run(web, "L1-HTT-004", "good")
+    assert partial.status.value == "ERROR" and "/http: not read (connection refused)" in partial.reason
     weak = run(web, "L1-HTT-004", "http-weak")
     assert weak.status.value == "FAIL"
     assert "server: Apache/2.2.8 (Ubuntu)" in weak.reason and "x-powered-by: PHP/5.2.4" in weak.reason

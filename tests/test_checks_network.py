@@ -7,7 +7,9 @@ service on a non-standard port.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 
 import pytest
 
@@ -16,6 +18,8 @@ from fourlayer.lab.servers import ListenerSpec
 from fourlayer.errors import InputError
 from fourlayer.policy import default_policy, load_policy, port_category_overlap
 from fourlayer.inventory import Host
+from tests.netns import NAMESPACE_SKIP, namespace_works, run_isolated
+from tests.scan_harness import agency, write_inventory
 from tests.wire_helpers import collect, judge
 
 ROOT = os.geteuid() == 0 and not os.environ.get("FOURLAYER_TEST_HIGH_PORTS")  # =1: try the non-root mapping
@@ -141,3 +145,21 @@ def test_a_port_in_two_categories_is_refused(tmp_path):
         load_policy(str(path))
     assert (info.value.line, info.value.field) == (3, "network.categories.datastores")
     assert "port 23 is in both cleartext_login and datastores" in info.value.message
+
+
+@pytest.mark.skipif(not namespace_works(), reason=NAMESPACE_SKIP)
+def test_unreachable_host_is_not_a_pass(tmp_path):
+    # the guard off, in an empty network namespace: 192.0.2.77 cannot be reached at all (no port answers)
+    inv = write_inventory(tmp_path, [agency(hosts=[{"address": "192.0.2.77", "id": "gone", "services": [22]}])])
+    out = tmp_path / "out"
+    checks = [a for cid in NET_CHECKS + ["L1-NET-002"] for a in ("--check", cid)]
+    proc = run_isolated([sys.executable, "-m", "fourlayer", "scan", str(inv), "--out", str(out), "--format", "json",
+                         "--quiet", "--no-history", *checks], tmp_path / "strace.log",
+                        {**os.environ, "FOURLAYER_LOOPBACK_ONLY": "0"})
+    assert proc.returncode in (0, 3, 4), proc.stderr
+    results = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))["results"]
+    judged = {r["check_id"]: r for r in results if r["host"] == "gone"}
+    assert set(judged) == set(NET_CHECKS + ["L1-NET-002"])
+    for cid, r in judged.items():
+        assert r["status"] == "ERROR" and "192.0.2.77: no TCP port answered" in r["reason"], (cid, r)
+        assert "filtered: net-unreach" in r["reason"], r["reason"]

@@ -107,6 +107,24 @@ def test_ssh1_only_server_is_not_a_pass_for_algorithm_checks(banners):
         assert result.status.value == "ERROR" and "SSH-1.5 only" in result.reason, (cid, result.reason)
 
 
+def test_all_zero_kexinit_is_not_a_pass(tls_lab: TLSLab):
+    # SSH_MSG_KEXINIT then 34,000 bytes of zeros: every name-list empty, which no SSH server can send
+    host = tls_lab.ssh_host("ssh-zero-kexinit")
+    evidence = collect(host, "ssh_transport", timeout=2.0)
+    assert "ssh_transport" not in evidence[0] and "empty name-lists kex" in evidence[1]["ssh_transport"]
+    for cid in ("L1-SSH-001", "L1-SSH-002", "L1-SSH-003", "L1-SSH-004", "L1-SSH-005"):
+        result = judge(cid, host, evidence)
+        assert result.status.value == "ERROR", (cid, text(result))
+        assert "invalid SSH_MSG_KEXINIT: empty name-lists kex, ciphers_c2s" in result.reason, cid
+
+
+def test_no_host_key_algorithm_offered_is_not_a_pass(banners):
+    # the identification listeners offer a key exchange but no host key algorithm: no host key to judge
+    for cid in ("L1-SSH-004", "L1-SSH-005"):
+        result = run(banners, cid, "ssh-current")
+        assert result.status.value == "ERROR" and "offers no host key algorithm" in result.reason, (cid, text(result))
+
+
 def test_006_product_not_in_the_table_is_not_a_pass():
     spec = ListenerSpec("banner", "127.0.0.179", name="dropbear",
                         banner=ssh_identification("SSH-2.0-dropbear_2022.83"))

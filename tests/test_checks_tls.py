@@ -9,6 +9,8 @@ import pytest
 
 from fourlayer.collectors.tls import DEFAULT_WEAK_CLASSES, WEAK_CLASSES
 from fourlayer.errors import InputError
+from fourlayer.inventory import Host
+from fourlayer.lab.sshd import free_port
 from fourlayer.policy import CIPHER_CLASSES, load_policy
 from tests.tls_fixtures import TLSLab
 from tests.wire_helpers import collect, judge, policy_with, text
@@ -55,6 +57,26 @@ def test_one_flaw_is_one_finding(lab, name, failing):
     got = statuses(lab, name)
     assert {cid for cid, status in got.items() if status == "FAIL"} == failing, got
     assert not {cid for cid, status in got.items() if status == "ERROR"}, got
+
+
+def test_three_of_four_ports_unread_is_not_a_pass(tls_lab: TLSLab, tls_lab_certs):
+    # one good port read; a tarpit and two closed ports beside it on the same address give no evidence
+    good = tls_lab.host("tls-good")
+    unread = (tls_lab.endpoint("tarpit-150")[1], free_port(good.address), free_port(good.address))
+    host = Host(address=good.address, id="partial", roles=("web",), tls=good.tls + unread,
+                tls_ca_file=good.tls_ca_file, tls_server_name=good.tls_server_name)
+    evidence = collect(host, "tls", timeout=1.0)
+    for cid in TLS_CHECKS:
+        result = run({"partial": (host, evidence)}, cid, "partial")
+        assert result.status.value == "ERROR", (cid, text(result))
+        assert all(f"{port}: not read (" in result.reason for port in unread), (cid, result.reason)
+    # what was read already fails: FAIL, with the unread port named in the evidence
+    weak = tls_lab.host("tls-weak")
+    closed = free_port(weak.address)
+    host = Host(address=weak.address, id="weak-partial", tls=weak.tls + (closed,), tls_ca_file=weak.tls_ca_file,
+                tls_server_name=weak.tls_server_name)
+    result = run({"w": (host, collect(host, "tls", timeout=1.0))}, "L1-TLS-001", "w")
+    assert result.status.value == "FAIL" and f"{closed}: not read (connection refused)" in result.evidence
 
 
 def test_weak_server_fails_every_check_it_should(lab):

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from fourlayer.cli import main
 from fourlayer.lab.sshd import SSHD, SshdInstance
+from tests.cli_fixtures import run_on_terminal
 
 
 class Tarpit:
@@ -192,28 +193,11 @@ def test_crashing_collector_marks_the_run_incomplete_and_the_scan_goes_on(server
 
 
 def test_progress_bar_on_a_terminal(servers, tmp_path):
-    import pty
-
     sshds, _ = servers
     inv = inventory(tmp_path, sshds, [])
-    master, slave = pty.openpty()
     cmd = [sys.executable, "-m", "fourlayer", "scan", str(inv), "--no-history", "--out", str(tmp_path / "o"),
            "--format", "json", "--check", "L1-SSH-001", "--concurrency", "1"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
-                            env={**os.environ, "FOURLAYER_LOOPBACK_ONLY": "1", "COLUMNS": "120"})
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # the terminal closed with the process
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=60)
-    os.close(master)
-    assert proc.returncode == 0
-    screen = b"".join(chunks).decode("utf-8", "replace")
+    code, screen = run_on_terminal(cmd, {**os.environ, "FOURLAYER_LOOPBACK_ONLY": "1", "COLUMNS": "120"})
+    assert code == 0
     assert "scanning" in screen and "hosts" in screen and "ETA" in screen
     assert re.search(r"[0-2]/2", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen))

@@ -8,6 +8,7 @@ exposes the fixtures.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 
 import pytest
@@ -20,7 +21,7 @@ from fourlayer.lab.servers import (LEGACY_OK_CIPHERS, NULL_ANON_CIPHERS, Listene
                                    ssh_identification, tls_listener)
 
 __all__ = ["TLSLab", "ADDRESSES", "LAB_DNS", "XSS_CN", "CLOSED_ADDRESS", "FTP_BANNER", "HOSTILE_BANNER",
-           "SSH_BANNERS", "SSH_BANNER_ADDRESS", "loopback_only_env", "tls_lab_certs", "tls_lab"]
+           "SSH_BANNERS", "SSH_BANNER_ADDRESS", "SSH_ZERO_KEXINIT", "loopback_only_env", "tls_lab_certs", "tls_lab"]
 
 LAB_DNS = "lab.fourlayer.test"
 XSS_CN = "<script>alert(1)</script>"
@@ -53,6 +54,10 @@ SSH_BANNERS = {
     "ssh-199": "SSH-1.99-OpenSSH_3.9p1",
     "ssh-15": "SSH-1.5-1.2.27",
 }
+
+# An OpenSSH identification, then a well-framed 34,000-byte packet whose payload is SSH_MSG_KEXINIT (20) followed by
+# zeros: every name-list is empty. Served as "ssh-zero-kexinit" on SSH_BANNER_ADDRESS.
+SSH_ZERO_KEXINIT = b"SSH-2.0-OpenSSH_9.6\r\n" + struct.pack(">IB", 34000 - 4, 4) + b"\x14" + b"\x00" * (34000 - 6)
 
 
 @dataclass
@@ -156,6 +161,7 @@ def tls_lab(tls_lab_certs) -> TLSLab:
     ]
     specs += [ListenerSpec("banner", SSH_BANNER_ADDRESS, name=name, banner=ssh_identification(text))
               for name, text in SSH_BANNERS.items()]
+    specs.append(ListenerSpec("banner", SSH_BANNER_ADDRESS, name="ssh-zero-kexinit", banner=SSH_ZERO_KEXINIT))
     process = ListenerProcess(specs).start()
     try:
         yield TLSLab(tls_lab_certs, process, dict(process.endpoints))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import nmap
 
 from fourlayer.errors import CollectorError
@@ -46,15 +48,48 @@ def parse_host(scan: dict) -> dict:
     return {"state": scan.get("status", {}).get("state", "unknown"), "ports": ports}
 
 
+def unlisted_ports(xml_output: bytes | str) -> tuple[dict[str, int], dict[str, int], bool]:
+    """From nmap's XML: ({state: count}, {reason: count}) of the ports it did not list one by one (its
+    <extraports>, which python-nmap drops), and whether it gave up on the host at its host timeout."""
+    states: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    timed_out = False
+    try:
+        root = ET.fromstring(xml_output)
+    except ET.ParseError:
+        return states, reasons, timed_out
+    for host in root.iter("host"):
+        timed_out = timed_out or host.get("timedout") == "true"
+        for extra in host.iter("extraports"):
+            states[extra.get("state", "?")] = states.get(extra.get("state", "?"), 0) + int(extra.get("count", 0))
+            for why in extra.iter("extrareasons"):
+                reasons[why.get("reason", "?")] = reasons.get(why.get("reason", "?"), 0) + int(why.get("count", 0))
+    return states, reasons, timed_out
+
+
 def _run(address: str, ports: str, arguments: str, timeout: int) -> dict:
     scanner = nmap.PortScanner()
     try:
         scanner.scan(hosts=address, ports=ports, arguments=arguments, timeout=timeout + 15)
     except (nmap.PortScannerError, nmap.PortScannerTimeout) as exc:
         raise CollectorError(f"nmap failed: {clean_text(str(exc), 200)}") from None
+    states, reasons, timed_out = unlisted_ports(scanner.get_nmap_last_output())
+    if timed_out:
+        raise CollectorError(f"{address}: nmap gave up at its host timeout ({timeout}s) before the port scan "
+                             "finished; raise network.nmap_host_timeout")
     if address not in scanner.all_hosts():
         raise CollectorError(f"nmap saw no answer from {address} (host down or filtered)")
-    return parse_host(scanner[address])
+    evidence = parse_host(scanner[address])
+    evidence["unlisted"] = states
+    listed = {info["state"] for info in evidence["ports"].values()}
+    if not ({"open", "closed", "unfiltered"} & (listed | set(states))):
+        # with -Pn nmap calls every host "up"; only a port that answered (open, or closed with a reset) shows
+        # that the host was reached at all. "Nothing open" from a host never reached is no evidence.
+        count = sum(states.values()) + len(evidence["ports"])
+        why = ", ".join(sorted(reasons)) or "no-response"
+        raise CollectorError(f"{address}: no TCP port answered (all {count} filtered: {why}): the host is down, "
+                             "unreachable from here or filters every port, so nothing is known of its services")
+    return evidence
 
 
 def collect(host: Host, ctx: CollectContext) -> dict:

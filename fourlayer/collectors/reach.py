@@ -1,4 +1,4 @@
-"""Reaching a declared TCP endpoint: the loopback guard, bounded connects and bounded reads.
+"""Reaching a declared TCP endpoint: bounded connects and bounded reads, every connect behind the loopback guard.
 
 Every network helper here works against a deadline (an absolute `time.monotonic()` value), so a peer that
 dribbles one byte at a time cannot stretch an operation past its budget.
@@ -7,7 +7,6 @@ dribbles one byte at a time cannot stretch an operation past its budget.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import select
 import socket
@@ -15,33 +14,7 @@ import ssl
 import time
 
 from fourlayer.collectors.base import clean_text
-from fourlayer.errors import CollectorError
-
-LOOPBACK_ENV = "FOURLAYER_LOOPBACK_ONLY"
-_LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
-
-
-def loopback_only() -> bool:
-    return os.environ.get(LOOPBACK_ENV, "") not in ("", "0", "false", "no")
-
-
-def check_allowed(address: str) -> None:
-    """Raise CollectorError if FOURLAYER_LOOPBACK_ONLY=1 and `address` is (or resolves to) anything outside
-    127.0.0.0/8. Names are resolved through the local resolver only to check them."""
-    if not loopback_only():
-        return
-    try:
-        addrs = {ipaddress.ip_address(address)}
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(address, None, proto=socket.IPPROTO_TCP)
-        except OSError as exc:
-            raise CollectorError(f"{clean_text(address, 100)}: cannot resolve ({exc.strerror or exc})") from None
-        addrs = {ipaddress.ip_address(info[4][0]) for info in infos}
-    outside = sorted(str(a) for a in addrs if a.version != 4 or a not in _LOOPBACK)
-    if outside:
-        raise CollectorError(f"refusing to contact {clean_text(address, 100)} ({', '.join(outside)}): "
-                             f"{LOOPBACK_ENV}=1 allows 127.0.0.0/8 only")
+from fourlayer.collectors.guard import LOOPBACK_ENV, check_allowed  # noqa: F401 - re-exported
 
 
 def remaining(deadline: float) -> float:

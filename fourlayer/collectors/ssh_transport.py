@@ -49,6 +49,11 @@ _HOSTKEY_FAMILIES: dict[str, tuple[str, ...]] = {
     "ssh-dss": ("ssh-dss",),
 }
 _PSEUDO_KEX = ("ext-info-", "kex-strict-")
+# KEXINIT name-lists (by position) without which no key exchange can be negotiated. An empty host key list is
+# kept as evidence (the lab's identification listeners send one so that no client goes on); the host key checks
+# refuse to judge it.
+_REQUIRED_LISTS = {0: "kex", 2: "ciphers_c2s", 3: "ciphers_s2c", 4: "macs_c2s", 5: "macs_s2c",
+                   6: "compression_c2s", 7: "compression_s2c"}
 
 
 def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
@@ -199,6 +204,12 @@ def parse_kexinit(payload: bytes, where: str = "peer", empty: bool = False) -> d
     except (UnicodeDecodeError, ValueError):
         raise CollectorError(f"{where}: SSH_MSG_KEXINIT holds non-ASCII algorithm names") from None
     kex_all, hostkey, c2s, s2c, mac_c2s, mac_s2c, comp_c2s, comp_s2c = lists[:8]
+    # RFC 4253 7.1: a server lists at least one algorithm of each kind (compression "none" included). Empty
+    # lists (an all-zero or truncated packet) are no evidence: "nothing offered" must not read as "nothing weak".
+    empty = [name for i, name in _REQUIRED_LISTS.items() if not lists[i]]
+    if empty:
+        raise CollectorError(f"{where}: invalid SSH_MSG_KEXINIT: empty name-lists {', '.join(empty)} (a server "
+                             "must offer at least one algorithm of each kind)")
     return {
         "kex": [k for k in kex_all if not k.startswith(_PSEUDO_KEX)],
         "kex_pseudo": [k for k in kex_all if k.startswith(_PSEUDO_KEX)],
