@@ -40,15 +40,12 @@ def release() -> Iterator[threading.Event]:
     event.set()
 
 
-def test_check(check_id: str, scope: str, stuck: Callable[[Target], bool], release: threading.Event) -> Check:
+def looping_check(check_id: str, scope: str, stuck: Callable[[Target], bool], release: threading.Event) -> Check:
     def func(t: Target):
         while stuck(t) and not release.is_set():  # pure Python, never sleeps: the worst a plugin check can do
             pass
         return passed("finished")
     return Check(make_meta(id=check_id, scope=scope, **TEXTS), func)
-
-
-test_check.__test__ = False  # a factory, not a test
 
 
 def scan_in_thread(path: Path, checks: list[Check], release: threading.Event):
@@ -73,7 +70,7 @@ def test_host_check_that_never_returns_is_error_and_the_scan_goes_on(sshd_harden
                                                                       tmp_path, release):
     path = write_inventory(tmp_path, [agency(hosts=[lab_host(sshd_hardened, ssh_known_hosts, None, "stuck"),
                                                     lab_host(sshd_weak, ssh_known_hosts, None, "other")])])
-    loop = test_check(LOOP_ID, "host", lambda t: t.host.id == "stuck", release)
+    loop = looping_check(LOOP_ID, "host", lambda t: t.host.id == "stuck", release)
     builtin = discover()
     checks = [builtin.get("L1-SSH-001"), loop, builtin.get("L1-SSH-002")]  # evaluated in this order
     run, took = scan_in_thread(path, checks, release)
@@ -91,8 +88,8 @@ def test_host_check_that_never_returns_is_error_and_the_scan_goes_on(sshd_harden
 
 def test_system_check_that_never_returns_is_error_within_the_budget(tmp_path, release):
     path = write_inventory(tmp_path, [agency("a1"), agency("a2", system={"id": "s2"})])
-    checks = [test_check(LOOP_ID, "system", lambda t: t.agency.id == "a1", release),
-              test_check(QUICK_ID, "system", lambda t: False, release)]
+    checks = [looping_check(LOOP_ID, "system", lambda t: t.agency.id == "a1", release),
+              looping_check(QUICK_ID, "system", lambda t: False, release)]
     run, took = scan_in_thread(path, checks, release)
     assert took < HOST_TIMEOUT + SLACK, f"took {took:.1f} s"
     by = {(r.agency, r.check_id): r.status for r in run.results}
