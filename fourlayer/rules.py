@@ -19,7 +19,8 @@ a `source` and an `expect`:
 `source.command` names a command of the read-only allowlist; its output is read as `KEY VALUE` / `KEY=VALUE`
 lines (`format: keyvalue`, the default) or as `sshd -T` output (`format: sshd`, the default for sshd_T).
 `expect` is one condition or a list (all must hold):
-  - `{regex: PATTERN, must: match | not_match}` over the whole output (multi-line; `(?i)` for case-insensitive);
+  - `{regex: PATTERN, must: match | not_match}` over the whole output (multi-line; `(?i)` for case-insensitive),
+    run on RE2 (fourlayer.rule_regex: linear time, so no pattern can hang a scan; no backreferences/lookaround);
   - `{key: NAME, op: OP, value: V, missing: fail | pass | error}` with OP one of eq ne lt le gt ge in not_in
     bits_set; V may be `{policy: dotted.key}` (a value of the policy in force). Keys match case-insensitively.
 A rule that cannot read its source (command failed) is ERROR, never a pass. Every problem in a rule file is one
@@ -40,6 +41,7 @@ from fourlayer.errors import InputError
 from fourlayer.inventory_load import _Validator
 from fourlayer.model import LANGS, Check, Outcome, Unevaluable, bi, bi_join, failed, passed
 from fourlayer.policy import default_policy
+from fourlayer.rule_regex import RuleRegex, RuleRegexError, compile_rule_regex
 from fourlayer.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.target import Target
 from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, load_yaml, show
@@ -95,7 +97,7 @@ Reason = dict[str, str]  # {"en": ..., "vi": ...}
 class Condition:
     """One expectation: a regex over the output, or a comparison of one key's value."""
 
-    regex: re.Pattern | None = None
+    regex: RuleRegex | None = None
     must_match: bool = True
     key: str = ""
     op: str = ""
@@ -313,9 +315,9 @@ class _RuleValidator(DataValidator):
             if len(pattern) > MAX_REGEX:
                 self.fail(c.value_line("regex"), field_path(where, "regex"), f"longer than {MAX_REGEX} characters")
             try:
-                compiled = re.compile(pattern, re.MULTILINE)
-            except re.error as exc:
-                self.fail(c.value_line("regex"), field_path(where, "regex"), f"invalid regular expression: {exc}")
+                compiled = compile_rule_regex(pattern)
+            except RuleRegexError as exc:
+                self.fail(c.value_line("regex"), field_path(where, "regex"), str(exc))
             must = self.choice(c, "must", where, ("match", "not_match"), "match")
             return Condition(regex=compiled, must_match=must == "match")
         if "key" not in c:

@@ -17,12 +17,15 @@ from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.guard import check_allowed
 from fourlayer.errors import CollectorError
 from fourlayer.inventory import Agency, Host, Inventory, System
-from fourlayer.model import Check, Outcome, Result, Status, Unevaluable, reason_parts
+from fourlayer.model import Check, Outcome, Result, Status, Unevaluable, bi, reason_parts
 from fourlayer.planner import Plan, plan_scan
 from fourlayer.target import Target
 
 log = logging.getLogger("fourlayer.runner")
 CRASHED = "collector crashed"  # prefix of the error of a collector that raised something else than CollectorError
+# Checks get what is left of the host's budget, but at least this (a collector that used it all must not cost the
+# checks whose evidence did arrive their verdict): a host takes at most --host-timeout + CHECK_FLOOR seconds.
+CHECK_FLOOR = 1.0
 
 
 def _traceback() -> bool:
@@ -97,6 +100,49 @@ def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
             log.error("check %s crashed on %s: %s", meta.id, target.name, _oneline(exc), exc_info=_traceback())
             outcome = Outcome(Status.ERROR, f"check crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
     return _result(check, target, outcome, (time.perf_counter() - start) * 1000)
+
+
+def evaluate_within(checks: list[Check], target: Target, failed: dict[str, str], deadline: float,
+                    budget: float, stop: threading.Event | None = None) -> list[Result]:
+    """`evaluate` each check in order, in a worker thread, until `deadline` (time.monotonic(); at least
+    CHECK_FLOOR from now) or until `stop` is set. A check still running then is ERROR and abandoned (a thread
+    cannot be killed; the worker is a daemon, so it cannot keep the process alive), the checks after it are
+    ERROR, not evaluated. `budget` (seconds) is the --host-timeout the deadline came from, for the reason."""
+    if not checks:
+        return []
+    done: list[Result] = []
+    started: list[float] = []  # when the current check started
+
+    def work() -> None:
+        for c in checks:
+            started[:] = [time.perf_counter()]
+            done.append(evaluate(c, target, failed))
+
+    worker = threading.Thread(target=work, name=f"checks-{target.name}", daemon=True)
+    worker.start()
+    end = max(deadline, time.monotonic() + CHECK_FLOOR)
+    while worker.is_alive() and time.monotonic() < end and not (stop is not None and stop.is_set()):
+        worker.join(max(0.0, min(0.2, end - time.monotonic())))
+    if not worker.is_alive():
+        return done
+    results = list(done)  # what finished; whatever the abandoned worker adds later is ignored
+    unfinished = checks[len(results):]
+    if not unfinished:
+        return results
+    if stop is not None and stop.is_set():
+        why = bi("not evaluated: the scan was interrupted", "chưa được đánh giá: quá trình quét bị dừng")
+        return results + [_result(c, target, Outcome(Status.ERROR, why)) for c in unfinished]
+    stuck = unfinished[0].meta.id
+    log.warning("check %s did not finish on %s within the time budget; abandoned", stuck, target.name)
+    overran = Outcome(Status.ERROR, bi(
+        f"check did not finish within the time left of the {budget:g} s budget (--host-timeout); abandoned",
+        f"kiểm tra không hoàn thành trong thời gian còn lại của ngân sách {budget:g} giây (--host-timeout); "
+        "đã bị bỏ dở"))
+    not_run = Outcome(Status.ERROR, bi(
+        f"not evaluated: the {budget:g} s budget (--host-timeout) ran out while {stuck} was running",
+        f"chưa được đánh giá: hết ngân sách {budget:g} giây (--host-timeout) khi {stuck} đang chạy"))
+    return ([*results, _result(unfinished[0], target, overran, (time.perf_counter() - started[0]) * 1000)]
+            + [_result(c, target, not_run) for c in unfinished[1:]])
 
 
 def _result(check: Check, target: Target, outcome: Outcome, duration_ms: float = 0.0) -> Result:
@@ -201,7 +247,8 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         if options.history is not None:
             evidence = {**evidence, "history": options.history}
         item.target.evidence = evidence
-        batch = [evaluate(c, item.target, failed) for c in item.checks] + item.skipped
+        batch = evaluate_within(item.checks, item.target, failed, time.monotonic() + options.host_timeout,
+                                options.host_timeout, stop) + item.skipped
         results.extend(batch)
         if on_results:
             on_results(batch, None)
@@ -216,7 +263,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         needed = {n for c in item.checks for n in c.meta.needs}
         evidence, failed, timings = collect_host(t.host, needed, ctx, deadline)
         t.evidence = evidence
-        host_results = [evaluate(c, t, failed) for c in item.checks] + item.skipped
+        host_results = evaluate_within(item.checks, t, failed, deadline, options.host_timeout, stop) + item.skipped
         t.evidence = {}  # judged: free it (shell output can be ~1 MB a host; 1,000 hosts must fit in memory)
         run = HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, timings,
                       round(time.perf_counter() - start, 3))
