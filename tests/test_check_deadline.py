@@ -24,6 +24,10 @@ from fourlayer.runner import CHECK_FLOOR, ScanOptions, run_scan
 from fourlayer.target import Target
 from tests.scan_harness import agency, lab_host, write_inventory
 
+# Every test here needs a check that never returns to be abandoned when a timed join expires: under libfaketime
+# that wait never wakes (tests/conftest.py), so these run in the real-clock pass only.
+pytestmark = pytest.mark.real_timers
+
 HOST_TIMEOUT = 3.0
 SLACK = CHECK_FLOOR + 1.0  # the floor the runner may add, plus scheduling on a busy machine
 LOOP_ID, QUICK_ID = "L1-TST-901", "L1-TST-902"
