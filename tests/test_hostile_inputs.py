@@ -1,0 +1,121 @@
+"""Red-team findings of issue #11 on input validation, each reproduced against real files and the real CLI.
+
+Every hostile file must be refused before any traffic with one line naming the file and line (exit 2), never
+echo what the file holds, and never reach a report, the terminal or the history database raw.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from fourlayer.errors import InputError
+from fourlayer.inventory_load import load_inventory
+from fourlayer.policy import load_policy
+
+INVENTORY = """\
+version: 1
+agencies:
+  - id: a1
+    name: {name}
+    systems:
+      - id: s1
+        name: S
+        level: 3
+        hosts:
+          - {{address: 127.0.0.11, id: web1, ssh: false}}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(load, path: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        load(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}:") and "\n" not in text
+    return info.value
+
+
+def one_error_line(out: str) -> str:
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out
+    assert "Traceback" not in out
+    return lines[0]
+
+
+# ---- 4. non-finite numbers ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", "1.0e+999"])
+def test_policy_threshold_nan_or_inf_is_refused_at_its_line(tmp_path, value):
+    path = write(tmp_path, "policy.yaml", f"# thresholds\nscoring:\n  layer_threshold: {value}\n")
+    err = refused(load_policy, path)
+    assert (err.line, err.field) == (3, "scoring.layer_threshold"), str(err)
+    assert "finite number" in err.message
+
+
+def test_nan_anywhere_in_an_inventory_is_refused(tmp_path):
+    path = write(tmp_path, "inv.yaml", INVENTORY.format(name="A").replace("level: 3", "level: .nan"))
+    err = refused(load_inventory, path)
+    assert (err.line, err.field) == (8, "agencies[0].systems[0].level"), str(err)
+
+
+# ---- 6. lone surrogates ------------------------------------------------------------------------------------
+
+def test_lone_surrogate_in_a_name_is_refused_by_validate_and_scan(tmp_path, run_cli):
+    path = write(tmp_path, "inv.yaml", INVENTORY.format(name='"A\\ud800"'))
+    line = one_error_line(run_cli("inventory", "validate", str(path), expect=2))
+    assert f"{path}:4: agencies[0].name:" in line and "U+D800" in line
+    db, out = tmp_path / "history.sqlite", tmp_path / "reports"
+    one_error_line(run_cli("scan", str(path), "--db", str(db), "--out", str(out), "--quiet", expect=2))
+    assert not out.exists()
+    if db.exists():  # no run, complete or not, may be left behind
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+# ---- 13. terminal escapes and control characters -----------------------------------------------------------
+
+@pytest.mark.parametrize("name, code", [('"A\\e]0;pwned\\a"', "U+001B"), ('"A\\x01B"', "U+0001"),
+                                        ('"A\\x9b31m"', "U+009B"), ('"A\\u202eB"', "U+202E")])
+def test_control_characters_in_inventory_text_are_refused(tmp_path, run_cli, name, code):
+    path = write(tmp_path, "inv.yaml", INVENTORY.format(name=name))
+    line = one_error_line(run_cli("inventory", "validate", str(path), expect=2))
+    assert f"{path}:4: agencies[0].name:" in line and code in line
+    assert "\x1b" not in line and "\x07" not in line and "\x01" not in line
+
+
+def test_policy_key_with_a_terminal_title_escape_never_reaches_stderr(tmp_path, run_cli):
+    write(tmp_path, "policy.yaml", 'scoring:\n  "\\e]0;owned\\a": 1\n')
+    inv = write(tmp_path, "inv.yaml", "policy: policy.yaml\n" + INVENTORY.format(name="A"))
+    line = one_error_line(run_cli("inventory", "validate", str(inv), expect=2))
+    assert f"{tmp_path / 'policy.yaml'}:2: scoring:" in line and "U+001B" in line
+    assert "\x1b" not in line and "\x07" not in line
+
+
+def test_paths_given_on_the_command_line_are_shown_escaped(tmp_path, run_cli):
+    hostile = tmp_path / "\x1b]0;owned\x07.yaml"
+    line = one_error_line(run_cli("checks", "list", "--rules", str(hostile), expect=2))
+    assert "\x1b" not in line and "\x07" not in line and "\\x1b]0;owned\\x07.yaml" in line
+
+
+# ---- 11. integers too long to convert ----------------------------------------------------------------------
+
+def test_integer_of_5000_digits_is_exit_2_with_its_line(tmp_path, run_cli):
+    path = write(tmp_path, "inv.yaml", INVENTORY.format(name="A").replace("level: 3", "level: " + "9" * 5000))
+    line = one_error_line(run_cli("inventory", "validate", str(path), expect=2))
+    assert line.startswith(f"error: {path}:8:") and "digits" in line and "9" * 50 not in line
+
+
+# ---- 8a. unbounded text ------------------------------------------------------------------------------------
+
+def test_a_megabyte_of_text_in_any_value_is_refused(tmp_path):
+    path = write(tmp_path, "policy.yaml", "audit:\n  required_rules:\n    big: [" + "a" * 1_000_000 + "]\n")
+    err = refused(load_policy, path)
+    assert err.line == 3 and "characters" in err.message and len(str(err)) < 300
