@@ -23,7 +23,7 @@ from fourlayer.errors import InputError
 from fourlayer.model import Check, Result, Status
 from fourlayer.policy import default_policy, merge_over
 from fourlayer.rules import DataValidator
-from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, load_yaml, show
+from fourlayer.yaml_lines import LineDict, LineList, expect_kind, field_path, got, item_path, load_yaml, show
 
 FRAMEWORKS_DIR = Path(__file__).resolve().parent / "data" / "frameworks"
 DEFAULT_FRAMEWORK = "vn-decree85-tcvn11930"
@@ -248,6 +248,7 @@ class _FrameworkValidator(DataValidator):
     def framework(self, data: Any, expected_id: str | None) -> Framework:
         if data is None:
             self.fail(1, None, "the file is empty; see fourlayer/data/frameworks/ for an example")
+        expect_kind(self.path, data, "framework", TOP_KEYS)
         m = self.mapping(data, getattr(data, "line", 1), None, "id:, name:, requirements: ...")
         self.keys(m, None, TOP_KEYS)
         fid = self.ident(m, "id", None, expected_id or "my-framework")

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from fourlayer.errors import InputError
 from fourlayer.inventory import (SOC, Agency, Assessment, Contact, Endpoint, Host, Inventory,
                                  NationalMonitoring, SSHSettings, System)
-from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, kind, load_yaml, show, to_plain
+from fourlayer.yaml_lines import (LineDict, LineList, expect_kind, field_path, got, item_path, kind, load_yaml,
+                                  show, to_plain)
 
 # Allowed keys per mapping (inventory/schema.json must list the same; a test keeps them in step).
 TOP_KEYS = ("version", "policy", "defaults", "agencies")
@@ -304,6 +305,7 @@ class _Validator:
     def inventory(self, data: Any) -> Inventory:
         if data is None:
             self.fail(1, None, "the file is empty; start with 'version: 1' and an 'agencies:' list")
+        expect_kind(self.path, data, "inventory", TOP_KEYS)
         root = self.mapping(data, getattr(data, "line", 1), None, "version: 1, agencies: [...]")
         self.reject_secrets(root)
         self.keys(root, None, TOP_KEYS)

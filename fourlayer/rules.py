@@ -42,7 +42,7 @@ from fourlayer.model import LANGS, Check, Outcome, Unevaluable, bi, bi_join, fai
 from fourlayer.policy import default_policy
 from fourlayer.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.target import Target
-from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, load_yaml, show
+from fourlayer.yaml_lines import LineDict, LineList, expect_kind, field_path, got, item_path, load_yaml, show
 
 RULE_KEYS = ("id", "layer", "severity", "min_level", "applies_to", "title", "rationale", "remediation",
              "references", "source", "expect")
@@ -375,6 +375,7 @@ class _RuleValidator(DataValidator):
     def file(self, data: Any, source: str) -> list[tuple[Check, int]]:
         if data is None:
             self.fail(1, None, "the file is empty; write one rule (id:, title:, source:, expect: ...) or rules: [...]")
+        expect_kind(self.path, data, "rule", FILE_KEYS + RULE_KEYS)
         root = self.mapping(data, getattr(data, "line", 1), None, "a rule, or rules: [...]")
         if "rules" not in root:
             return [(self.rule(root, root.line, None, LineDict(), source), root.value_line("id"))]

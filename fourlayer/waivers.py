@@ -28,7 +28,7 @@ from typing import Any, Iterable
 from fourlayer.inventory import Inventory
 from fourlayer.model import Result, Status
 from fourlayer.rules import DataValidator
-from fourlayer.yaml_lines import LineDict, LineList, field_path, item_path, load_yaml, show
+from fourlayer.yaml_lines import LineDict, LineList, expect_kind, field_path, item_path, load_yaml, show
 
 WAIVER_KEYS = ("check", "target", "justification", "approver", "expires")
 FILE_KEYS = ("version", "waivers")
@@ -115,6 +115,7 @@ class _WaiverValidator(DataValidator):
         if data is None:
             self.fail(1, None, "the file is empty; write waivers: [{check:, target:, justification:, approver:, "
                                "expires:}]")
+        expect_kind(self.path, data, "waiver", FILE_KEYS + WAIVER_KEYS, lists=True)
         items: Any = data
         where = None
         if isinstance(data, LineDict):

@@ -12,6 +12,7 @@ bidirectional overrides, and no text is longer than `MAX_CHARS`. Validators boun
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import re
 from pathlib import Path
@@ -58,9 +59,37 @@ class LineList(list):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_./+-]{1,64}\Z")
+
+
 def field_path(parent: str | None, key: Any) -> str:
-    """Path of a mapping key: `agencies[0]` + `id` -> `agencies[0].id` (an int key stays `.8080`)."""
-    return f"{parent}.{key}" if parent else str(key)
+    """Path of a mapping key: `agencies[0]` + `id` -> `agencies[0].id` (an int key stays `.8080`).
+
+    A key that is not a plain name is shown as a short, quoted excerpt (`show`), never whole."""
+    text = str(key) if isinstance(key, (str, int)) and _PLAIN_KEY.match(str(key)) else show(key, 24)
+    return f"{parent}.{text}" if parent else text
+
+
+def _is_key_of(key: Any, keys: tuple[str, ...]) -> bool:
+    """`key` is one of `keys`, or a near miss of one (a typo the validator then points out)."""
+    return isinstance(key, str) and (key in keys or len(key) <= 64 and
+                                     bool(difflib.get_close_matches(key, keys, n=1, cutoff=0.8)))
+
+
+def expect_kind(path: str, data: Any, what: str, keys: tuple[str, ...], lists: bool = False) -> None:
+    """Refuse a file that is not a fourlayer `what` file: its top level must be a mapping (or, with `lists`,
+    a list of mappings) holding at least one of `keys` (or a near miss). The message shows nothing of the file's content, which
+    may be anything (a user pointing --rules at /etc/shadow must not see the hashes)."""
+    items = [data] if isinstance(data, dict) or not lists else data if isinstance(data, list) else [data]
+    if isinstance(data, (dict, list)) and not items:
+        return  # an empty list: the validator says what is missing
+    if any(isinstance(m, dict) and any(_is_key_of(k, keys) for k in list(m)[:50]) for m in items[:50]):
+        return
+    if not isinstance(data, dict) and not (lists and isinstance(data, list)):
+        why = f"its top level is {kind(data)}, not a mapping"
+    else:
+        why = f"none of its top-level keys is one of {', '.join(keys[:8])}"
+    raise InputError(path, None, None, f"not a fourlayer {what} file ({why}); check the path")
 
 
 def item_path(parent: str | None, index: int) -> str:

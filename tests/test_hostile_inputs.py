@@ -119,3 +119,43 @@ def test_a_megabyte_of_text_in_any_value_is_refused(tmp_path):
     path = write(tmp_path, "policy.yaml", "audit:\n  required_rules:\n    big: [" + "a" * 1_000_000 + "]\n")
     err = refused(load_policy, path)
     assert err.line == 3 and "characters" in err.message and len(str(err)) < 300
+
+
+# ---- 5. error messages never echo the file they are pointed at ----------------------------------------------
+
+FAKE_HASH = "$6$fakesalt$Qm9vYmFyYmF6cXV4IGZha2UgaGFzaCBmb3IgdGVzdHM0123456789"
+SHADOW = (f"root:{FAKE_HASH}:19500:0:99999:7:::\n"
+          "daemon:*:19500:0:99999:7:::\n"
+          f"alice:{FAKE_HASH[::-1]}:19500:0:99999:7:::\n")
+
+
+def assert_no_content(line: str) -> None:
+    for fragment in ("fakesalt", "Qm9vYmFy", "alice", "root:", "daemon", "19500", "99999"):
+        assert fragment not in line, line
+
+
+@pytest.fixture
+def shadow_files(tmp_path):
+    """A file shaped like /etc/shadow (it parses as YAML: a mapping of whole lines) and a one-line secret."""
+    return [write(tmp_path, "shadow", SHADOW), write(tmp_path, "token.env", f"API_TOKEN={FAKE_HASH}\n")]
+
+
+@pytest.mark.parametrize("option", ["policy", "--rules", "--waivers", "--framework"])
+def test_a_file_that_is_not_of_the_expected_kind_is_never_echoed(tmp_path, run_cli, shadow_files, option):
+    for secret in shadow_files:
+        if option == "policy":
+            inv = write(tmp_path, "inv.yaml", f"policy: {secret}\n" + INVENTORY.format(name="A"))
+            args = ["inventory", "validate", str(inv)]
+        else:
+            inv = write(tmp_path, "inv.yaml", INVENTORY.format(name="A"))
+            args = ["scan", str(inv), option, str(secret), "--out", str(tmp_path / "r"), "--no-history", "--quiet"]
+        line = one_error_line(run_cli(*args, expect=2))
+        assert f"{secret}" in line and "not a fourlayer" in line, line
+        assert_no_content(line)
+        assert not (tmp_path / "r").exists()
+
+
+def test_an_unknown_key_is_shown_bounded_and_by_line(tmp_path):
+    path = write(tmp_path, "policy.yaml", "tls:\n  min_rsa_bits: 2048\n" + f"{'k' * 300}$x: 1\n")
+    err = refused(load_policy, path)
+    assert err.line == 3 and "k" * 41 not in str(err), str(err)
