@@ -37,7 +37,7 @@ from typing import Any, Iterable
 from fourlayer.collectors.allowlist import TEMPLATES
 from fourlayer.collectors.ssh_shell import parse_sshd_T
 from fourlayer.errors import InputError
-from fourlayer.inventory_load import _Validator
+from fourlayer.inventory_load import MAX_LONG_TEXT, MAX_TEXT, _Validator
 from fourlayer.model import LANGS, Check, Outcome, Unevaluable, bi, bi_join, failed, passed
 from fourlayer.policy import default_policy
 from fourlayer.registry import ID_PATTERN, Registry, RegistryError, make_meta
@@ -236,7 +236,7 @@ class DataValidator(_Validator):
         self.mapping(value, line, where, "texts in vi and en")
         self.keys(value, where, LANGS)
         return {lang: self.text(value, lang, where, "<text with Vietnamese diacritics>" if lang == "vi"
-                                else "<English text>") for lang in LANGS}
+                                else "<English text>", MAX_LONG_TEXT) for lang in LANGS}
 
     def text_list(self, m: LineDict, key: str, field: str, required: str) -> tuple[str, ...]:
         items = self.seq(m, key, field, required)
@@ -246,6 +246,7 @@ class DataValidator(_Validator):
         for i, v in enumerate(items):
             if not isinstance(v, str) or not v.strip():
                 self.fail(items.item_line(i), item_path(field_path(field, key), i), f"expected text, got {got(v)}")
+            self.bounded(v.strip(), MAX_TEXT, items.item_line(i), item_path(field_path(field, key), i))
             out.append(v.strip())
         return tuple(out)
 

@@ -115,6 +115,31 @@ def test_integer_of_5000_digits_is_exit_2_with_its_line(tmp_path, run_cli):
 
 # ---- 8a. unbounded text ------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("edit, line, field, limit", [
+    (lambda t: t.replace("name: A", "name: " + "Sở " * 200), 4, "agencies[0].name", "500 characters"),
+    (lambda t: t.replace("id: s1", "id: " + "s" * 101), 6, "agencies[0].systems[0].id", "100 characters"),
+    (lambda t: t.replace("ssh: false", "tags: [" + ", ".join(f"t{i}" for i in range(101)) + "]"), 10,
+     "agencies[0].systems[0].hosts[0].tags", "100 items"),
+])
+def test_free_text_ids_and_lists_are_bounded_in_the_inventory(tmp_path, edit, line, field, limit):
+    err = refused(load_inventory, write(tmp_path, "inv.yaml", edit(INVENTORY.format(name="A"))))
+    assert (err.line, err.field) == (line, field) and limit in err.message, str(err)
+    assert len(str(err)) < 400
+
+
+def test_the_limits_still_admit_long_real_names(tmp_path):
+    inv = load_inventory(write(tmp_path, "inv.yaml", INVENTORY.format(name="Sở " * 160)))
+    assert len(inv.agencies[0].name) == 479
+
+
+def test_a_7_mb_agency_name_is_refused_before_any_output(tmp_path, run_cli):
+    inv = write(tmp_path, "inv.yaml", INVENTORY.format(name="x" * 7_000_000))
+    line = one_error_line(run_cli("scan", str(inv), "--out", str(tmp_path / "r"), "--format", "csv",
+                                  "--no-history", "--quiet", expect=2))
+    assert f"{inv}:4: agencies[0].name:" in line and len(line) < 400
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_megabyte_of_text_in_any_value_is_refused(tmp_path):
     path = write(tmp_path, "policy.yaml", "audit:\n  required_rules:\n    big: [" + "a" * 1_000_000 + "]\n")
     err = refused(load_policy, path)
