@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from fourlayer.errors import InputError
+from fourlayer.collectors.allowlist import safe_path
+from fourlayer.errors import CollectorError, InputError
 from fourlayer.inventory import (SOC, Agency, Assessment, Contact, Endpoint, Host, Inventory,
                                  NationalMonitoring, SSHSettings, System)
 from fourlayer.yaml_lines import (LineDict, LineList, expect_kind, field_path, got, item_path, kind, load_yaml,
@@ -294,6 +295,12 @@ class _Validator:
         text = self.expand_vars(value, line, where) if isinstance(value, str) else value
         if not isinstance(text, str) or not text.startswith("/") or "\x00" in text:
             self.fail(line, where, f"expected an absolute path on the target (starting with '/'), got {show(value)}")
+        self.bounded(text, MAX_PATH, line, where)
+        try:
+            safe_path(text, key)  # the collector's own rule: what it would refuse at scan time fails here
+        except CollectorError:
+            self.fail(line, where, "expected a plain absolute path on the target ('/' then letters, digits, "
+                                   f". _ / + - only, no '..'), got {show(text)}")
         return text
 
     # -- sections ------------------------------------------------------------------------------

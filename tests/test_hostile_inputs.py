@@ -184,3 +184,21 @@ def test_an_unknown_key_is_shown_bounded_and_by_line(tmp_path):
     path = write(tmp_path, "policy.yaml", "tls:\n  min_rsa_bits: 2048\n" + f"{'k' * 300}$x: 1\n")
     err = refused(load_policy, path)
     assert err.line == 3 and "k" * 41 not in str(err), str(err)
+
+
+# ---- 9. validation applies the collector's path rule ---------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["sysroot", "sshd_config"])
+@pytest.mark.parametrize("value", ['"/srv/root;id"', '"/srv/`id`"', '"/srv/$$(id)"', '"/srv/a\\nb"', "/srv/../etc",
+                                   "/srv/a b"])
+def test_remote_paths_the_collector_would_refuse_fail_validation(tmp_path, run_cli, key, value):
+    text = INVENTORY.format(name="A").replace("ssh: false", f"ssh: {{port: 2211, {key}: {value}}}")
+    path = write(tmp_path, "inv.yaml", text)
+    line = one_error_line(run_cli("inventory", "validate", str(path), expect=2))
+    assert f"{path}:10: agencies[0].systems[0].hosts[0].ssh.{key}:" in line and "plain absolute path" in line
+
+
+def test_a_plain_sysroot_still_validates(tmp_path):
+    text = INVENTORY.format(name="A").replace("ssh: false", "ssh: {port: 2211, sysroot: /srv/lab_1/root-2.0+x}")
+    host = load_inventory(write(tmp_path, "inv.yaml", text)).agencies[0].systems[0].hosts[0]
+    assert host.ssh.sysroot == "/srv/lab_1/root-2.0+x"
