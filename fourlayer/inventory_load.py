@@ -188,13 +188,13 @@ class _Validator:
         items = self.seq(m, key, field, "of port numbers, e.g. [80, 443]")
         if items is None:
             return ()
-        out: list[int] = []
+        out: dict[int, None] = {}  # ordered and O(1) lookups: 65,535 ports validate in linear time
         for i, value in enumerate(items):
             where = item_path(field_path(field, key), i)
             port = self.port(value, items.item_line(i), where)
             if port in out:
                 self.fail(items.item_line(i), where, f"port {port} is listed twice; remove one")
-            out.append(port)
+            out[port] = None
         return tuple(out)
 
     def ident_list(self, m: LineDict, key: str, field: str | None) -> tuple[str, ...]:

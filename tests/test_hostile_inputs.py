@@ -6,14 +6,18 @@ echo what the file holds, and never reach a report, the terminal or the history 
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
+from fourlayer.collectors import nmap_scan
+from fourlayer.collectors.base import CollectContext
 from fourlayer.errors import InputError
 from fourlayer.inventory_load import load_inventory
-from fourlayer.policy import load_policy
+from fourlayer.policy import default_policy, load_policy
 
 INVENTORY = """\
 version: 1
@@ -202,3 +206,43 @@ def test_a_plain_sysroot_still_validates(tmp_path):
     text = INVENTORY.format(name="A").replace("ssh: false", "ssh: {port: 2211, sysroot: /srv/lab_1/root-2.0+x}")
     host = load_inventory(write(tmp_path, "inv.yaml", text)).agencies[0].systems[0].hosts[0]
     assert host.ssh.sysroot == "/srv/lab_1/root-2.0+x"
+
+
+# ---- 10. 65,535 declared services ----------------------------------------------------------------------------
+
+def _all_services(tmp_path: Path) -> Path:
+    services = ", ".join(str(p) for p in range(1, 65536))
+    return write(tmp_path, "inv.yaml", INVENTORY.format(name="A").replace("ssh: false", f"ssh: false, services: [{services}]"))
+
+
+def test_65535_declared_services_validate_in_linear_time(tmp_path):
+    path = _all_services(tmp_path)
+    started = time.monotonic()
+    host = load_inventory(path).agencies[0].systems[0].hosts[0]
+    assert len(host.services) == 65535
+    assert time.monotonic() - started < 10, "validation is quadratic again (it took 26 s before)"
+
+
+def test_a_port_listed_twice_is_still_refused(tmp_path):
+    text = INVENTORY.format(name="A").replace("ssh: false", "ssh: false, services: [80, 443, 80]")
+    err = refused(load_inventory, write(tmp_path, "inv.yaml", text))
+    assert err.field == "agencies[0].systems[0].hosts[0].services[2]" and "twice" in err.message
+
+
+def test_nmap_scans_65535_declared_ports_with_a_compact_port_list(tmp_path):
+    host = load_inventory(_all_services(tmp_path)).agencies[0].systems[0].hosts[0]
+    listener = socket.create_server((host.address, 0))
+    try:
+        open_port = listener.getsockname()[1]
+        policy = default_policy()
+        policy["network"]["service_detection"] = False
+        evidence = nmap_scan.collect(host, CollectContext(policy=policy))
+    finally:
+        listener.close()
+    assert evidence["scanned_ports"] == "1-65535"
+    assert evidence["state"] == "up" and open_port in evidence["open"]
+
+
+def test_port_lists_collapse_into_ranges():
+    assert nmap_scan.compact_ports([443, 80, 81, 82, 22, 8080, 8081]) == "22,80-82,443,8080-8081"
+    assert nmap_scan.compact_ports([]) == ""
