@@ -246,3 +246,35 @@ def test_nmap_scans_65535_declared_ports_with_a_compact_port_list(tmp_path):
 def test_port_lists_collapse_into_ranges():
     assert nmap_scan.compact_ports([443, 80, 81, 82, 22, 8080, 8081]) == "22,80-82,443,8080-8081"
     assert nmap_scan.compact_ports([]) == ""
+
+
+# ---- 4 and 12. command-line options ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option, value", [("--timeout", "nan"), ("--host-timeout", "nan"), ("--fail-under", "nan"),
+                                           ("--lock-timeout", "nan"), ("--timeout", "inf")])
+def test_non_finite_option_values_are_refused(tmp_path, run_cli, option, value):
+    inv = write(tmp_path, "inv.yaml", INVENTORY.format(name="A"))
+    out = run_cli("scan", str(inv), option, value, "--out", str(tmp_path / "r"), "--no-history", "--quiet", expect=2)
+    assert option in out and "Traceback" not in out
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--check", "L9-XXX-999"], "--check: no check 'L9-XXX-999'"),
+    (["--check", "L1-SSH-01"], "did you mean L1-SSH-0"),
+    (["--skip", "NOPE"], "--skip: no check 'NOPE'"),
+    (["--format", ","], "--format: no report format"),
+    (["--format", "json,,"], None),
+    (["--agency", "a11"], "--agency: no agency 'a11'; did you mean a1?"),
+    (["--agency", "zz"], "no agency 'zz'; the agencies of"),
+])
+def test_unknown_ids_and_empty_lists_are_refused_before_any_traffic(tmp_path, run_cli, args, needle):
+    inv = write(tmp_path, "inv.yaml", INVENTORY.format(name="A"))
+    common = ["--out", str(tmp_path / "r"), "--no-history", "--quiet"]
+    if needle is None:  # empty items between commas are ignored while one format remains
+        run_cli("scan", str(inv), *args, "--layer", "4", *common)
+        assert [p.suffix for p in (tmp_path / "r").iterdir()] == [".json"]
+        return
+    line = one_error_line(run_cli("scan", str(inv), *args, *common, expect=2))
+    assert needle in line, line
+    assert not (tmp_path / "r").exists()
