@@ -278,3 +278,14 @@ def test_unknown_ids_and_empty_lists_are_refused_before_any_traffic(tmp_path, ru
     line = one_error_line(run_cli("scan", str(inv), *args, *common, expect=2))
     assert needle in line, line
     assert not (tmp_path / "r").exists()
+
+
+def test_json_reports_never_contain_nan(tmp_path):
+    from fourlayer.reports.json_report import render_json, write_json
+
+    doc = {"options": {"timeout": float("nan")}, "agencies": []}
+    with pytest.raises(ValueError):
+        render_json(doc)
+    with (tmp_path / "report.json").open("w", encoding="utf-8") as fh, pytest.raises(ValueError):
+        write_json(doc, fh)
+    assert render_json({"options": {"timeout": 5.0}}) == '{\n  "options": {\n    "timeout": 5.0\n  }\n}\n'
