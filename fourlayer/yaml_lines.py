@@ -78,8 +78,8 @@ def _is_key_of(key: Any, keys: tuple[str, ...]) -> bool:
 
 def expect_kind(path: str, data: Any, what: str, keys: tuple[str, ...], lists: bool = False) -> None:
     """Refuse a file that is not a fourlayer `what` file: its top level must be a mapping (or, with `lists`,
-    a list of mappings) holding at least one of `keys` (or a near miss). The message shows nothing of the file's content, which
-    may be anything (a user pointing --rules at /etc/shadow must not see the hashes)."""
+    a list of mappings) holding at least one of `keys` (or a near miss). The message shows nothing of the
+    file's content, which may be anything (a user pointing --rules at /etc/shadow must not see the hashes)."""
     items = [data] if isinstance(data, dict) or not lists else data if isinstance(data, list) else [data]
     if isinstance(data, (dict, list)) and not items:
         return  # an empty list: the validator says what is missing

@@ -212,7 +212,8 @@ def test_a_plain_sysroot_still_validates(tmp_path):
 
 def _all_services(tmp_path: Path) -> Path:
     services = ", ".join(str(p) for p in range(1, 65536))
-    return write(tmp_path, "inv.yaml", INVENTORY.format(name="A").replace("ssh: false", f"ssh: false, services: [{services}]"))
+    text = INVENTORY.format(name="A").replace("ssh: false", f"ssh: false, services: [{services}]")
+    return write(tmp_path, "inv.yaml", text)
 
 
 def test_65535_declared_services_validate_in_linear_time(tmp_path):
