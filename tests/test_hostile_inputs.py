@@ -290,3 +290,45 @@ def test_json_reports_never_contain_nan(tmp_path):
     with (tmp_path / "report.json").open("w", encoding="utf-8") as fh, pytest.raises(ValueError):
         write_json(doc, fh)
     assert render_json({"options": {"timeout": 5.0}}) == '{\n  "options": {\n    "timeout": 5.0\n  }\n}\n'
+
+
+# ---- 11. a bit-flipped history database ----------------------------------------------------------------------
+
+def _flip(path: Path, offset: int, copy: Path) -> Path:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    return copy
+
+
+@pytest.fixture
+def history_db(tmp_path, run_cli):
+    """A real history database holding one run (layer 4 only: declared facts, no traffic)."""
+    inv = write(tmp_path, "inv.yaml", INVENTORY.format(name="A"))
+    db = tmp_path / "history.sqlite"
+    run_cli("scan", str(inv), "--db", str(db), "--layer", "4", "--format", "json", "--out", str(tmp_path / "r"),
+            "--quiet")
+    conn = sqlite3.connect(db)
+    blob = conn.execute("SELECT data FROM documents").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'runs'").fetchone()[0]
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()  # the last connection checkpoints: every page is in the main file
+    raw = db.read_bytes()
+    assert raw.find(blob[:64]) > 0 and not Path(f"{db}-wal").exists()
+    return db, raw.find(blob[:64]) + 32, (root - 1) * page
+
+
+def test_a_bit_flip_in_a_stored_report_is_exit_2(tmp_path, run_cli, history_db):
+    db, in_blob, _ = history_db
+    damaged = _flip(db, in_blob, tmp_path / "damaged.sqlite")
+    line = one_error_line(run_cli("report", "latest", "--db", str(damaged), "--out", str(tmp_path / "again"),
+                                  expect=2))
+    assert f"{damaged}:" in line and "damaged" in line
+    assert not (tmp_path / "again").exists()
+
+
+def test_a_bit_flip_in_a_table_page_is_exit_2(tmp_path, run_cli, history_db):
+    db, _, runs_page = history_db
+    damaged = _flip(db, runs_page, tmp_path / "damaged.sqlite")
+    line = one_error_line(run_cli("history", "--db", str(damaged), expect=2))
+    assert f"{damaged}:" in line and "damaged" in line
