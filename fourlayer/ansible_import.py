@@ -154,7 +154,7 @@ def parse_ini(text: str, path: str) -> AnsibleInventory:
 
 
 def parse_yaml(path: str) -> AnsibleInventory:
-    data = load_yaml(path)
+    data = load_yaml(path, check_values=False)  # values fourlayer uses are checked when the result loads
     inv = AnsibleInventory(path)
     if data is None:
         return inv

@@ -12,8 +12,10 @@ An interrupted scan still stores and writes what it finished, marked incomplete.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import logging
+import math
 import signal
 import sys
 from pathlib import Path
@@ -45,6 +47,26 @@ class Cli(click.Group):
                 raise
             click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
             sys.exit(EXIT_INTERNAL)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (nan compares false with both bounds, so it passed)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def refuse_unknown(option: str, values, known, what: str, hint: str = "") -> None:
+    """InputError for the first of `values` that is not in `known`, suggesting the closest known one."""
+    known = sorted(set(known))
+    for value in values:
+        if value not in known:
+            close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+            suggestion = f"did you mean {close[0]}?" if close else hint
+            raise InputError(option, None, None, f"no {what} {value!r}" + (f"; {suggestion}" if suggestion else ""))
 
 
 @click.group(cls=Cli)
@@ -152,9 +174,9 @@ def _formats(value: str) -> list[str]:
     from fourlayer.reports.writers import WRITERS
 
     formats = [f.strip() for f in value.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in WRITERS]
-    if unknown:
-        raise click.BadParameter(f"unknown format(s) {unknown}; choose from {', '.join(WRITERS)}")
+    if not formats:
+        raise InputError("--format", None, None, f"no report format given; choose from {', '.join(WRITERS)}")
+    refuse_unknown("--format", formats, WRITERS, "report format", f"choose from {', '.join(WRITERS)}")
     return formats
 
 
@@ -208,9 +230,11 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
     inv = load_inventory(inventory_path)
     fw, checks_, waivers_ = _scan_inputs(inv, framework, rules, waivers)
     policy = load_policy(inv.policy_path, base=fw.base_policy)
-    unknown = [a for a in options.agencies if a not in {x.id for x in inv.agencies}]
-    if unknown:
-        raise InputError(inventory_path, None, "--agency", f"no agency {unknown[0]!r} in the inventory")
+    ids = [a.id for a in inv.agencies]
+    refuse_unknown("--agency", options.agencies, ids, "agency",
+                   f"the agencies of {inventory_path} are {', '.join(ids[:10])}{', …' if len(ids) > 10 else ''}")
+    for option, ids in (("--check", options.check_ids), ("--skip", options.skip_ids)):
+        refuse_unknown(option, ids, [c.meta.id for c in checks_], "check", "`fourlayer checks list` shows the ids")
     hosts = [h for a, _, h in inv.iter_hosts() if not options.agencies or a.id in options.agencies]
     with session.open(inv, policy, options, len(hosts)), \
             Progress(len(hosts), enabled=not quiet, log_format=session.log_format) as progress:
@@ -255,9 +279,9 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--skip", "skip_ids", multiple=True, help="Skip this check id (repeatable).")
 @click.option("--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
               help="Hosts scanned in parallel.")
-@click.option("--timeout", type=click.FloatRange(0.5, 120), default=5.0, show_default=True,
+@click.option("--timeout", type=FiniteFloatRange(0.5, 120), default=5.0, show_default=True,
               help="Seconds for one network operation.")
-@click.option("--host-timeout", type=click.FloatRange(1, 3600), default=180.0, show_default=True,
+@click.option("--host-timeout", type=FiniteFloatRange(1, 3600), default=180.0, show_default=True,
               help="Seconds for everything on one host.")
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Trust SSH host keys seen for the first time and save them (changed keys are still refused).")
@@ -277,9 +301,9 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="History database (default $FOURLAYER_DB or ~/.local/share/fourlayer/history.sqlite).")
 @click.option("--no-history", is_flag=True, help="Do not store this scan (no trend, diff or L3-PER-001).")
-@click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=30.0, show_default=True,
+@click.option("--lock-timeout", type=FiniteFloatRange(0, 86400), default=30.0, show_default=True,
               help="Seconds to wait while another scan uses the database, then exit 5.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 3 if any agency's score is below this.")
+@click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 3 if any agency's score is below this.")
 @click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info"]),
               help="Exit 4 if any check of this severity or higher FAILs.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fourlayer.collectors.base import clean_text
+
 
 class InputError(Exception):
     """Bad input (inventory, policy, waiver, rule file). Rendered as one line, exit code 2."""
@@ -14,9 +16,12 @@ class InputError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        """`file:line: field: message`, printable: anything taken from a path or a file (terminal escapes,
+        line breaks) is shown escaped, as peer text is."""
+        path = clean_text(self.path, 1024)
+        where = path if self.line is None else f"{path}:{self.line}"
+        field = f" {clean_text(self.field, 200)}:" if self.field else ""
+        return f"{where}:{field} {clean_text(self.message, 2000)}"
 
 
 class CollectorError(Exception):

@@ -22,8 +22,9 @@ from typing import Any, Iterable
 from fourlayer.errors import InputError
 from fourlayer.model import Check, Result, Status
 from fourlayer.policy import default_policy, merge_over
+from fourlayer.inventory_load import MAX_LONG_TEXT
 from fourlayer.rules import DataValidator
-from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, load_yaml, show
+from fourlayer.yaml_lines import LineDict, LineList, expect_kind, field_path, got, item_path, load_yaml, show
 
 FRAMEWORKS_DIR = Path(__file__).resolve().parent / "data" / "frameworks"
 DEFAULT_FRAMEWORK = "vn-decree85-tcvn11930"
@@ -217,7 +218,8 @@ class _FrameworkValidator(DataValidator):
             checks=tuple(self.mapping_item(v, checks.item_line(i), item_path(field_path(where, "checks"), i))
                          for i, v in enumerate(checks)),
             also=tuple(v.strip() for v in also), verified=bool(self.boolean(m, "verified", where)),
-            provisional=bool(self.boolean(m, "provisional", where)), note=self.text(m, "note", where))
+            provisional=bool(self.boolean(m, "provisional", where)),
+            note=self.text(m, "note", where, limit=MAX_LONG_TEXT))
 
     def source(self, raw: Any, line: int, where: str) -> dict[str, Any]:
         m = self.mapping(raw, line, where, "id:, title:, verified:")
@@ -226,7 +228,7 @@ class _FrameworkValidator(DataValidator):
         return {"id": self.ident(m, "id", where, "decree-85-2016"), "title": self.text(m, "title", where, "<title>"),
                 "issued": issued.isoformat() if issued else None, "url": self.text(m, "url", where),
                 "verified": bool(self.boolean(m, "verified", where, "true or false")),
-                "note": self.text(m, "note", where)}
+                "note": self.text(m, "note", where, limit=MAX_LONG_TEXT)}
 
     def levels(self, m: LineDict) -> dict[int, dict[str, Any]]:
         raw = self.mapping(m.get("levels"), m.value_line("levels"), "levels", "1: {section:, name:}, ... 5:")
@@ -248,6 +250,7 @@ class _FrameworkValidator(DataValidator):
     def framework(self, data: Any, expected_id: str | None) -> Framework:
         if data is None:
             self.fail(1, None, "the file is empty; see fourlayer/data/frameworks/ for an example")
+        expect_kind(self.path, data, "framework", TOP_KEYS)
         m = self.mapping(data, getattr(data, "line", 1), None, "id:, name:, requirements: ...")
         self.keys(m, None, TOP_KEYS)
         fid = self.ident(m, "id", None, expected_id or "my-framework")
@@ -292,7 +295,7 @@ class _FrameworkValidator(DataValidator):
                 self.fail(u.value_line("check"), field_path(where, "check"),
                           f"{check_id} is mapped at line {self.mapping_lines[check_id]}; remove it from unmapped")
             self.mapping_lines.setdefault(check_id, u.value_line("check"))
-            out[check_id] = self.text(u, "reason", where, "<why no requirement fits>")
+            out[check_id] = self.text(u, "reason", where, "<why no requirement fits>", MAX_LONG_TEXT)
         return out
 
 

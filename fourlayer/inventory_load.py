@@ -14,10 +14,12 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from fourlayer.errors import InputError
+from fourlayer.collectors.allowlist import safe_path
+from fourlayer.errors import CollectorError, InputError
 from fourlayer.inventory import (SOC, Agency, Assessment, Contact, Endpoint, Host, Inventory,
                                  NationalMonitoring, SSHSettings, System)
-from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, kind, load_yaml, show, to_plain
+from fourlayer.yaml_lines import (LineDict, LineList, expect_kind, field_path, got, item_path, kind, load_yaml,
+                                  show, to_plain)
 
 # Allowed keys per mapping (inventory/schema.json must list the same; a test keeps them in step).
 TOP_KEYS = ("version", "policy", "defaults", "agencies")
@@ -43,6 +45,13 @@ _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 .()-]{2,30}\Z")
 _LEVEL_MSG = "expected an integer 1–5 (the Decree 85/2016 classification level)"
+# Bounds on what a file may declare (every value is also at most yaml_lines.MAX_CHARS): reports repeat names
+# on every result, so an unbounded name is an output amplifier.
+MAX_TEXT = 500  # a name, an assessor, a licence: one line of text
+MAX_LONG_TEXT = 4000  # a rationale, a remediation, a note
+MAX_ID = 100
+MAX_PATH = 4096
+MAX_LABELS = 100  # roles or tags of one host
 
 
 def load_inventory(path: str | Path, env: Mapping[str, str] | None = None) -> Inventory:
@@ -113,14 +122,20 @@ class _Validator:
             self.fail(m.value_line(key), where, f"missing; add {key}: {required}")
         return value, m.value_line(key), where
 
-    def text(self, m: LineDict, key: str, field: str | None, required: str | None = None) -> str | None:
+    def text(self, m: LineDict, key: str, field: str | None, required: str | None = None,
+             limit: int = MAX_TEXT) -> str | None:
         value, line, where = self.get(m, key, field, required)
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
             quoted = "; put it in quotes" if isinstance(value, (int, float, dt.date)) else ""
             self.fail(line, where, f"expected text, got {got(value)}{quoted}")
+        self.bounded(value.strip(), limit, line, where)
         return value.strip()
+
+    def bounded(self, value: str, limit: int, line: int, where: str) -> None:
+        if len(value) > limit:
+            self.fail(line, where, f"{len(value)} characters, longer than the {limit} characters allowed; shorten it")
 
     def ident(self, m: LineDict, key: str, field: str | None, required: str | None = None) -> str | None:
         value, line, where = self.get(m, key, field, required)
@@ -133,6 +148,7 @@ class _Validator:
             extra = "; quote it" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
             self.fail(line, where, "expected an id of letters, digits, '.', '_' or '-' (starting with a letter "
                                    f"or digit), got {got(value)}{extra}")
+        self.bounded(value, MAX_ID, line, where)
         return value
 
     def boolean(self, m: LineDict, key: str, field: str | None, required: str | None = None) -> bool | None:
@@ -172,19 +188,22 @@ class _Validator:
         items = self.seq(m, key, field, "of port numbers, e.g. [80, 443]")
         if items is None:
             return ()
-        out: list[int] = []
+        out: dict[int, None] = {}  # ordered and O(1) lookups: 65,535 ports validate in linear time
         for i, value in enumerate(items):
             where = item_path(field_path(field, key), i)
             port = self.port(value, items.item_line(i), where)
             if port in out:
                 self.fail(items.item_line(i), where, f"port {port} is listed twice; remove one")
-            out.append(port)
+            out[port] = None
         return tuple(out)
 
     def ident_list(self, m: LineDict, key: str, field: str | None) -> tuple[str, ...]:
         items = self.seq(m, key, field, "of names, e.g. [linux, web]")
         if items is None:
             return ()
+        if len(items) > MAX_LABELS:
+            self.fail(items.line, field_path(field, key), f"{len(items)} items, more than the {MAX_LABELS} items "
+                                                          "allowed; keep the ones checks or reports use")
         out = [self.check_ident(v, items.item_line(i), item_path(field_path(field, key), i))
                for i, v in enumerate(items)]
         return tuple(dict.fromkeys(out))
@@ -260,6 +279,7 @@ class _Validator:
         if not isinstance(value, str) or not value.strip() or "\x00" in value:
             self.fail(line, where, f"expected a file path, got {got(value)}")
         text = self.expand_vars(value, line, where)
+        self.bounded(text, MAX_PATH, line, where)
         if text == "~" or text.startswith("~/"):
             home = self.env.get("HOME") or os.path.expanduser("~")
             text = home + text[1:]
@@ -275,6 +295,12 @@ class _Validator:
         text = self.expand_vars(value, line, where) if isinstance(value, str) else value
         if not isinstance(text, str) or not text.startswith("/") or "\x00" in text:
             self.fail(line, where, f"expected an absolute path on the target (starting with '/'), got {show(value)}")
+        self.bounded(text, MAX_PATH, line, where)
+        try:
+            safe_path(text, key)  # the collector's own rule: what it would refuse at scan time fails here
+        except CollectorError:
+            self.fail(line, where, "expected a plain absolute path on the target ('/' then letters, digits, "
+                                   f". _ / + - only, no '..'), got {show(text)}")
         return text
 
     # -- sections ------------------------------------------------------------------------------
@@ -304,6 +330,7 @@ class _Validator:
     def inventory(self, data: Any) -> Inventory:
         if data is None:
             self.fail(1, None, "the file is empty; start with 'version: 1' and an 'agencies:' list")
+        expect_kind(self.path, data, "inventory", TOP_KEYS)
         root = self.mapping(data, getattr(data, "line", 1), None, "version: 1, agencies: [...]")
         self.reject_secrets(root)
         self.keys(root, None, TOP_KEYS)

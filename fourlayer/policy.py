@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from fourlayer.errors import InputError
-from fourlayer.yaml_lines import LineDict, field_path, got, load_yaml
+from fourlayer.yaml_lines import LineDict, expect_kind, field_path, got, load_yaml
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "data" / "policy.yaml"
 
@@ -285,6 +285,7 @@ def load_policy(path: str | Path | None, base: dict | None = None) -> dict:
     raw = load_yaml(path)
     if raw is None:
         return policy
+    expect_kind(shown, raw, "policy", tuple(_SHAPE))
     merged = _merge(shown, policy, raw, _SHAPE, None, getattr(raw, "line", 1))
     _check_scan_covers_risky(shown, raw, merged)
     _check_port_categories(shown, raw, merged)

@@ -38,13 +38,13 @@ from typing import Any, Iterable
 from fourlayer.collectors.allowlist import TEMPLATES
 from fourlayer.collectors.ssh_shell import parse_sshd_T
 from fourlayer.errors import InputError
-from fourlayer.inventory_load import _Validator
+from fourlayer.inventory_load import MAX_LONG_TEXT, MAX_TEXT, _Validator
 from fourlayer.model import LANGS, Check, Outcome, Unevaluable, bi, bi_join, failed, passed
 from fourlayer.policy import default_policy
 from fourlayer.rule_regex import RuleRegex, RuleRegexError, compile_rule_regex
 from fourlayer.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.target import Target
-from fourlayer.yaml_lines import LineDict, LineList, field_path, got, item_path, load_yaml, show
+from fourlayer.yaml_lines import LineDict, LineList, expect_kind, field_path, got, item_path, load_yaml, show
 
 RULE_KEYS = ("id", "layer", "severity", "min_level", "applies_to", "title", "rationale", "remediation",
              "references", "source", "expect")
@@ -238,7 +238,7 @@ class DataValidator(_Validator):
         self.mapping(value, line, where, "texts in vi and en")
         self.keys(value, where, LANGS)
         return {lang: self.text(value, lang, where, "<text with Vietnamese diacritics>" if lang == "vi"
-                                else "<English text>") for lang in LANGS}
+                                else "<English text>", MAX_LONG_TEXT) for lang in LANGS}
 
     def text_list(self, m: LineDict, key: str, field: str, required: str) -> tuple[str, ...]:
         items = self.seq(m, key, field, required)
@@ -248,6 +248,7 @@ class DataValidator(_Validator):
         for i, v in enumerate(items):
             if not isinstance(v, str) or not v.strip():
                 self.fail(items.item_line(i), item_path(field_path(field, key), i), f"expected text, got {got(v)}")
+            self.bounded(v.strip(), MAX_TEXT, items.item_line(i), item_path(field_path(field, key), i))
             out.append(v.strip())
         return tuple(out)
 
@@ -377,6 +378,7 @@ class _RuleValidator(DataValidator):
     def file(self, data: Any, source: str) -> list[tuple[Check, int]]:
         if data is None:
             self.fail(1, None, "the file is empty; write one rule (id:, title:, source:, expect: ...) or rules: [...]")
+        expect_kind(self.path, data, "rule", FILE_KEYS + RULE_KEYS)
         root = self.mapping(data, getattr(data, "line", 1), None, "a rule, or rules: [...]")
         if "rules" not in root:
             return [(self.rule(root, root.line, None, LineDict(), source), root.value_line("id"))]

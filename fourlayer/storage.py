@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from fourlayer.errors import InputError
 from fourlayer.model import Result
@@ -86,6 +87,40 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class StoreBusy(Exception):
     """Another scan holds the database; the message is one line for the user."""
+
+
+# What a damaged file raises while it is read: SQLite's own errors (malformed pages, bytes that are not UTF-8),
+# and a stored report that no longer decompresses or parses. A bug (ProgrammingError) is not among them.
+_DAMAGE = (sqlite3.DatabaseError, zlib.error, UnicodeDecodeError, json.JSONDecodeError)
+_BUGS = (sqlite3.ProgrammingError, sqlite3.InterfaceError)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def damaged(path: Path, exc: BaseException) -> InputError:
+    """The one-line error for a history database that cannot be read; SQLite's message is not shown, as it
+    may quote the file's content (a damaged schema is echoed whole)."""
+    code = (getattr(exc, "sqlite_errorname", None) or ("a stored report does not decompress"
+            if isinstance(exc, zlib.error) else "a stored value does not decode" if isinstance(exc, ValueError)
+            else type(exc).__name__))
+    return InputError(str(path), None, "--db", f"not a usable fourlayer history database: damaged, or not one "
+                                               f"({code}); restore it from a backup, or move it away (or pass "
+                                               "another --db) to start a new history")
+
+
+def _guarded(method: _F) -> _F:
+    """`method`, with a damaged database turned into `damaged(...)` (exit 2) instead of an internal error."""
+    @functools.wraps(method)
+    def wrapper(self: "HistoryStore", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except _BUGS:
+            raise
+        except _DAMAGE as exc:
+            if isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorname", "") in (
+                    "SQLITE_BUSY", "SQLITE_LOCKED"):
+                raise
+            raise damaged(self.path, exc) from None
+    return wrapper  # type: ignore[return-value]
 
 
 def default_db_path() -> Path:
@@ -216,7 +251,7 @@ class HistoryStore:
                 self.conn.close()
             if isinstance(exc, InputError):
                 raise
-            raise InputError(shown, None, "--db", f"not a usable fourlayer history database ({exc})") from None
+            raise damaged(self.path, exc) from None
 
     def _create_file(self) -> None:
         try:
@@ -275,12 +310,14 @@ class HistoryStore:
         self.close()
 
     # ---------------------------------------------------------------- writing (under ScanLock)
+    @_guarded
     def mark_stale_runs(self) -> int:
         """Runs left 'running' by a process that died; call while holding the ScanLock."""
         with self.transaction() as c:
             return c.execute("UPDATE runs SET status = 'incomplete', stop_reason = ? WHERE status = 'running'",
                              (STALE_REASON,)).rowcount
 
+    @_guarded
     def begin_run(self, run_id: str, started: str, inventory: str, tool_version: str, options: dict[str, Any],
                   agencies: Iterable[str], hosts_planned: int) -> None:
         with self.transaction() as c:
@@ -288,6 +325,7 @@ class HistoryStore:
                       (run_id, started, inventory, tool_version, json.dumps(options, default=str),
                        json.dumps(list(agencies)), hosts_planned))
 
+    @_guarded
     def add_results(self, run_id: str, results: list[Result], host: Any | None = None) -> None:
         """Store one finished batch (a host's results, or the agency/system checks) in one transaction."""
         with self.transaction() as c:
@@ -306,6 +344,7 @@ class HistoryStore:
         c.executemany(f"INSERT INTO results (run_id, {_RESULT_COLUMNS}) VALUES "
                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
+    @_guarded
     def finish_run(self, run_id: str, started: str, finished: str | None, complete: bool,
                    stop_reason: str | None, document: dict[str, Any], results: list[Result] | None = None) -> None:
         """Close a run: its status, the per-agency scores and the compressed report document. `results`, when
@@ -328,12 +367,14 @@ class HistoryStore:
             c.execute("INSERT OR REPLACE INTO documents VALUES (?, 'json+zlib', ?, ?, ?)",
                       (run_id, digest(raw), len(raw), zlib.compress(raw, 6)))
 
+    @_guarded
     def abandon_run(self, run_id: str, reason: str) -> None:
         """Mark a run incomplete without a document (the scan failed before it could finish)."""
         with self.transaction() as c:
             c.execute("UPDATE runs SET status = 'incomplete', finished = ?, stop_reason = ? "
                       "WHERE id = ? AND status = 'running'", (utc_now(), reason, run_id))
 
+    @_guarded
     def delete_runs_before(self, cutoff: str, keep: Iterable[str] = ()) -> int:
         keep = list(keep)
         marks = ", ".join("?" * len(keep)) or "''"
@@ -346,6 +387,7 @@ class HistoryStore:
         return n
 
     # ---------------------------------------------------------------- reading
+    @_guarded
     def runs(self, agency: str | None = None, complete_only: bool = False, before: str | None = None,
              exclude: str | None = None, limit: int | None = None) -> list[RunInfo]:
         """Runs newest first, optionally only those whose scope included `agency`."""
@@ -365,10 +407,12 @@ class HistoryStore:
             runs = [r for r in runs if agency in r.agencies]
         return runs[:limit] if limit is not None else runs
 
+    @_guarded
     def run(self, run_id: str) -> RunInfo | None:
         row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(row) if row else None
 
+    @_guarded
     def resolve(self, ref: str) -> RunInfo:
         """A run by id, unique id prefix, `latest` (newest complete run) or `previous` (the complete one before)."""
         ref = ref.strip()
@@ -386,6 +430,7 @@ class HistoryStore:
                                                           "the run ids (latest and previous work too)")
         return found[0]
 
+    @_guarded
     def results(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.conn.execute(f"SELECT {_RESULT_COLUMNS} FROM results WHERE run_id = ? ORDER BY rowid",
                                  (run_id,)).fetchall()
@@ -397,11 +442,13 @@ class HistoryStore:
             out.append(item)
         return out
 
+    @_guarded
     def hosts(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT agency, system, host, address, seconds FROM hosts WHERE run_id = ? "
                                  "ORDER BY agency, system, host", (run_id,)).fetchall()
         return [dict(zip(("agency", "system", "host", "address", "seconds"), r)) for r in rows]
 
+    @_guarded
     def scores(self, run_ids: Iterable[str]) -> dict[str, dict[str, dict[str, Any]]]:
         """{run_id: {agency: {"score", "coverage", "layers": {"1": score, ...}, "met": {"1": bool, ...}}}}"""
         ids = list(run_ids)
@@ -419,6 +466,7 @@ class HistoryStore:
                 node["met"][layer] = bool(met)
         return out
 
+    @_guarded
     def document(self, run_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT encoding, sha256, data FROM documents WHERE run_id = ?",
                                 (run_id,)).fetchone()
@@ -431,6 +479,7 @@ class HistoryStore:
                                                           "(checksum mismatch)")
         return json.loads(raw)
 
+    @_guarded
     def past_statuses(self, agencies: Iterable[str], runs: int, exclude_check: str | None = None
                       ) -> list[tuple[str, str, str, str, str | None, str | None, str]]:
         """(run_id, started, check_id, agency, system, host, status) of the newest `runs` runs that covered
@@ -448,5 +497,6 @@ class HistoryStore:
             f"WHERE res.run_id IN ({marks_r}) AND res.agency IN ({marks_a}) AND res.check_id != ? "
             f"ORDER BY runs.started DESC, runs.id DESC", (*wanted, *agencies, exclude_check or "")).fetchall()
 
+    @_guarded
     def integrity(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]

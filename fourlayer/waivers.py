@@ -28,12 +28,11 @@ from typing import Any, Iterable
 from fourlayer.inventory import Inventory
 from fourlayer.model import Result, Status
 from fourlayer.rules import DataValidator
-from fourlayer.yaml_lines import LineDict, LineList, field_path, item_path, load_yaml, show
+from fourlayer.yaml_lines import LineDict, LineList, expect_kind, field_path, item_path, load_yaml, show
 
 WAIVER_KEYS = ("check", "target", "justification", "approver", "expires")
 FILE_KEYS = ("version", "waivers")
 WAIVABLE = (Status.FAIL, Status.WARN, Status.ERROR)
-MAX_TEXT = 500
 
 
 @dataclass(frozen=True)
@@ -82,12 +81,6 @@ class _WaiverValidator(DataValidator):
         self.known_checks = known_checks
         self.targets = _targets(inventory) if inventory is not None else None
 
-    def bounded(self, m: LineDict, key: str, where: str, required: str) -> str:
-        value = self.text(m, key, where, required)
-        if len(value) > MAX_TEXT:
-            self.fail(m.value_line(key), field_path(where, key), f"longer than {MAX_TEXT} characters; shorten it")
-        return value
-
     def waiver(self, raw: Any, line: int, where: str) -> Waiver:
         m = self.mapping(raw, line, where, "check:, target:, justification:, approver:, expires:")
         self.keys(m, where, WAIVER_KEYS)
@@ -107,14 +100,15 @@ class _WaiverValidator(DataValidator):
             self.fail(m.value_line("target"), field_path(where, "target"),
                       f"no agency, system or host {show(target)} in the inventory; {hint}")
         return Waiver(check=check, target=target,
-                      justification=self.bounded(m, "justification", where, "<why the risk is accepted>"),
-                      approver=self.bounded(m, "approver", where, "<name and role of who accepted it>"),
+                      justification=self.text(m, "justification", where, "<why the risk is accepted>"),
+                      approver=self.text(m, "approver", where, "<name and role of who accepted it>"),
                       expires=self.date(m, "expires", where, "YYYY-MM-DD"), path=self.path, line=line)
 
     def file(self, data: Any) -> list[Waiver]:
         if data is None:
             self.fail(1, None, "the file is empty; write waivers: [{check:, target:, justification:, approver:, "
                                "expires:}]")
+        expect_kind(self.path, data, "waiver", FILE_KEYS + WAIVER_KEYS, lists=True)
         items: Any = data
         where = None
         if isinstance(data, LineDict):

@@ -3,11 +3,17 @@
 `load_yaml(path)` returns plain Python values, except that mappings are `LineDict` and sequences are
 `LineList`: they remember their own line and the line of each key, value and item, so that a validator
 can point at the exact line of a bad scalar. Every problem becomes a one-line `InputError`.
+
+Whatever the file kind, every key and value is checked here once: numbers are finite (no .nan/.inf) and
+integers convertible, text holds no control characters (tabs and line breaks aside), lone surrogates or
+bidirectional overrides, and no text is longer than `MAX_CHARS`. Validators bound their own fields more tightly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +23,10 @@ import yaml
 from fourlayer.errors import InputError
 
 MAX_BYTES = 8 * 1024 * 1024  # an inventory or policy file is small; refuse anything absurd
+MAX_CHARS = 10_000  # longest key or text value in any fourlayer file; fields set tighter limits
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# What a file's text may not hold: C0/C1 controls except tab and line feed, lone surrogates, bidi overrides.
+UNSAFE_CHAR = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 class LineDict(dict):
@@ -50,9 +59,37 @@ class LineList(list):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_./+-]{1,64}\Z")
+
+
 def field_path(parent: str | None, key: Any) -> str:
-    """Path of a mapping key: `agencies[0]` + `id` -> `agencies[0].id` (an int key stays `.8080`)."""
-    return f"{parent}.{key}" if parent else str(key)
+    """Path of a mapping key: `agencies[0]` + `id` -> `agencies[0].id` (an int key stays `.8080`).
+
+    A key that is not a plain name is shown as a short, quoted excerpt (`show`), never whole."""
+    text = str(key) if isinstance(key, (str, int)) and _PLAIN_KEY.match(str(key)) else show(key, 24)
+    return f"{parent}.{text}" if parent else text
+
+
+def _is_key_of(key: Any, keys: tuple[str, ...]) -> bool:
+    """`key` is one of `keys`, or a near miss of one (a typo the validator then points out)."""
+    return isinstance(key, str) and (key in keys or len(key) <= 64 and
+                                     bool(difflib.get_close_matches(key, keys, n=1, cutoff=0.8)))
+
+
+def expect_kind(path: str, data: Any, what: str, keys: tuple[str, ...], lists: bool = False) -> None:
+    """Refuse a file that is not a fourlayer `what` file: its top level must be a mapping (or, with `lists`,
+    a list of mappings) holding at least one of `keys` (or a near miss). The message shows nothing of the
+    file's content, which may be anything (a user pointing --rules at /etc/shadow must not see the hashes)."""
+    items = [data] if isinstance(data, dict) or not lists else data if isinstance(data, list) else [data]
+    if isinstance(data, (dict, list)) and not items:
+        return  # an empty list: the validator says what is missing
+    if any(isinstance(m, dict) and any(_is_key_of(k, keys) for k in list(m)[:50]) for m in items[:50]):
+        return
+    if not isinstance(data, dict) and not (lists and isinstance(data, list)):
+        why = f"its top level is {kind(data)}, not a mapping"
+    else:
+        why = f"none of its top-level keys is one of {', '.join(keys[:8])}"
+    raise InputError(path, None, None, f"not a fourlayer {what} file ({why}); check the path")
 
 
 def item_path(parent: str | None, index: int) -> str:
@@ -97,6 +134,18 @@ def _construct_seq(loader: yaml.SafeLoader, node: yaml.SequenceNode):
         data.item_lines.append(child.start_mark.line + 1)
 
 
+class _Refused(yaml.constructor.ConstructorError):
+    """A scalar that parses but that fourlayer refuses; its problem is the whole message."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise _Refused(None, None, "a number with thousands of digits; write a number of a sensible size",
+                       node.start_mark) from None
+
+
 def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
@@ -115,6 +164,7 @@ for _cls in (_Loader, _CLoader):
         _cls.add_constructor("tag:yaml.org,2002:map", _construct_map)
         _cls.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
         _cls.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+        _cls.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 _HINTS = (
     ("'\\t'", "indent with spaces, not tabs"),
@@ -136,6 +186,8 @@ _OPENERS = {
 
 
 def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> InputError:
+    if isinstance(exc, _Refused):
+        return InputError(path, exc.problem_mark.line + 1, None, str(exc.problem))
     problem = (exc.problem or "syntax error").strip()
     if problem.startswith("but ") and exc.context:
         problem = f"{exc.context.strip()} {problem}"
@@ -150,13 +202,37 @@ def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> InputError:
     return InputError(path, p_line or c_line, None, f"invalid YAML: {problem}; {hint}")
 
 
-def _check_tree(path: str, root: Any) -> None:
-    """Refuse duplicate keys (YAML keeps the last one silently) and self-containing aliases."""
+def scalar_problem(value: Any) -> str | None:
+    """Why fourlayer refuses this key or value whatever its field (None = acceptable); never shows the value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{'.nan' if math.isnan(value) else '.inf'} is not a finite number; write a finite number"
+    if not isinstance(value, str):
+        return None
+    if len(value) > MAX_CHARS:
+        return f"text of {len(value)} characters is longer than the {MAX_CHARS} allowed; shorten it"
+    bad = UNSAFE_CHAR.search(value)
+    if bad is None:
+        return None
+    code = ord(bad.group())
+    what = ("a lone surrogate (not valid Unicode text)" if 0xD800 <= code <= 0xDFFF else
+            "a bidirectional-override character" if code > 0x9F else "a control character")
+    return f"contains {what} U+{code:04X} at position {bad.start() + 1}; remove it"
+
+
+def _check_tree(path: str, root: Any, check_values: bool = True) -> None:
+    """Refuse duplicate keys (YAML keeps the last one silently), self-containing aliases and,
+    with `check_values`, any key or value that `scalar_problem` refuses."""
     dups: list[tuple[int, str, Any, int]] = []
     seen: set[int] = set()
 
-    def walk(node: Any, where: str | None, ancestors: set[int]) -> None:
+    def scalar(value: Any, line: int | None, where: str | None, is_key: bool = False) -> None:
+        problem = scalar_problem(value) if check_values else None
+        if problem:
+            raise InputError(path, line, where, f"a key {problem}" if is_key else problem)
+
+    def walk(node: Any, where: str | None, ancestors: set[int], line: int | None) -> None:
         if not isinstance(node, (dict, list)):
+            scalar(node, line, where)
             return
         if id(node) in ancestors:
             raise InputError(path, getattr(node, "line", None), where,
@@ -166,18 +242,19 @@ def _check_tree(path: str, root: Any) -> None:
         seen.add(id(node))
         ancestors = ancestors | {id(node)}
         if isinstance(node, dict):
-            for key, line, first in getattr(node, "duplicates", ()):
-                dups.append((line, field_path(where, key), key, first))
+            for key, line_, first in getattr(node, "duplicates", ()):
+                dups.append((line_, field_path(where, key), key, first))
             for key, value in node.items():
-                walk(value, field_path(where, key), ancestors)
+                scalar(key, node.key_line(key), where, is_key=True)
+                walk(value, field_path(where, key), ancestors, node.value_line(key))
         else:
             for i, value in enumerate(node):
-                walk(value, item_path(where, i), ancestors)
+                walk(value, item_path(where, i), ancestors, node.item_line(i))
 
-    walk(root, None, set())
+    walk(root, None, set(), 1)
     if dups:
         line, where, key, first = min(dups, key=lambda d: d[0])
-        raise InputError(path, line, where, f"duplicate key {str(key)!r} (first at line {first}); "
+        raise InputError(path, line, where, f"duplicate key {show(key)} (first at line {first}); "
                                             "YAML would silently keep the last one — remove or rename one")
 
 
@@ -189,11 +266,12 @@ def _parse(loader_cls: type, text: str) -> Any:
         loader.dispose()
 
 
-def load_yaml_text(text: str, path: str = "<string>") -> Any:
+def load_yaml_text(text: str, path: str = "<string>", check_values: bool = True) -> Any:
     """Parse one YAML document; mappings/sequences come back as LineDict/LineList.
 
     libyaml parses when available (fast); a file it refuses is parsed again by the pure-Python parser,
-    whose messages are more precise.
+    whose messages are more precise. `check_values=False` (files of other tools, e.g. Ansible inventories,
+    whose unused values are none of fourlayer's business) skips the per-value checks of `scalar_problem`.
     """
     data: Any = None
     parsed = False
@@ -216,11 +294,11 @@ def load_yaml_text(text: str, path: str = "<string>") -> Any:
                                                "check the file's syntax") from None
         except RecursionError:
             raise InputError(path, None, None, "invalid YAML: nested too deeply; flatten the structure") from None
-    _check_tree(path, data)
+    _check_tree(path, data, check_values)
     return data
 
 
-def load_yaml(path: str | Path) -> Any:
+def load_yaml(path: str | Path, check_values: bool = True) -> Any:
     """Read and parse a UTF-8 YAML file; any problem raises InputError naming the file and line."""
     shown = str(path)
     p = Path(path)
@@ -242,7 +320,7 @@ def load_yaml(path: str | Path) -> Any:
         line = raw[:exc.start].count(b"\n") + 1
         raise InputError(shown, line, None, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
                                             "save the file as UTF-8") from None
-    return load_yaml_text(text, shown)
+    return load_yaml_text(text, shown, check_values)
 
 
 def to_plain(value: Any) -> Any:
@@ -252,9 +330,6 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [to_plain(v) for v in value]
     return value
-
-
-_CTRL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def show(value: Any, limit: int = 40) -> str:
@@ -268,11 +343,11 @@ def show(value: Any, limit: int = 40) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        text = _CTRL.sub("?", value)
+        text = UNSAFE_CHAR.sub("?", value[:limit + 1]).replace("\n", "?").replace("\t", "?")
         if len(text) > limit:
             text = text[:limit] + "…"
         return f"'{text}'"
-    text = _CTRL.sub("?", str(value))
+    text = UNSAFE_CHAR.sub("?", str(value)[:limit + 1])
     return text if len(text) <= limit else text[:limit] + "…"
 
 

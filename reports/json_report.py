@@ -1,4 +1,8 @@
-"""JSON renderer: the report document as UTF-8 JSON, stable key order, and its published JSON Schema."""
+"""JSON renderer: the report document as UTF-8 JSON, stable key order, and its published JSON Schema.
+
+Strict JSON: NaN and Infinity (which JSON.parse and other strict parsers reject) raise instead of being written;
+inputs refuse them at validation, so one here is a bug.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,13 @@ SCHEMA_FILE = "report.schema.json"
 
 
 def render_json(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False, default=str,
+                      allow_nan=False) + "\n"
 
 
 def write_json(document: dict[str, Any], fh: TextIO) -> None:
     """The same text as render_json, streamed to `fh` (never the whole report as one string in memory)."""
-    json.dump(document, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+    json.dump(document, fh, ensure_ascii=False, indent=2, sort_keys=False, default=str, allow_nan=False)
     fh.write("\n")
 
 

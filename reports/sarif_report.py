@@ -118,4 +118,4 @@ def sarif_log(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_sarif(doc: dict[str, Any]) -> str:
-    return json.dumps(sarif_log(doc), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(sarif_log(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n"

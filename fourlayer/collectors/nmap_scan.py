@@ -9,16 +9,31 @@ import nmap
 from fourlayer.errors import CollectorError
 from fourlayer.inventory import Host
 from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.policy import port_spec_ports
+
+
+def compact_ports(ports) -> str:
+    """An nmap port list with runs collapsed into ranges: [22, 80, 81, 82] -> '22,80-82'."""
+    runs: list[list[int]] = []
+    for port in sorted(set(ports)):
+        if runs and port == runs[-1][1] + 1:
+            runs[-1][1] = port
+        else:
+            runs.append([port, port])
+    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in runs)
 
 
 def port_spec(host: Host, policy: dict) -> str:
-    """The policy's port list plus every port the inventory declares for this host."""
+    """The policy's port list plus every port the inventory declares for this host, as compact ranges
+    (65,535 declared ports as one list would exceed the kernel's limit on one argument)."""
     base = str(policy.get("network", {}).get("scan_ports", "1-1024"))
     declared = set(host.services) | set(host.tls) | set(host.http)
     if host.ssh is not None and host.ssh.enabled:
         declared.add(host.ssh.port)
-    extra = ",".join(str(p) for p in sorted(declared))
-    return f"{base},{extra}" if extra else base
+    base_ports = port_spec_ports(base)
+    if base_ports is None:  # the policy validator refuses such a list; keep it for nmap to report
+        return f"{base},{compact_ports(declared)}" if declared else base
+    return compact_ports(base_ports | declared)
 
 
 def _timeout(ctx: CollectContext) -> int:
@@ -73,6 +88,8 @@ def _run(address: str, ports: str, arguments: str, timeout: int) -> dict:
         scanner.scan(hosts=address, ports=ports, arguments=arguments, timeout=timeout + 15)
     except (nmap.PortScannerError, nmap.PortScannerTimeout) as exc:
         raise CollectorError(f"nmap failed: {clean_text(str(exc), 200)}") from None
+    except OSError as exc:  # nmap missing, or its command line refused by the kernel
+        raise CollectorError(f"nmap could not start: {clean_text(exc.strerror or str(exc), 200)}") from None
     states, reasons, timed_out = unlisted_ports(scanner.get_nmap_last_output())
     if timed_out:
         raise CollectorError(f"{address}: nmap gave up at its host timeout ({timeout}s) before the port scan "
@@ -104,7 +121,7 @@ def collect(host: Host, ctx: CollectContext) -> dict:
     if probe and network.get("service_detection", True):
         budget = int(network.get("service_detection_timeout", 10))
         try:
-            detail = _run(host.address, ",".join(map(str, probe)),
+            detail = _run(host.address, compact_ports(probe),
                           f"-sT -Pn -n -sV --version-light --host-timeout {budget}s", budget)
             evidence["ports"].update({p: i for p, i in detail["ports"].items() if p in evidence["ports"]})
             evidence["version_detection"] = "done"
