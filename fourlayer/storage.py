@@ -276,7 +276,8 @@ class HistoryStore:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite ends the transaction itself on some errors (disk full)
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 
@@ -347,6 +348,11 @@ class HistoryStore:
         with self.transaction() as c:
             c.execute("UPDATE runs SET status = 'incomplete', finished = ?, stop_reason = ? "
                       "WHERE id = ? AND status = 'running'", (utc_now(), reason, run_id))
+
+    def mark_incomplete(self, run_id: str, reason: str) -> None:
+        """A finished run whose output failed afterwards (its reports could not be written) is not complete."""
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET status = 'incomplete', stop_reason = ? WHERE id = ?", (reason, run_id))
 
     def delete_runs_before(self, cutoff: str, keep: Iterable[str] = ()) -> int:
         keep = list(keep)
