@@ -231,6 +231,9 @@ class HistoryStore:
                 self.conn.close()
             if isinstance(exc, InputError):
                 raise
+            if isinstance(exc, sqlite3.OperationalError):  # full, read-only, I/O error: not the file's fault
+                raise InputError(shown, None, "--db", f"cannot open and write the history database ({exc}); free "
+                                                      "space there, choose another --db, or use --no-history") from None
             raise InputError(shown, None, "--db", f"not a usable fourlayer history database ({exc})") from None
 
     def _create_file(self) -> None:

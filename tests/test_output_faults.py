@@ -117,10 +117,25 @@ def test_read_only_database_is_refused_before_any_traffic(mounts, listener, tmp_
     proc = scan_in_namespace(f"mount --bind {db.parent} {db.parent}\nmount -o remount,bind,ro {db.parent}",
                              [str(inventory), "--out", str(out), "--db", str(db), "--quiet"])
     assert proc.returncode == 2, proc.stderr
-    _one_error_line(proc.stderr, str(db), "--db")
+    _one_error_line(proc.stderr, str(db), "--db", "cannot", "--no-history")
     assert listener.conns == []
-    assert not out.exists() or list(out.iterdir()) == []
+    assert not out.exists()
     assert {p.name: p.read_bytes() for p in db.parent.iterdir()} == before
+
+
+def test_full_database_is_refused_before_any_traffic(mounts, listener, tmp_path: Path) -> None:
+    inventory, out, dbdir = _listener_inventory(tmp_path, listener), tmp_path / "out", tmp_path / "dbfs"
+    dbdir.mkdir()
+    db = dbdir / "h.sqlite"
+    setup = (f"mount -t tmpfs -o size=256k tmpfs {dbdir}\n"
+             f"{shlex.quote(sys.executable)} -c 'from fourlayer.storage import HistoryStore; "
+             f"HistoryStore(\"{db}\").close()'\n"
+             f"head -c 1000000 /dev/zero > {dbdir}/filler 2>/dev/null || true")  # every byte of the disk taken
+    proc = scan_in_namespace(setup, [str(inventory), "--out", str(out), "--db", str(db), "--quiet"])
+    assert proc.returncode == 2, proc.stderr
+    _one_error_line(proc.stderr, str(db), "--db", "cannot", "--no-history")
+    assert listener.conns == []
+    assert not out.exists()
 
 
 def test_full_out_leaves_no_truncated_report_and_an_incomplete_run(mounts, sshd, tmp_path: Path) -> None:
