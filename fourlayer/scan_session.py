@@ -204,7 +204,6 @@ class ScanSession:
             written += self.sign(written)
         except ReportWriteError as exc:
             written = written or exc.written
-            self.reports_error = str(exc)
             stored = self.store is not None and self._finished
             if stored:
                 try:
@@ -212,8 +211,8 @@ class ScanSession:
                 except sqlite3.Error as db_exc:
                     self._history_failed(db_exc)
                     stored = False
-            click.echo(f"error: {exc}; {len(written)} complete file(s) written"
-                       f"{', the run is stored as incomplete' if stored else ''}", err=True)
+            self.reports_error = (f"{exc}; {len(written)} complete file(s) written"
+                                  f"{', the run is stored as incomplete' if stored else ''}")  # said at exit
         return written
 
     def sign(self, written: list[Path]) -> list[Path]:
@@ -221,7 +220,7 @@ class ScanSession:
         if self.key is None:
             return []
         from fourlayer.reports.writers import ReportWriteError
-        from fourlayer.signing import sign_file
+        from fourlayer.signing import sig_path_for, sign_file
 
         if self._progress is not None:
             self._progress.phase("signing")
@@ -230,8 +229,10 @@ class ScanSession:
             try:
                 signatures.append(sign_file(report, self.key))
             except OSError as exc:
-                raise ReportWriteError(report.with_name(report.name + ".sig"), exc.strerror or str(exc),
-                                       written + signatures) from None
+                partial = sig_path_for(report)
+                with contextlib.suppress(OSError):
+                    partial.unlink()  # never a truncated signature either
+                raise ReportWriteError(partial, exc.strerror or str(exc), written + signatures) from None
         return signatures
 
     # -- signals ----------------------------------------------------------------------------------------------
@@ -265,7 +266,9 @@ class ScanSession:
     def exit_code(self, doc: dict[str, Any], fail_under: float | None, fail_on: str | None) -> int:
         """Interruption wins, then a report not written (7), then a run not stored (8), then --fail-on/-under."""
         code, why = exit_code(doc, fail_under, fail_on, self.signal_code)
-        if self.signal_code is None and self.reports_error is not None:
+        if self.signal_code is not None and self.reports_error is not None:
+            click.echo(f"error: {self.reports_error}", err=True)
+        elif self.reports_error is not None:
             code, why = EXIT_REPORTS_NOT_WRITTEN, self.reports_error
         elif self.signal_code is None and self.history_error is not None:
             code, why = EXIT_HISTORY_NOT_STORED, (f"the history database could not store this run "
