@@ -1,7 +1,8 @@
 """The benchmark lab: N loopback hosts, each a real sshd plus a TLS and an HTTP listener, and its inventory.
 
 Addresses 127.0.1.1-127.0.4.255 belong to the bench (127.0.1.0 holds the agencies' SOC and national-monitoring
-sinks): one address per host up to 1,023 hosts. Past that a second "slot" reuses the addresses on other ports
+sinks): one address per live or tarpit host up to 1,023 of them; dead hosts take 127.0.16.0-127.0.23.255, where
+nothing listens (up to 2,048 of them, e.g. `--hosts 2000 --dead 1980`). Past that a second "slot" reuses the addresses on other ports
 (hosts sharing an address declare each other's ports as services; nmap then version-probes the neighbour's
 ports, which costs seconds per host, so figures above 1,023 hosts are not comparable). Host kinds:
 
@@ -37,6 +38,7 @@ from fourlayer.lab.sshd import SshdInstance, lab_base_dir, make_lab_dir
 SINK_ADDRESS = "127.0.1.0"
 SOC_PORT, NATIONAL_PORT = 12514, 12515
 ADDRESSES = [f"127.0.{b}.{c}" for b in (1, 2, 3, 4) for c in range(256)][1:]  # 1,023 host addresses
+DEAD_ADDRESSES = [f"127.0.{b}.{c}" for b in range(16, 24) for c in range(256)]  # 2,048; nothing listens there
 BENCH_DNS = "bench.fourlayer.test"
 TLS_CYCLE = ("good", "good", "weak", "expired", "expiring", "mismatch")
 LISTENERS_PER_PROCESS = 400  # one asyncio child serves this many TLS/HTTP listeners
@@ -65,8 +67,6 @@ class LabHost:
 
 def plan_hosts(n: int, dead: int, tarpits: int) -> list[LabHost]:
     """Which host is what: dead and tarpit hosts spread through the list, the live ones alternate profiles."""
-    if n > 2 * len(ADDRESSES):
-        raise ValueError(f"the bench lab holds at most {2 * len(ADDRESSES)} hosts")
     if dead + tarpits > n:
         raise ValueError("more dead and tarpit hosts than hosts")
     special: dict[int, str] = {}
@@ -77,7 +77,10 @@ def plan_hosts(n: int, dead: int, tarpits: int) -> list[LabHost]:
         while index in special:
             index -= 1
         special[index] = "dead"
-    hosts, live = [], 0
+    if dead > len(DEAD_ADDRESSES) or n - dead > 2 * len(ADDRESSES):
+        raise ValueError(f"the bench lab holds at most {len(DEAD_ADDRESSES)} dead and {2 * len(ADDRESSES)} "
+                         "other hosts")
+    hosts, live, served = [], 0, 0
     for i in range(n):
         kind = special.get(i)
         if kind is None:
@@ -86,7 +89,12 @@ def plan_hosts(n: int, dead: int, tarpits: int) -> list[LabHost]:
             live += 1
         else:
             tls = None
-        hosts.append(LabHost(i, f"h{i:04d}", ADDRESSES[i % len(ADDRESSES)], i // len(ADDRESSES), kind, tls))
+        if kind == "dead":  # an address of its own, where nothing of the lab ever listens
+            hosts.append(LabHost(i, f"h{i:04d}", DEAD_ADDRESSES[i - served], 0, kind, tls))
+            continue
+        hosts.append(LabHost(i, f"h{i:04d}", ADDRESSES[served % len(ADDRESSES)], served // len(ADDRESSES), kind,
+                             tls))
+        served += 1
     return hosts
 
 

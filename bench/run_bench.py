@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tarpits", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=16, help="fourlayer scan --concurrency")
     parser.add_argument("--timeout", type=float, default=5.0, help="fourlayer scan --timeout (per operation)")
-    parser.add_argument("--formats", default="html,json")
+    parser.add_argument("--formats", default="html,json", help="fourlayer scan --format; `all` = every format")
     parser.add_argument("--lang", default="both")
     parser.add_argument("--compare", action="store_true", help="also run ssh-audit and sslyze side by side")
     parser.add_argument("--no-scan", action="store_true", help="skip the full scan (with --compare)")
@@ -157,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="work directory (default bench/out/<time>)")
     parser.add_argument("--json", type=Path, default=None, help="write the report here too")
     args = parser.parse_args(argv)
+    if args.formats == "all":
+        from fourlayer.reports.writers import WRITERS
+
+        args.formats = ",".join(WRITERS)
 
     out = args.out or BENCH / "out" / dt.datetime.now().strftime("run-%Y%m%dT%H%M%S")
     out.mkdir(parents=True, exist_ok=True)

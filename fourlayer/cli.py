@@ -4,8 +4,9 @@ Exit codes (docs/exit-codes.md; constants in fourlayer.scan_session):
   0 done (scan completed, report written, signature valid)     1 internal error (a bug; --debug shows it)
   2 bad input (inventory, policy, options, keys; one line)     3 an agency scored below --fail-under
   4 a check of --fail-on severity or higher FAILed             5 the history database is busy (another scan)
-  6 a report does not match its signature (fourlayer verify)   130 interrupted (Ctrl-C)   143 stopped by SIGTERM
-  7 fourlayer verify: signatures valid, signer not checked (no --pubkey / --allowed-signers)
+  6 a report does not match its signature (fourlayer verify)   7 a report could not be written (disk full)
+  8 the history database could not store the run (reports written)   130 interrupted (Ctrl-C)   143 SIGTERM
+  9 fourlayer verify: signatures valid, signer not checked (no --pubkey / --allowed-signers)
 An interrupted scan still stores and writes what it finished, marked incomplete.
 """
 
@@ -25,7 +26,7 @@ import click
 from fourlayer import __version__
 from fourlayer.errors import InputError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_REPORTS_NOT_WRITTEN = 0, 1, 2, 130, 7
 
 
 class Cli(click.Group):
@@ -43,6 +44,11 @@ class Cli(click.Group):
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
+            from fourlayer.reports.writers import ReportWriteError
+
+            if isinstance(exc, ReportWriteError):  # e.g. `fourlayer report` onto a full disk: nothing truncated
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(EXIT_REPORTS_NOT_WRITTEN)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
@@ -222,7 +228,7 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
     from fourlayer.policy import load_policy
     from fourlayer.progress import Progress
     from fourlayer.reports.document import build_document
-    from fourlayer.reports.writers import write_all
+    from fourlayer.reports.writers import ensure_writable
     from fourlayer.runner import run_scan
     from fourlayer.scan_session import ScanSession
 
@@ -236,6 +242,7 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
     for option, ids in (("--check", options.check_ids), ("--skip", options.skip_ids)):
         refuse_unknown(option, ids, [c.meta.id for c in checks_], "check", "`fourlayer checks list` shows the ids")
     hosts = [h for a, _, h in inv.iter_hosts() if not options.agencies or a.id in options.agencies]
+    ensure_writable(out)  # before any traffic: an --out that cannot take a file is bad input (exit 2)
     with session.open(inv, policy, options, len(hosts)), \
             Progress(len(hosts), enabled=not quiet, log_format=session.log_format) as progress:
         run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop)
@@ -244,10 +251,10 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
         if waiver_report is not None:
             doc["waivers"] = waiver_report
         session.finish(run, doc)  # keep last before rendering: it stores the document exactly as rendered
+        run.results.clear()  # the document holds every result now: ~100 MB at 2,000 hosts, reused for rendering
         progress.phase("writing reports")
         stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
-        written = write_all(doc, out, stem, formats, langs)
-        written += session.sign(written)
+        written = session.write_reports(doc, out, stem, formats, langs)  # + signatures; never a truncated file
     return doc, written
 
 
@@ -371,6 +378,8 @@ def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
     if session.signal_code is not None:
         click.echo("demo interrupted: the report covers the hosts finished; the lab is stopped", err=True)
         sys.exit(session.signal_code)
+    if session.reports_error or session.history_error:
+        sys.exit(session.exit_code(doc, None, None))
 
 
 # Further command groups live in their own modules; each defines `register(main)`.

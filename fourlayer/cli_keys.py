@@ -1,7 +1,7 @@
 """Commands for signed evidence: `keys generate` and `verify`.
 
 `fourlayer verify REPORT...` exits 0 when every report matches its signature by a trusted key (--pubkey,
---allowed-signers), 6 when one does not (changed content or metadata, another key), 7 when all are valid but no
+--allowed-signers), 6 when one does not (changed content or metadata, another key), 9 when all are valid but no
 trusted key was given (signer not checked), 2 when a file or key cannot be read.
 """
 
@@ -49,7 +49,7 @@ def verify(reports: tuple[Path, ...], pubkey: Path | None, allowed_signers: Path
            sig_path: Path | None) -> None:
     """Check that each REPORT is byte for byte what was signed, and by whom.
 
-    Exit 0 valid and signed by a trusted key, 6 invalid, 7 valid but signer not checked (no --pubkey or
+    Exit 0 valid and signed by a trusted key, 6 invalid, 9 valid but signer not checked (no --pubkey or
     --allowed-signers)."""
     from fourlayer.allowed_signers import load_allowed_signers
     from fourlayer.errors import InputError

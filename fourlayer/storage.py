@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from fourlayer.errors import InputError
+from fourlayer.json_stream import Streamed, iter_json
 from fourlayer.model import Result
 
 ENV_DB = "FOURLAYER_DB"
@@ -223,6 +224,20 @@ _RESULT_COLUMNS = ("check_id, layer, severity, status, reason, evidence_sha256, 
                    "waiver, duration_ms")
 
 
+def _compressed_json(document: dict[str, Any]) -> tuple[str, int, bytes]:
+    """(SHA-256 and size of the compact JSON text, that text zlib-compressed), encoded and compressed result by
+    result: the whole text never exists in memory, only its compressed form."""
+    sha, size, packer, packed = hashlib.sha256(), 0, zlib.compressobj(6), []
+    streamed = {**document, "results": Streamed(document.get("results") or [])} if "results" in document else document
+    for piece in iter_json(streamed, default=str):
+        data = piece.encode("utf-8")
+        sha.update(data)
+        size += len(data)
+        packed.append(packer.compress(data))
+    packed.append(packer.flush())
+    return sha.hexdigest(), size, b"".join(packed)
+
+
 def _run(row: tuple) -> RunInfo:
     values = list(row)
     values[7], values[8] = json.loads(values[7]), json.loads(values[8])
@@ -251,6 +266,10 @@ class HistoryStore:
                 self.conn.close()
             if isinstance(exc, InputError):
                 raise
+            if isinstance(exc, sqlite3.OperationalError):  # full, read-only, I/O error: not the file's fault
+                raise InputError(str(self.path), None, "--db", f"cannot open and write the history database ({exc}); "
+                                                               "free space there, choose another --db, or use "
+                                                               "--no-history") from None
             raise damaged(self.path, exc) from None
 
     def _create_file(self) -> None:
@@ -296,7 +315,8 @@ class HistoryStore:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite ends the transaction itself on some errors (disk full)
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 
@@ -338,9 +358,9 @@ class HistoryStore:
 
     @staticmethod
     def _insert_results(c: sqlite3.Connection, run_id: str, results: Iterable[Result]) -> None:
-        rows = [(run_id, r.check_id, r.layer, r.severity.value, r.status.value, r.reason, digest(r.evidence),
+        rows = ((run_id, r.check_id, r.layer, r.severity.value, r.status.value, r.reason, digest(r.evidence),
                  r.agency, r.system, r.host, r.scope, json.dumps(r.waiver, default=str) if r.waiver else None,
-                 round(r.duration_ms, 3)) for r in results]
+                 round(r.duration_ms, 3)) for r in results)  # one row at a time: a 2,000-host run is 160,000
         c.executemany(f"INSERT INTO results (run_id, {_RESULT_COLUMNS}) VALUES "
                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
@@ -349,7 +369,7 @@ class HistoryStore:
                    stop_reason: str | None, document: dict[str, Any], results: list[Result] | None = None) -> None:
         """Close a run: its status, the per-agency scores and the compressed report document. `results`, when
         given, replace the ones stored during the scan (waivers and other post-processing change statuses)."""
-        raw = json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")
+        sha, size, blob = _compressed_json(document)
         scores = []
         for agency in document.get("agencies", []):
             summary = agency["summary"]
@@ -364,8 +384,7 @@ class HistoryStore:
                       (started, finished, "complete" if complete else "incomplete",
                        None if complete else (stop_reason or "interrupted"), run_id))
             c.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?)", scores)
-            c.execute("INSERT OR REPLACE INTO documents VALUES (?, 'json+zlib', ?, ?, ?)",
-                      (run_id, digest(raw), len(raw), zlib.compress(raw, 6)))
+            c.execute("INSERT OR REPLACE INTO documents VALUES (?, 'json+zlib', ?, ?, ?)", (run_id, sha, size, blob))
 
     @_guarded
     def abandon_run(self, run_id: str, reason: str) -> None:
@@ -373,6 +392,12 @@ class HistoryStore:
         with self.transaction() as c:
             c.execute("UPDATE runs SET status = 'incomplete', finished = ?, stop_reason = ? "
                       "WHERE id = ? AND status = 'running'", (utc_now(), reason, run_id))
+
+    @_guarded
+    def mark_incomplete(self, run_id: str, reason: str) -> None:
+        """A finished run whose output failed afterwards (its reports could not be written) is not complete."""
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET status = 'incomplete', stop_reason = ? WHERE id = ?", (reason, run_id))
 
     @_guarded
     def delete_runs_before(self, cutoff: str, keep: Iterable[str] = ()) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, Iterator, TextIO
 
 COLUMNS = ("run_id", "agency", "agency_name", "system", "system_name", "level", "host", "address", "check_id",
            "layer", "severity", "status", "title_vi", "title_en", "reason", "reason_vi", "evidence", "remediation_vi",
@@ -39,15 +39,15 @@ def _clause(c: Any) -> str:
     return str(c.get("id", c)) if isinstance(c, dict) else str(c)
 
 
-def csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def csv_rows(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One row per result, produced as they are written."""
     agencies, systems, hosts = _names(doc)
     checks = doc.get("checks") or {}
-    rows = []
     for r in doc["results"]:
         c = checks.get(r["check_id"], {})
         system = systems.get((r["agency"], r.get("system")), {})
         waiver = r.get("waiver") or {}
-        rows.append({
+        yield {
             "run_id": doc["run"]["id"], "agency": r["agency"], "agency_name": agencies.get(r["agency"], ""),
             "system": r.get("system") or "", "system_name": system.get("name", ""), "level": system.get("level", ""),
             "host": r.get("host") or "", "address": hosts.get((r["agency"], r.get("system"), r.get("host")), ""),
@@ -60,15 +60,20 @@ def csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "clauses": "; ".join(_clause(x) for x in r.get("clauses") or []),
             "waiver_justification": waiver.get("justification", ""), "waiver_approver": waiver.get("approver", ""),
             "waiver_expires": str(waiver.get("expires", "") or ""),
-        })
-    return rows
+        }
 
 
-def render_csv(doc: dict[str, Any]) -> str:
-    """The CSV text, starting with a BOM; write it with encoding="utf-8" and newline=""."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+def write_csv(doc: dict[str, Any], fh: TextIO) -> None:
+    """The CSV text, starting with a BOM, row by row; `fh` opened with encoding="utf-8" and newline=""."""
+    fh.write(BOM)
+    writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in csv_rows(doc):
         writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
-    return BOM + out.getvalue()
+
+
+def render_csv(doc: dict[str, Any]) -> str:
+    """The CSV text as one string (what write_csv writes)."""
+    out = io.StringIO(newline="")
+    write_csv(doc, out)
+    return out.getvalue()

@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TextIO
+
+from fourlayer.json_stream import Streamed, write_json
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -86,7 +88,8 @@ def _result(r: dict[str, Any], rule_index: int, uri: str, baseline: str | None) 
     return out
 
 
-def sarif_log(doc: dict[str, Any]) -> dict[str, Any]:
+def sarif_log(doc: dict[str, Any], streamed: bool = False) -> dict[str, Any]:
+    """The SARIF log; with `streamed`, its results are a `Streamed` list, produced while they are written."""
     checks = dict(doc.get("checks") or {})
     for r in doc["results"]:
         checks.setdefault(r["check_id"], {"layer": r["layer"], "severity": r["severity"]})
@@ -109,9 +112,10 @@ def sarif_log(doc: dict[str, Any]) -> dict[str, Any]:
                                 "rules": [_rule(cid, checks[cid]) for cid in ids]}},
             "automationDetails": {"id": f"fourlayer/{doc['run']['id']}"},
             "invocations": [invocation],
-            "results": [_result(r, index[r["check_id"]], uri,
-                                None if history is None else ("new" if _key(r) in new else "unchanged"))
-                        for r in doc["results"]],
+            "results": (Streamed if streamed else list)(
+                _result(r, index[r["check_id"]], uri,
+                        None if history is None else ("new" if _key(r) in new else "unchanged"))
+                for r in doc["results"]),
             "properties": {"run_id": doc["run"]["id"], "report_schema_version": doc["schema_version"]},
         }],
     }
@@ -119,3 +123,9 @@ def sarif_log(doc: dict[str, Any]) -> dict[str, Any]:
 
 def render_sarif(doc: dict[str, Any]) -> str:
     return json.dumps(sarif_log(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def write_sarif(doc: dict[str, Any], fh: TextIO) -> None:
+    """The same text as render_sarif, written result by result (never the whole log in memory)."""
+    write_json(fh, sarif_log(doc, streamed=True), indent=2)
+    fh.write("\n")

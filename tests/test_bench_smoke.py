@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_harness_reports_every_figure(tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run_bench.py"), "--hosts", "3", "--dead", "1",
-                           "--tarpits", "0", "--timeout", "2", "--formats", "json", "--lang", "en",
+                           "--tarpits", "0", "--timeout", "2", "--formats", "all", "--lang", "en",
                            "--out", str(tmp_path / "out"), "--json", str(report_path)],
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -38,3 +38,6 @@ def test_bench_harness_reports_every_figure(tmp_path: Path) -> None:
     assert scan["host_seconds"]["dead_max"] is not None and scan["host_seconds"]["live_max"] is not None
     assert scan["results_evaluated"] > 0 and sum(scan["statuses"].values()) == scan["results"]
     assert report["machine"]["cpus"] >= 1 and "report:" in proc.stdout
+    written = sorted(p.name.split(".", 1)[1] for p in (tmp_path / "out" / "reports").iterdir())
+    assert written == ["csv", "en.html", "json", "junit.xml", "sarif"]  # --formats all: every writer
+    assert {"before rendering", "after rendering"} <= set(scan["memory_mb_by_stage"])

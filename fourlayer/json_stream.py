@@ -1,0 +1,81 @@
+"""JSON text in pieces: the exact text of `json.dumps`, but a long list inside is encoded one item at a time.
+
+    write_json(fh, {"runs": [{"tool": ..., "results": Streamed(result_dicts())}]}, indent=2)
+
+Every `Streamed` stands for a list: the text is what `json.dumps` gives for the same object with each `Streamed`
+replaced by the list of its items, yet neither that list nor the whole text is ever held in memory. Used by the
+report writers and by the history store (which compresses the stored document as it is encoded).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any, Callable, Iterable, Iterator, TextIO
+
+
+class Streamed:
+    """A list whose items are produced while they are written (an iterable, or a function returning one)."""
+
+    def __init__(self, items: Iterable[Any] | Callable[[], Iterable[Any]]):
+        self.items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items() if callable(self.items) else self.items)
+
+
+def iter_json(obj: Any, *, indent: int | None = None, ensure_ascii: bool = False,
+              default: Callable[[Any], Any] | None = None) -> Iterator[str]:
+    """The text of `json.dumps(obj, indent=indent, ensure_ascii=ensure_ascii, default=default, allow_nan=False)`,
+    in pieces."""
+    token = secrets.token_hex(8)  # no text from a target can guess it
+    streams: list[Streamed] = []
+
+    def placeholder(value: Any) -> Any:
+        if isinstance(value, Streamed):
+            streams.append(value)
+            return f"\x00{token}:{len(streams) - 1}"
+        if default is None:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        return default(value)
+
+    def plain(value: Any) -> Any:  # inside a streamed item: a Streamed is not expected there
+        if isinstance(value, Streamed):
+            raise TypeError("a Streamed list inside a streamed item is not supported")
+        return placeholder(value)
+
+    # allow_nan=False: NaN and Infinity are not JSON (strict parsers such as JSON.parse refuse the report)
+    skeleton = json.dumps(obj, indent=indent, ensure_ascii=ensure_ascii, default=placeholder,
+                          allow_nan=False)  # long lists: marks
+    options = {"indent": indent, "ensure_ascii": ensure_ascii, "default": plain, "allow_nan": False}
+    separator = "," if indent is not None else ", "
+    position = 0
+    for mark in re.finditer(rf'"\\u0000{token}:(\d+)"', skeleton):
+        yield skeleton[position:mark.start()]
+        position = mark.end()
+        line = skeleton[skeleton.rfind("\n", 0, mark.start()) + 1:mark.start()]
+        pad = line[:len(line) - len(line.lstrip(" "))]
+        inner = None if indent is None else "\n" + pad + " " * indent
+        first = True
+        for item in streams[int(mark.group(1))]:
+            text = json.dumps(item, **options)
+            if inner is not None:
+                text = inner + text.replace("\n", inner)  # strings never hold a raw newline: JSON escapes it
+            yield ("[" if first else separator) + text
+            first = False
+        yield "[]" if first else ("]" if indent is None else "\n" + pad + "]")
+    yield skeleton[position:]
+
+
+def write_json(fh: TextIO, obj: Any, **options: Any) -> None:
+    """`iter_json(obj, **options)` written to `fh`, in pieces of about 64 KiB."""
+    buffered: list[str] = []
+    size = 0
+    for piece in iter_json(obj, **options):
+        buffered.append(piece)
+        size += len(piece)
+        if size >= 65536:
+            fh.write("".join(buffered))
+            buffered, size = [], 0
+    fh.write("".join(buffered))
