@@ -108,6 +108,12 @@ def damaged(path: Path, exc: BaseException) -> InputError:
                                                "another --db) to start a new history")
 
 
+# Operational faults (and their extended codes, e.g. SQLITE_IOERR_WRITE) that say nothing about the file's
+# content: the callers handle them (a busy database waits
+# or exits 5; a full or failing disk mid-scan still leaves the reports, exit 8).
+_NOT_DAMAGE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")
+
+
 def _guarded(method: _F) -> _F:
     """`method`, with a damaged database turned into `damaged(...)` (exit 2) instead of an internal error."""
     @functools.wraps(method)
@@ -117,9 +123,8 @@ def _guarded(method: _F) -> _F:
         except _BUGS:
             raise
         except _DAMAGE as exc:
-            if isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorname", "") in (
-                    "SQLITE_BUSY", "SQLITE_LOCKED"):
-                raise
+            if isinstance(exc, sqlite3.OperationalError) and str(getattr(exc, "sqlite_errorname", "")).startswith(_NOT_DAMAGE):
+                raise  # busy, full, read-only, I/O: the database is sound, its disk or its users are not
             raise damaged(self.path, exc) from None
     return wrapper  # type: ignore[return-value]
 
