@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.monitor import Usage, run_watched
-from fourlayer.inventory_load import load_inventory
-from fourlayer.policy import load_policy
+from fourlayer.config.inventory_load import load_inventory
+from fourlayer.config.policy import load_policy
 
 BENCH_DIR = Path(__file__).resolve().parent
 SSLYZE_VENV = BENCH_DIR / "out" / "venv-compare"  # sslyze pins an older `cryptography`: kept out of .venv

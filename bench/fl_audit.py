@@ -18,13 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fourlayer.collectors import host_collector
 from fourlayer.collectors.base import CollectContext
-from fourlayer.errors import CollectorError
-from fourlayer.inventory_load import load_inventory
-from fourlayer.planner import why_not
-from fourlayer.policy import load_policy
-from fourlayer.registry import discover
-from fourlayer.runner import evaluate
-from fourlayer.target import Target
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory_load import load_inventory
+from fourlayer.core.planner import why_not
+from fourlayer.config.policy import load_policy
+from fourlayer.core.registry import discover
+from fourlayer.core.runner import evaluate
+from fourlayer.core.target import Target
 
 COLLECTOR = {"ssh": "ssh_transport", "tls": "tls"}
 

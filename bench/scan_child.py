@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
     out_path, cli_args = argv[0], argv[1:]
     _timed(document, "build_document", "scoring", inspect=summarise_run)
     _timed(writers, "write_all", "rendering")
-    from fourlayer.cli import main as cli
+    from fourlayer.cli.main import main as cli
 
     code = 0
     try:

@@ -1,20 +1,7 @@
-"""Built-in checks, one module per layer and area. Importing this package registers them all."""
+"""Built-in checks: one package per layer, one module per area. Importing this package registers them all.
 
-from fourlayer.checks import (  # noqa: F401  (import = registration)
-    layer1_network,
-    layer1_ssh,
-    layer1_accounts,
-    layer1_host,
-    layer1_ssh_wire,
-    layer1_tls,
-    layer1_http,
-    layer1_org,
-    layer2_monitoring,
-    layer2_logging,
-    layer2_host_agents,
-    layer3_inspection,
-    layer3_vulns,
-    layer3_persistent,
-    layer4_national,
-    layer4_host_connection,
-)
+Checks read evidence through `fourlayer.resources` (typed views of what the collectors brought back) and the
+helpers in `checks.util` / `checks.refs`; a check module never imports another check module.
+"""
+
+from fourlayer.checks import layer1, layer2, layer3, layer4  # noqa: F401  (import = registration)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fourlayer.model import Outcome, errored, failed, passed
-from fourlayer.target import Target
+from fourlayer.core.model import Outcome, errored, failed, passed
+from fourlayer.core.target import Target
 
 Labelled = list[tuple[tuple[str, str], str]]  # ((English label, Vietnamese label), endpoint text)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from fourlayer.collectors.ssh_shell import parse_sshd_T
-from fourlayer.model import Text, Unevaluable, bi, in_lang
-from fourlayer.target import Target
+from fourlayer.core.model import Text, bi, in_lang
+from fourlayer.core.target import Target
+from fourlayer.resources.host_files import command_out
+from fourlayer.resources.sshd import sshd_settings
 
 __all__ = ["Text", "bi", "lang", "both", "joined", "policy", "command_out", "sshd_settings", "offered_weak",
            "tls_ports"]
@@ -32,20 +33,6 @@ def policy(t: Target, *path: str, default=None):
             return default
         node = node[key]
     return node
-
-
-def command_out(t: Target, name: str) -> tuple[int, str]:
-    cmd = t.ev("ssh_shell")["commands"].get(name, {"rc": 127, "out": ""})
-    if cmd.get("rc") is None:  # the collector's output cap was reached before this command finished
-        raise Unevaluable(f"output of `{name}` was truncated by the collector's size limit")
-    return int(cmd["rc"]), str(cmd.get("out", ""))
-
-
-def sshd_settings(t: Target) -> dict[str, str]:
-    rc, out = command_out(t, "sshd_T")
-    if rc != 0 or not out.strip():
-        raise Unevaluable(f"`sshd -T` failed on the target (rc={rc}): {out.strip()[:200]}")
-    return parse_sshd_T(out)
 
 
 def offered_weak(offered: list[str], weak: list[str]) -> list[str]:

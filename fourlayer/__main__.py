@@ -1,3 +1,3 @@
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 
 main()

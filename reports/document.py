@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fourlayer.inventory import Inventory
-from fourlayer.model import Status
-from fourlayer.runner import ScanRun
-from fourlayer.scoring import score_tree
+from fourlayer.config.inventory import Inventory
+from fourlayer.core.model import Status
+from fourlayer.core.runner import ScanRun
+from fourlayer.core.scoring import score_tree
 
 # 1.1: system last_assessment.licence; optional framework, history and per-result clauses (see
 # reports/schema/report.schema.json, the published contract; a minor version only adds optional fields).

@@ -14,7 +14,7 @@ import json
 from pathlib import PurePath
 from typing import Any, TextIO
 
-from fourlayer.json_stream import Streamed, write_json
+from fourlayer.core.json_stream import Streamed, write_json
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

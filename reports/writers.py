@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
-from fourlayer.errors import InputError
+from fourlayer.core.errors import InputError
 from fourlayer.reports.csv_report import write_csv
 from fourlayer.reports.html_report import generate_html
 from fourlayer.reports.json_report import write_json

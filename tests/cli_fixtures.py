@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 
 
 @pytest.fixture

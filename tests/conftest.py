@@ -47,7 +47,7 @@ def _vulnerability_table_of_today(tmp_path_factory):
     """
     import datetime as dt
 
-    from fourlayer.vulndb import DEFAULT_TABLE_PATH, TABLE_ENV, load_table
+    from fourlayer.advisories.banner_table import DEFAULT_TABLE_PATH, TABLE_ENV, load_table
 
     text = DEFAULT_TABLE_PATH.read_text(encoding="utf-8")
     shipped = load_table(DEFAULT_TABLE_PATH).updated.isoformat()

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 from fourlayer.lab.demo import DEMO_AS_OF as LAB_DEMO_AS_OF
 
 __all__ = ["DemoScan", "demo_scan", "DEMO_AS_OF"]

@@ -20,14 +20,14 @@ import pytest
 
 from fourlayer.collectors import ssh_shell
 from fourlayer.collectors.base import CollectContext
-from fourlayer.inventory import Agency, Host, System
+from fourlayer.config.inventory import Agency, Host, System
 from fourlayer.lab.sshd import SshdInstance, make_lab_dir
 from fourlayer.lab.sysroots import Entry, loosen_sshd_files, write_tree
-from fourlayer.model import Result
-from fourlayer.policy import default_policy
-from fourlayer.registry import REGISTRY, discover
-from fourlayer.runner import evaluate
-from fourlayer.target import Target
+from fourlayer.core.model import Result
+from fourlayer.config.policy import default_policy
+from fourlayer.core.registry import REGISTRY, discover
+from fourlayer.core.runner import evaluate
+from fourlayer.core.target import Target
 
 __all__ = ["host_root", "loose_sshd"]
 

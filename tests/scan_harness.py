@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
-from fourlayer.inventory_load import load_inventory
+from fourlayer.config.inventory_load import load_inventory
 from fourlayer.lab.sshd import SshdInstance
-from fourlayer.model import Result
-from fourlayer.policy import load_policy
-from fourlayer.registry import REGISTRY, discover
-from fourlayer.runner import ScanOptions, run_scan
+from fourlayer.core.model import Result
+from fourlayer.config.policy import load_policy
+from fourlayer.core.registry import REGISTRY, discover
+from fourlayer.core.runner import ScanOptions, run_scan
 
 TODAY = dt.date(2026, 11, 1)
 

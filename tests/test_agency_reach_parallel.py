@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
-from fourlayer.inventory import SOC, Agency, Endpoint, Inventory, NationalMonitoring, System
-from fourlayer.policy import default_policy
-from fourlayer.registry import discover
-from fourlayer.runner import ScanOptions, run_scan
-from fourlayer.model import Status
+from fourlayer.config.inventory import SOC, Agency, Endpoint, Inventory, NationalMonitoring, System
+from fourlayer.config.policy import default_policy
+from fourlayer.core.registry import discover
+from fourlayer.core.runner import ScanOptions, run_scan
+from fourlayer.core.model import Status
 
 
 def test_agency_probes_run_in_parallel_once_each() -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.ansible_import import expand_pattern, import_ansible
-from fourlayer.errors import InputError
-from fourlayer.inventory_load import load_inventory
+from fourlayer.config.ansible_import import expand_pattern, import_ansible
+from fourlayer.core.errors import InputError
+from fourlayer.config.inventory_load import load_inventory
 
 DATA = Path(__file__).resolve().parent / "data" / "ansible"
 
@@ -70,7 +70,7 @@ def test_ini_and_yaml_give_the_same_inventory():
 def test_stdout_is_the_inventory_and_warnings_go_to_stderr(tmp_path):
     from click.testing import CliRunner
 
-    from fourlayer.cli import main
+    from fourlayer.cli.main import main
 
     result = CliRunner().invoke(main, ["inventory", "import-ansible", str(DATA / "hosts.yml"), "--agency",
                                        "so-tttt", "--level", "1"], catch_exceptions=False)

@@ -16,12 +16,12 @@ from typing import Callable, Iterator
 
 import pytest
 
-from fourlayer.inventory_load import load_inventory
-from fourlayer.model import Check, passed
-from fourlayer.policy import load_policy
-from fourlayer.registry import discover, make_meta
-from fourlayer.runner import CHECK_FLOOR, ScanOptions, run_scan
-from fourlayer.target import Target
+from fourlayer.config.inventory_load import load_inventory
+from fourlayer.core.model import Check, passed
+from fourlayer.config.policy import load_policy
+from fourlayer.core.registry import discover, make_meta
+from fourlayer.core.runner import CHECK_FLOOR, ScanOptions, run_scan
+from fourlayer.core.target import Target
 from tests.scan_harness import agency, lab_host, write_inventory
 
 # Every test here needs a check that never returns to be abandoned when a timed join expires: under libfaketime
@@ -104,8 +104,8 @@ def test_system_check_that_never_returns_is_error_within_the_budget(tmp_path, re
 # A real `fourlayer scan` process with a plugin check that loops forever (registered before the CLI runs).
 PLUGIN_SCAN = """\
 import os, sys
-from fourlayer.cli import main
-from fourlayer.registry import check
+from fourlayer.cli.main import main
+from fourlayer.core.registry import check
 
 @check(id="L1-TST-903", layer=1, severity="low", min_level=1, references=["tests"], source="plugin",
        scope=os.environ["TEST_CHECK_SCOPE"],

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from fourlayer.vulndb import load_table
+from fourlayer.advisories.banner_table import load_table
 from tests.tls_fixtures import TLSLab
 from tests.wire_helpers import collect, judge, policy_with
 

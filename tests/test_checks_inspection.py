@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fourlayer.model import Status
+from fourlayer.core.model import Status
 from tests.scan_harness import agency, scan, write_inventory
 
 ASM = ["L3-ASM-001", "L3-ASM-002", "L3-ASM-003", "L3-ASM-004", "L3-ASM-005", "L3-ASM-006"]

@@ -10,12 +10,13 @@ from typing import Iterator
 
 import pytest
 
-from fourlayer.checks import forwarding, retention
-from fourlayer.checks.host_files import ConfigFile
+from fourlayer.resources import forwarding
+from fourlayer.resources import retention
+from fourlayer.resources.host_files import ConfigFile
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec
 from fourlayer.lab.sysroots import AgentProcesses
-from fourlayer.model import Status
+from fourlayer.core.model import Status
 from tests.scan_harness import TODAY, agency, lab_host, scan, unique_name, write_inventory
 
 HOST_CHECKS = ["L2-LOG-001", "L2-LOG-002", "L2-LOG-003", "L2-AUD-001", "L2-NTP-001", "L2-EDR-001"]
@@ -230,11 +231,11 @@ def test_unreadable_agent_config_warns(tmp_path, sshd_hardened, ssh_known_hosts,
 
 def test_unreadable_process_list_is_an_error_not_a_pass(tmp_path, sinks):
     """Recorded evidence of a host where `ps` failed: the process checks give ERROR through the real runner path."""
-    from fourlayer.inventory_load import load_inventory
-    from fourlayer.policy import load_policy
-    from fourlayer.registry import REGISTRY
-    from fourlayer.runner import evaluate
-    from fourlayer.target import Target
+    from fourlayer.config.inventory_load import load_inventory
+    from fourlayer.config.policy import load_policy
+    from fourlayer.core.registry import REGISTRY
+    from fourlayer.core.runner import evaluate
+    from fourlayer.core.target import Target
 
     inv = load_inventory(write_inventory(tmp_path, [agency(hosts=[{"address": "127.0.0.182", "id": "h1",
                                                                      "roles": ["linux"]}], soc=soc(sinks))]))

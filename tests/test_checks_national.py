@@ -11,7 +11,7 @@ import pytest
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec
 from fourlayer.lab.sysroots import AgentProcesses
-from fourlayer.model import Status
+from fourlayer.core.model import Status
 from tests.scan_harness import agency, lab_host, scan, unique_name, write_inventory
 
 DECLARED = ["L4-NAT-001", "L4-NAT-002", "L4-IR-001"]

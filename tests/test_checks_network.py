@@ -15,9 +15,9 @@ import pytest
 
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec
-from fourlayer.errors import InputError
-from fourlayer.policy import default_policy, load_policy, port_category_overlap
-from fourlayer.inventory import Host
+from fourlayer.core.errors import InputError
+from fourlayer.config.policy import default_policy, load_policy, port_category_overlap
+from fourlayer.config.inventory import Host
 from tests.netns import NAMESPACE_SKIP, namespace_works, run_isolated
 from tests.scan_harness import agency, write_inventory
 from tests.wire_helpers import collect, judge

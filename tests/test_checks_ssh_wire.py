@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from fourlayer.inventory import Host, SSHSettings
+from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, ssh_identification
 from fourlayer.lab.sshd import SshdInstance
-from fourlayer.vulndb import from_ssh_banner, load_table
+from fourlayer.advisories.banner_table import from_ssh_banner, load_table
 from tests.tls_fixtures import SSH_BANNERS, TLSLab
 from tests.wire_helpers import collect, judge, text
 

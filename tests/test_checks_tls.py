@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from fourlayer.collectors.tls import DEFAULT_WEAK_CLASSES, WEAK_CLASSES
-from fourlayer.errors import InputError
-from fourlayer.inventory import Host
+from fourlayer.core.errors import InputError
+from fourlayer.config.inventory import Host
 from fourlayer.lab.sshd import free_port
-from fourlayer.policy import CIPHER_CLASSES, load_policy
+from fourlayer.config.policy import CIPHER_CLASSES, load_policy
 from tests.tls_fixtures import TLSLab
 from tests.wire_helpers import collect, judge, policy_with, text
 

@@ -14,7 +14,7 @@ from tests.cli_fixtures import run_on_terminal
 from tests.scan_harness import agency, write_inventory
 
 PLUGIN = '''
-from fourlayer.registry import check
+from fourlayer.core.registry import check
 
 
 @check(id="L1-XPL-901", layer=1, severity="low", min_level=1, scope="agency",
@@ -30,7 +30,7 @@ def scan_command(tmp_path: Path, *extra: str) -> list[str]:
     (tmp_path / "crashing_plugin.py").write_text(PLUGIN, encoding="utf-8")
     inv = write_inventory(tmp_path, [agency()])
     driver = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import crashing_plugin; "
-              "from fourlayer.cli import main; main(prog_name='fourlayer')")
+              "from fourlayer.cli.main import main; main(prog_name='fourlayer')")
     return [sys.executable, "-c", driver, *extra, "scan", str(inv), "--no-history", "--out", str(tmp_path / "o"),
             "--format", "json", "--check", "L1-XPL-901"]
 

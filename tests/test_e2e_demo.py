@@ -7,7 +7,7 @@ import re
 
 from click.testing import CliRunner
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 
 # Checks whose FAIL on the weak host is the point of the demo: each is backed by a real weak service there.
 WEAK_HOST_FAILS = {

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 from fourlayer.lab.sshd import SSHD, SshdInstance
 
 SSH_CHECKS = ("L1-SSH-001", "L1-SSH-002", "L1-SSH-003", "L1-SSH-004")
@@ -308,9 +308,9 @@ def test_json_progress_lines_on_stderr(lab, tmp_path):
 def test_text_progress_lines_for_a_log_file():
     import io
 
-    from fourlayer.model import Result, Severity, Status
-    from fourlayer.progress import Progress
-    from fourlayer.runner import HostRun
+    from fourlayer.core.model import Result, Severity, Status
+    from fourlayer.cli.progress import Progress
+    from fourlayer.core.runner import HostRun
 
     stream = io.StringIO()
     with Progress(2, log_format="text", stream=stream) as progress:

@@ -15,9 +15,9 @@ import pytest
 
 from fourlayer.collectors import nmap_scan
 from fourlayer.collectors.base import CollectContext
-from fourlayer.errors import InputError
-from fourlayer.inventory_load import load_inventory
-from fourlayer.policy import default_policy, load_policy
+from fourlayer.core.errors import InputError
+from fourlayer.config.inventory_load import load_inventory
+from fourlayer.config.policy import default_policy, load_policy
 
 INVENTORY = """\
 version: 1

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 from fourlayer.lab.sshd import SSHD, SshdInstance
 from tests.cli_fixtures import run_on_terminal
 
@@ -165,7 +165,7 @@ def test_second_scan_waits_for_the_lock_or_refuses(servers, tmp_path):
 
 def test_crashing_collector_marks_the_run_incomplete_and_the_scan_goes_on(servers, tmp_path, monkeypatch):
     """A collector bug (not a down or hostile host: those give ERROR) is injected, as no real host can cause one."""
-    import fourlayer.runner as runner
+    import fourlayer.core.runner as runner
 
     sshds, _ = servers
     real = runner.host_collector

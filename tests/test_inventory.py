@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
-from fourlayer import inventory_load as il
-from fourlayer.errors import InputError
-from fourlayer.inventory import Endpoint, SSHSettings
-from fourlayer.inventory_load import load_inventory
-from fourlayer.yaml_lines import LineDict, LineList, load_yaml_text
+from fourlayer.config import inventory_load as il
+from fourlayer.core.errors import InputError
+from fourlayer.config.inventory import Endpoint, SSHSettings
+from fourlayer.config.inventory_load import load_inventory
+from fourlayer.config.yaml_lines import LineDict, LineList, load_yaml_text
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "inventory" / "example-province.yaml"

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from fourlayer.collectors.guard import LOOPBACK_ENV, check_allowed
-from fourlayer.errors import CollectorError
+from fourlayer.core.errors import CollectorError
 from tests.netns import NAMESPACE_SKIP, namespace_works, outside_connects, run_isolated
 from tests.scan_harness import agency, write_inventory
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from fourlayer.lab.sshd import SSHD, SshdInstance
-from fourlayer.storage import HistoryStore
+from fourlayer.history.storage import HistoryStore
 from tests.scan_harness import agency, lab_host, write_inventory
 from tests.test_interrupt import Tarpit
 
@@ -128,7 +128,7 @@ def test_full_database_is_refused_before_any_traffic(mounts, listener, tmp_path:
     dbdir.mkdir()
     db = dbdir / "h.sqlite"
     setup = (f"mount -t tmpfs -o size=256k tmpfs {dbdir}\n"
-             f"{shlex.quote(sys.executable)} -c 'from fourlayer.storage import HistoryStore; "
+             f"{shlex.quote(sys.executable)} -c 'from fourlayer.history.storage import HistoryStore; "
              f"HistoryStore(\"{db}\").close()'\n"
              f"head -c 1000000 /dev/zero > {dbdir}/filler 2>/dev/null || true")  # every byte of the disk taken
     proc = scan_in_namespace(setup, [str(inventory), "--out", str(out), "--db", str(db), "--quiet"])
@@ -175,7 +175,7 @@ def test_database_full_mid_scan_still_writes_the_reports(mounts, sshd, tmp_path:
     db = dbdir / "h.sqlite"
     # create the database, then leave ~72 KiB free: the lock file, the WAL index (32 KiB) and the run's first
     # row fit; a host's ~80 results do not
-    fill = (f"{shlex.quote(sys.executable)} -c 'from fourlayer.storage import HistoryStore; "
+    fill = (f"{shlex.quote(sys.executable)} -c 'from fourlayer.history.storage import HistoryStore; "
             f"HistoryStore(\"{db}\").close()'\n"
             f"free=$(df --output=avail -B1 {dbdir} | tail -1)\n"
             f"head -c $((free - 73728)) /dev/zero > {dbdir}/filler || true")

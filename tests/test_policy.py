@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.errors import InputError
-from fourlayer.inventory_load import load_inventory
-from fourlayer.policy import DEFAULT_POLICY_PATH, default_policy, load_policy, port_spec_ports
+from fourlayer.core.errors import InputError
+from fourlayer.config.inventory_load import load_inventory
+from fourlayer.config.policy import DEFAULT_POLICY_PATH, default_policy, load_policy, port_spec_ports
 
 
 def write(tmp_path: Path, text: str, name: str = "policy.yaml") -> Path:

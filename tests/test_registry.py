@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.model import LANGS, SCOPES
-from fourlayer.registry import REGISTRY, RegistryError, discover, make_meta
+from fourlayer.core.model import LANGS, SCOPES
+from fourlayer.core.registry import REGISTRY, RegistryError, discover, make_meta
 
 HERE = Path(__file__).parent
 
@@ -55,7 +55,7 @@ def test_third_party_plugin_is_discovered_through_entry_point(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(HERE / "plugin_example")], check=True)
     env_code = ("import json, sys; sys.path.insert(0, %r);"
-                "from fourlayer.registry import discover; r = discover();"
+                "from fourlayer.core.registry import discover; r = discover();"
                 "print(json.dumps([r.get('L1-XPL-001').meta.source, 'L1-SSH-010' in r, r.load_errors]))" % str(target))
     out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, check=True).stdout
     source, builtin_present, errors = json.loads(out)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.errors import InputError
-from fourlayer.registry import discover
-from fourlayer.rules import load_rules
+from fourlayer.core.errors import InputError
+from fourlayer.core.registry import discover
+from fourlayer.rules.engine import load_rules
 from tests.scan_harness import agency, lab_host, write_inventory
 
 HOSTILE_LOGIN_DEFS = "a" * 34 + "!"  # `^(a+)+$` backtracks 2^34 times on this with Python's re (576 s measured)

@@ -13,17 +13,17 @@ import pytest
 
 from fourlayer.collectors import ssh_shell
 from fourlayer.collectors.base import CollectContext
-from fourlayer.errors import InputError
-from fourlayer.inventory import Agency, Host, Inventory, System
+from fourlayer.core.errors import InputError
+from fourlayer.config.inventory import Agency, Host, Inventory, System
 from fourlayer.lab.demo import write_tree
 from fourlayer.lab.sshd import SshdInstance, is_root, make_lab_dir
-from fourlayer.model import Status
-from fourlayer.policy import default_policy
-from fourlayer.registry import discover
-from fourlayer.rules import builtin_rules_dir, load_rule_file, load_rules
-from fourlayer.planner import plan_scan
-from fourlayer.runner import ScanOptions, evaluate
-from fourlayer.target import Target
+from fourlayer.core.model import Status
+from fourlayer.config.policy import default_policy
+from fourlayer.core.registry import discover
+from fourlayer.rules.engine import builtin_rules_dir, load_rule_file, load_rules
+from fourlayer.core.planner import plan_scan
+from fourlayer.core.runner import ScanOptions, evaluate
+from fourlayer.core.target import Target
 
 BUILTIN_RULES = sorted(c.meta.id for c in discover().all() if c.meta.source.startswith("rule:"))
 LOGIN_DEFS = {"hardened": "PASS_MAX_DAYS 90\nUMASK 027\n", "weak": "PASS_MAX_DAYS 99999\nUMASK 022\n"}

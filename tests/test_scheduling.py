@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SERVICE, TIMER = DOCS / "systemd" / "fourlayer-scan.service", DOCS / "systemd" / "fourlayer-scan.timer"

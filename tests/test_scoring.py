@@ -1,7 +1,7 @@
 """Scoring arithmetic: weights, coverage, layer met rules, determinism."""
 
-from fourlayer.model import Result, Severity, Status
-from fourlayer.scoring import rollup, summarise
+from fourlayer.core.model import Result, Severity, Status
+from fourlayer.core.scoring import rollup, summarise
 
 POLICY = {"scoring": {"weights": {"critical": 10, "high": 5, "medium": 3, "low": 1, "info": 0},
                       "layer_threshold": 80, "min_coverage": 80}}

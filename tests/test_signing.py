@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 from fourlayer.lab.keys import SSH_KEYGEN
 from fourlayer.lab.sshd import SSHD, SshdInstance
-from fourlayer.scan_session import EXIT_SIGNER_NOT_CHECKED
-from fourlayer.errors import InputError
-from fourlayer.signing import PASSPHRASE_ENV, load_private_key
+from fourlayer.cli.scan_session import EXIT_SIGNER_NOT_CHECKED
+from fourlayer.core.errors import InputError
+from fourlayer.signing.files import PASSPHRASE_ENV, load_private_key
 
 PASSPHRASE = "mật khẩu thử nghiệm 2026"
 

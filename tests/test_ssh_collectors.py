@@ -15,10 +15,11 @@ import pytest
 
 from fourlayer.collectors import allowlist, ssh_shell, ssh_transport
 from fourlayer.collectors.base import CollectContext
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Host, SSHSettings
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab import keys
 from fourlayer.lab.sshd import SshdInstance
+from fourlayer.resources.sshd import parse_sshd_T
 
 CTX = CollectContext(timeout=3.0)
 WEAK_KEX = {"diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1"}
@@ -174,7 +175,7 @@ def test_shell_reads_sshd_T_on_both_profiles(sshd_hardened: SshdInstance, sshd_w
         assert set(ev["commands"]) == set(allowlist.TEMPLATES)
         sshd_t = ev["commands"]["sshd_T"]
         assert sshd_t["rc"] == 0, sshd_t["err"]
-        config = ssh_shell.parse_sshd_T(sshd_t["out"])
+        config = parse_sshd_T(sshd_t["out"])
         assert config["permitrootlogin"] == root_login
         assert config["passwordauthentication"] == password_auth
         assert config["listenaddress"] == f"{instance.address}:{instance.port}"
@@ -185,7 +186,7 @@ def test_shell_reads_sshd_T_on_both_profiles(sshd_hardened: SshdInstance, sshd_w
         key_perms = ev["commands"]["ssh_host_key_perms"]["out"].splitlines()
         assert sorted(line.split()[-1] for line in key_perms) == sorted(str(p) for p in instance.host_key_paths)
         assert all(line.startswith(f"600 {instance.user} ") for line in key_perms)
-    weak = ssh_shell.parse_sshd_T(ev["commands"]["sshd_T"]["out"])
+    weak = parse_sshd_T(ev["commands"]["sshd_T"]["out"])
     assert "diffie-hellman-group1-sha1" in weak["kexalgorithms"].split(",")
     assert weak["x11forwarding"] == "yes" and weak["maxauthtries"] == "10"
 
@@ -235,7 +236,7 @@ def test_shell_custom_directives_and_banner(sshd_factory, tmp_path: Path) -> Non
     instance = sshd_factory("weak", directives={"PermitRootLogin": "prohibit-password", "MaxAuthTries": "4"},
                             banner_text="Authorised users only\n")
     known_hosts = instance.write_known_hosts(tmp_path / "known_hosts")
-    cfg = ssh_shell.parse_sshd_T(ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX)
+    cfg = parse_sshd_T(ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX)
                                  ["commands"]["sshd_T"]["out"])
     assert cfg["permitrootlogin"] == "without-password"  # how OpenSSH 9.2 prints prohibit-password
     assert cfg["maxauthtries"] == "4"
@@ -327,7 +328,7 @@ def test_slow_commands_hit_the_script_deadline(sshd_hardened: SshdInstance, ssh_
 
 def test_parse_sshd_T_lowercases_and_joins_repeats() -> None:
     text = "Port 22\nhostkey /etc/ssh/a\nhostkey /etc/ssh/b\nPermitRootLogin no\n\nauthorizedkeysfile .ssh/x .ssh/y\n"
-    assert ssh_shell.parse_sshd_T(text) == {
+    assert parse_sshd_T(text) == {
         "port": "22", "hostkey": "/etc/ssh/a /etc/ssh/b", "permitrootlogin": "no",
         "authorizedkeysfile": ".ssh/x .ssh/y"}
 

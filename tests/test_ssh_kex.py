@@ -15,7 +15,7 @@ import pytest
 
 from fourlayer.collectors import ssh_kex, ssh_transport
 from fourlayer.collectors.base import CollectContext
-from fourlayer.inventory import Host, SSHSettings
+from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab import keys
 from fourlayer.lab.sshd import SshdInstance, make_lab_dir
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer import storage
-from fourlayer.errors import InputError
-from fourlayer.history_diff import compare, persistence_summary
-from fourlayer.model import Result, Severity, Status
-from fourlayer.runner import HostRun
-from fourlayer.storage import SCHEMA_VERSION, HistoryStore, ScanLock, StoreBusy
+from fourlayer.history import storage
+from fourlayer.core.errors import InputError
+from fourlayer.history.diff import compare, persistence_summary
+from fourlayer.core.model import Result, Severity, Status
+from fourlayer.core.runner import HostRun
+from fourlayer.history.storage import SCHEMA_VERSION, HistoryStore, ScanLock, StoreBusy
 
 
 def res(check_id: str, status: str, host: str | None = "h1", system: str | None = "s1", evidence: str = "",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.json_stream import Streamed, iter_json
+from fourlayer.core.json_stream import Streamed, iter_json
 from fourlayer.reports.csv_report import render_csv
 from fourlayer.reports.html_report import render_html
 from fourlayer.reports.json_report import render_json

@@ -15,8 +15,8 @@ from fourlayer.collectors import http as http_collector
 from fourlayer.collectors import tls as tls_collector
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.reach import LOOPBACK_ENV, tcp_reachable
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Host
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Host
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec
 from tests.tls_fixtures import (CLOSED_ADDRESS, FTP_BANNER, LAB_DNS, XSS_CN, TLSLab,  # noqa: F401 - fixtures

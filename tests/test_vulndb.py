@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from fourlayer.errors import InputError
-from fourlayer.vulndb import (DEFAULT_TABLE_PATH, Software, compare_versions, from_http_header, from_ssh_banner, load_table,
+from fourlayer.core.errors import InputError
+from fourlayer.advisories.banner_table import (DEFAULT_TABLE_PATH, Software, compare_versions, from_http_header, from_ssh_banner, load_table,
                               parse_table, software)
 
 

@@ -9,12 +9,12 @@ import pytest
 
 from fourlayer.collectors import ssh_shell
 from fourlayer.collectors.base import CollectContext
-from fourlayer.errors import InputError
-from fourlayer.inventory_load import load_inventory
-from fourlayer.model import Status
-from fourlayer.registry import discover
-from fourlayer.scoring import summarise
-from fourlayer.waivers import apply_waivers, load_waivers
+from fourlayer.core.errors import InputError
+from fourlayer.config.inventory_load import load_inventory
+from fourlayer.core.model import Status
+from fourlayer.core.registry import discover
+from fourlayer.core.scoring import summarise
+from fourlayer.config.waivers import apply_waivers, load_waivers
 from tests.test_rules import assert_input_error, scan_json, target, write_lab_inventory
 
 AS_OF = dt.date(2026, 11, 1)
@@ -48,7 +48,7 @@ waivers:
 def waived_scan(sshd_hardened, sshd_weak, ssh_known_hosts, tmp_path_factory):
     from click.testing import CliRunner
 
-    from fourlayer.cli import main
+    from fourlayer.cli.main import main
 
     tmp = tmp_path_factory.mktemp("waivers")
     inv = write_lab_inventory(tmp, [(sshd_hardened, "good", None), (sshd_weak, "bad", None)], ssh_known_hosts)
@@ -116,7 +116,7 @@ def test_scores_leave_waived_results_out(waived_scan):
 def test_scoring_excludes_waived_on_real_results(sshd_weak, ssh_known_hosts, tmp_path):
     host = sshd_weak.host("score-weak", ssh_known_hosts)
     t = target(host, ssh_shell.collect(host, CollectContext(timeout=5.0)))
-    from fourlayer.runner import evaluate
+    from fourlayer.core.runner import evaluate
 
     results = [evaluate(discover().get(c), t, {}) for c in ("L1-SSH-012", "L1-SSH-014", "L1-SSH-022")]
     assert [r.status for r in results] == [Status.FAIL] * 3

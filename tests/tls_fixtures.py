@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from fourlayer.collectors.reach import LOOPBACK_ENV
-from fourlayer.inventory import Host, SSHSettings
+from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab.certs import CertFiles, make_ca, make_leaf, write_chain, write_lab_certs
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import (LEGACY_OK_CIPHERS, NULL_ANON_CIPHERS, ListenerSpec, http_listener,

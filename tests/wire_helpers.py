@@ -8,13 +8,13 @@ from typing import Any
 
 from fourlayer.collectors import host_collector
 from fourlayer.collectors.base import CollectContext
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Agency, Host, System
-from fourlayer.model import Result
-from fourlayer.policy import default_policy
-from fourlayer.registry import REGISTRY, discover
-from fourlayer.runner import evaluate
-from fourlayer.target import Target
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Agency, Host, System
+from fourlayer.core.model import Result
+from fourlayer.config.policy import default_policy
+from fourlayer.core.registry import REGISTRY, discover
+from fourlayer.core.runner import evaluate
+from fourlayer.core.target import Target
 
 TODAY = dt.date.today()
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.reach import tcp_reachable
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Agency, Endpoint
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Agency, Endpoint
 
 
 def _probe(endpoint: Endpoint | None, ctx: CollectContext) -> dict | None:

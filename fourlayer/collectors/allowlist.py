@@ -17,8 +17,8 @@ import re
 import posixpath
 import shlex
 
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import SSHSettings
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import SSHSettings
 
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*$")
 SBIN_PATH = 'PATH=/usr/sbin:/sbin:/usr/local/sbin:"$PATH"; export PATH; '

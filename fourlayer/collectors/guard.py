@@ -16,7 +16,7 @@ import os
 import socket
 
 from fourlayer.collectors.base import clean_text
-from fourlayer.errors import CollectorError
+from fourlayer.core.errors import CollectorError
 
 LOOPBACK_ENV = "FOURLAYER_LOOPBACK_ONLY"
 _LOOPBACK = ipaddress.ip_network("127.0.0.0/8")

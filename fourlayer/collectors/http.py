@@ -22,8 +22,8 @@ from fourlayer import __version__
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.reach import check_allowed, connect, describe_error, recv_some, send_all
 from fourlayer.collectors.tls import client_context, expected_name, handshake, sni_for
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Host
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Host
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 64 * 1024

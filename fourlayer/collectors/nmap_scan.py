@@ -6,10 +6,10 @@ import xml.etree.ElementTree as ET
 
 import nmap
 
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Host
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Host
 from fourlayer.collectors.base import CollectContext, clean_text
-from fourlayer.policy import port_spec_ports
+from fourlayer.config.policy import port_spec_ports
 
 
 def compact_ports(ports) -> str:

@@ -25,8 +25,8 @@ import paramiko
 from fourlayer.collectors import allowlist
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.ssh_transport import HANDSHAKE_LIMIT, PARAMIKO_LOG, BoundedSocket, host_label
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Host, SSHSettings
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Host, SSHSettings
 
 MAX_OUTPUT = 1 << 20  # bytes of stdout + stderr kept per host
 MAX_ERR = 4096  # bytes of stderr kept per command
@@ -50,19 +50,6 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
 
 
 # ---- parsing helpers for checks -------------------------------------------------------------------------
-
-def parse_sshd_T(text: str) -> dict[str, str]:
-    """`sshd -T` output -> {lowercase keyword: value}; a repeated keyword's values are joined by spaces."""
-    config: dict[str, str] = {}
-    for line in text.splitlines():
-        key, _, value = line.strip().partition(" ")
-        if not key or key.startswith("#"):
-            continue
-        key = key.lower()
-        value = value.strip()
-        config[key] = f"{config[key]} {value}" if key in config else value
-    return config
-
 
 # ---- connection and host key policy ----------------------------------------------------------------------
 

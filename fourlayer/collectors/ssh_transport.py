@@ -24,8 +24,8 @@ import paramiko
 
 from fourlayer.collectors import ssh_kex
 from fourlayer.collectors.base import CollectContext, clean_text
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Host
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Host
 
 CLIENT_ID = b"SSH-2.0-fourlayer_audit\r\n"
 MAX_LINE = 255  # RFC 4253 4.2: identification line incl. CR LF

@@ -40,8 +40,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.reach import (check_allowed, connect, describe_error, recv_exact, send_all,
                                         wait_io)
-from fourlayer.errors import CollectorError
-from fourlayer.inventory import Host
+from fourlayer.core.errors import CollectorError
+from fourlayer.config.inventory import Host
 
 DEFAULT_MAX_CONNECTIONS = 4  # concurrent handshakes to one host (policy key: tls_max_connections)
 PROBE_CIPHERS = "ALL:!aNULL:@SECLEVEL=0"  # broad enough to reach old servers, never anonymous

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fourlayer.inventory import Host, SSHSettings
+from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab import keys
 
 SSHD = "/usr/sbin/sshd"

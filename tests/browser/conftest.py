@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner
 
-from fourlayer.cli import main
+from fourlayer.cli.main import main
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, http_listener
 from tests.tls_fixtures import ADDRESSES, LAB_DNS

@@ -1,7 +1,7 @@
 """A third-party check package: registering through the `fourlayer.checks` entry point is all it takes."""
 
-from fourlayer.model import failed, passed
-from fourlayer.registry import check
+from fourlayer.core.model import failed, passed
+from fourlayer.core.registry import check
 
 
 @check(id="L1-XPL-001", layer=1, severity="low", min_level=1, scope="agency",

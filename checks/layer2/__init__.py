@@ -1,0 +1,3 @@
+"""Layer 2, professional monitoring and protection: SOC contract and reach, log forwarding, agents."""
+
+from fourlayer.checks.layer2 import monitoring, logs, host_agents  # noqa: F401

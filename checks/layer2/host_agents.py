@@ -1,0 +1,192 @@
+"""Layer 2: what must run on a monitored host — auditd with its rules, time synchronisation, the SOC's agent."""
+
+from __future__ import annotations
+
+import re
+
+from fourlayer.checks import refs
+from fourlayer.resources import forwarding
+from fourlayer.resources.host_files import ConfigFile, config_files, running, shown
+from fourlayer.checks.layer2.logs import endpoints
+from fourlayer.checks.util import command_out, policy
+from fourlayer.core.model import failed, passed, warned
+from fourlayer.core.registry import check
+from fourlayer.core.target import Target
+
+
+# ---- auditd ---------------------------------------------------------------------------------------------
+
+def audit_rule_words(files: list[ConfigFile]) -> tuple[set[str], list[str]]:
+    """(every word of the active -w/-a rules, those rule lines) in the *.rules files."""
+    words: set[str] = set()
+    rules: list[str] = []
+    for f in files:
+        if not f.path.endswith(".rules"):
+            continue
+        for line in f.text.splitlines():
+            line = line.strip()
+            if line.startswith(("-w ", "-a ")):
+                rules.append(line)
+                words.update(w for w in re.split(r"[\s,=]+", line) if w)
+    return words, rules
+
+
+def missing_rules(words: set[str], required: dict[str, list[str]]) -> dict[str, list[str]]:
+    """group -> the items of that group no active rule names."""
+    gaps = {group: [item for item in items if item not in words] for group, items in required.items()}
+    return {group: items for group, items in gaps.items() if items}
+
+
+@check(id="L2-AUD-001", layer=2, severity="medium", min_level=2, needs=("ssh_shell",), applies_to=("linux",),
+       title={"en": "auditd is running with rules for identity, sudoers and time changes",
+              "vi": "auditd đang chạy với các quy tắc giám sát tài khoản, sudoers và thay đổi thời gian"},
+       rationale={"en": "The kernel audit trail records who changed accounts, privileges and the clock — the "
+                        "events a SOC needs to detect and investigate an intrusion. Without the daemon, or "
+                        "without rules, nothing is recorded.",
+                  "vi": "Nhật ký kiểm toán của nhân hệ điều hành ghi lại ai đã thay đổi tài khoản, quyền và đồng hồ "
+                        "— những sự kiện SOC cần để phát hiện và điều tra xâm nhập. Không có tiến trình auditd, "
+                        "hoặc không có quy tắc, thì không có gì được ghi."},
+       remediation={"en": "Install and enable auditd (`apt install auditd`, `systemctl enable --now auditd`) and "
+                          "add watch rules in /etc/audit/rules.d/, e.g. `-w /etc/passwd -p wa -k identity`, "
+                          "`-w /etc/sudoers -p wa -k scope`, `-a always,exit -F arch=b64 -S adjtimex,settimeofday,"
+                          "clock_settime -k time-change`, `-w /etc/localtime -p wa -k time-change`; then "
+                          "`augenrules --load`.",
+                    "vi": "Cài đặt và bật auditd (`apt install auditd`, `systemctl enable --now auditd`) và thêm quy "
+                          "tắc trong /etc/audit/rules.d/, ví dụ `-w /etc/passwd -p wa -k identity`, "
+                          "`-w /etc/sudoers -p wa -k scope`, `-a always,exit -F arch=b64 -S adjtimex,settimeofday,"
+                          "clock_settime -k time-change`, `-w /etc/localtime -p wa -k time-change`; sau đó chạy "
+                          "`augenrules --load`."},
+       references=(refs.TCVN_SRV, refs.CIRCULAR_12, refs.CIS_AUDIT))
+def auditd_running_with_rules(t):
+    names = list(policy(t, "audit", "process_names", default=["auditd"]))
+    up, _ = running(t, names)
+    words, rules = audit_rule_words(config_files(t, "auditd_conf"))
+    gaps = missing_rules(words, dict(policy(t, "audit", "required_rules", default={})))
+    evidence = f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n" + "\n".join(rules[-20:])
+    if not up:
+        return failed({"en": f"the audit daemon is not running (looked for {', '.join(names)})",
+                       "vi": f"tiến trình kiểm toán (audit) không chạy (đã tìm {', '.join(names)})"}, evidence)
+    if gaps:
+        text = "; ".join(f"{group}: {', '.join(items)}" for group, items in gaps.items())
+        return failed({"en": f"{up[0]} runs, but audit rules are missing for {text}",
+                       "vi": f"{up[0]} đang chạy, nhưng thiếu quy tắc kiểm toán cho {text}"},
+                      evidence if rules else evidence + "no active -w/-a rules in /etc/audit")
+    covered = ", ".join(policy(t, "audit", "required_rules", default={}))
+    return passed({"en": f"{up[0]} runs with {len(rules)} active rules covering {covered}",
+                   "vi": f"{up[0]} đang chạy với {len(rules)} quy tắc hiệu lực, bao quát {covered}"}, evidence)
+
+
+# ---- time synchronisation -------------------------------------------------------------------------------
+
+_NTP_LINE = re.compile(r"^\s*(server|pool|peer)\s+(\S+)", re.M)
+_TIMESYNCD_LINE = re.compile(r"^\s*(NTP|FallbackNTP)\s*=\s*(.*)$", re.M)
+
+
+def time_servers(files: list[ConfigFile]) -> list[str]:
+    """`server/pool/peer <host>` of chrony and ntpd, `NTP=`/`FallbackNTP=` of systemd-timesyncd."""
+    found = []
+    for f in files:
+        if f.path.endswith("timesyncd.conf"):
+            found += [f"{host} ({key}, {f.path})" for key, value in _TIMESYNCD_LINE.findall(f.text)
+                      for host in value.split()]
+        else:
+            found += [f"{host} ({kind}, {f.path})" for kind, host in _NTP_LINE.findall(f.text)]
+    return found
+
+
+@check(id="L2-NTP-001", layer=2, severity="medium", min_level=2, needs=("ssh_shell",), applies_to=("linux",),
+       title={"en": "Time synchronisation runs with a configured time server",
+              "vi": "Đồng bộ thời gian đang chạy với máy chủ thời gian được cấu hình"},
+       rationale={"en": "Logs from different hosts can only be correlated, and used as evidence, when their clocks "
+                        "agree: a time daemon must run and follow a known time server.",
+                  "vi": "Nhật ký của các máy chủ chỉ đối chiếu được với nhau, và dùng làm chứng cứ được, khi đồng hồ "
+                        "của chúng khớp nhau: phải có dịch vụ đồng bộ thời gian chạy theo một máy chủ thời gian xác "
+                        "định."},
+       remediation={"en": "Run chrony (or ntpd / systemd-timesyncd) and name the agency's time servers, e.g. "
+                          "`server ntp.example.gov.vn iburst` in /etc/chrony/chrony.conf or `NTP=` in "
+                          "/etc/systemd/timesyncd.conf.",
+                    "vi": "Chạy chrony (hoặc ntpd / systemd-timesyncd) và chỉ định máy chủ thời gian của cơ quan, ví dụ "
+                          "`server ntp.example.gov.vn iburst` trong /etc/chrony/chrony.conf hoặc `NTP=` trong "
+                          "/etc/systemd/timesyncd.conf."},
+       references=(refs.TCVN_SRV, refs.CIRCULAR_12, refs.CIS_TIME))
+def time_sync(t):
+    names = list(policy(t, "time_sync", "process_names", default=["chronyd"]))
+    up, _ = running(t, names)
+    files = config_files(t, "time_sync")
+    servers = time_servers(files)
+    evidence = (f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n"
+                + ("\n".join(servers) or "files read: " + (", ".join(f.path for f in files) or "none")))
+    if not up:
+        return failed({"en": f"no time synchronisation daemon is running (looked for {', '.join(names)})",
+                       "vi": f"không có dịch vụ đồng bộ thời gian nào đang chạy (đã tìm {', '.join(names)})"},
+                      evidence)
+    if not servers:
+        return failed({"en": f"{up[0]} runs, but no time server is configured",
+                       "vi": f"{up[0]} đang chạy, nhưng chưa cấu hình máy chủ thời gian"}, evidence)
+    hosts = shown([s.split(" (")[0] for s in servers])
+    return passed({"en": f"{up[0]} runs; time servers: {hosts}",
+                   "vi": f"{up[0]} đang chạy; máy chủ thời gian: {hosts}"}, evidence)
+
+
+# ---- the SOC's monitoring / EDR agent --------------------------------------------------------------------
+
+OSSEC_CONF = "/var/ossec/etc/ossec.conf"  # what the edr_agent_conf command reads (below the sysroot)
+
+
+def agent_managers(t: Target) -> tuple[list[forwarding.Destination], dict[str, str] | None]:
+    """(managers named in the agent configuration, why it could not be read as {"en", "vi"} or None)."""
+    rc, out = command_out(t, "edr_agent_conf")
+    if rc == 0:
+        return forwarding.ossec_managers(out), None
+    err = str(t.ev("ssh_shell")["commands"].get("edr_agent_conf", {}).get("err", "")).strip()
+    if "ermission denied" in err:
+        return [], {"en": f"{OSSEC_CONF} is not readable by the audit account (set ssh.sudo: true)",
+                    "vi": f"tài khoản kiểm tra không đọc được {OSSEC_CONF} (đặt ssh.sudo: true)"}
+    if not err or "No such file" in err:
+        return [], {"en": f"no agent configuration file ({OSSEC_CONF})",
+                    "vi": f"không có tệp cấu hình tác tử ({OSSEC_CONF})"}
+    last = err.splitlines()[-1][:160]
+    return [], {"en": f"cannot read {OSSEC_CONF}: {last}", "vi": f"không đọc được {OSSEC_CONF}: {last}"}
+
+
+@check(id="L2-EDR-001", layer=2, severity="high", min_level=3, needs=("ssh_shell",), applies_to=("linux",),
+       title={"en": "A monitoring/EDR agent runs and reports to the declared SOC manager",
+              "vi": "Tác tử giám sát/EDR đang chạy và gửi dữ liệu về máy chủ quản lý SOC đã khai báo"},
+       rationale={"en": "From level 3 the SOC watches hosts through a centrally managed agent (Circular 12/2022); "
+                        "an agent that is stopped, or reports to a retired manager, leaves the host unwatched. "
+                        "L2-SOC-002 checks that the declared manager is reachable.",
+                  "vi": "Từ cấp độ 3, SOC giám sát máy chủ qua tác tử được quản lý tập trung (Thông tư 12/2022); tác "
+                        "tử bị dừng, hoặc gửi về máy chủ quản lý cũ, khiến máy chủ không được giám sát. L2-SOC-002 "
+                        "kiểm tra máy chủ quản lý đã khai báo có kết nối được."},
+       remediation={"en": "Install the SOC's agent, start it, and set its manager to the declared `soc.manager` "
+                          "(Wazuh: `<client><server><address>` and `<port>` in /var/ossec/etc/ossec.conf).",
+                    "vi": "Cài đặt tác tử của SOC, khởi động nó và đặt máy chủ quản lý đúng `soc.manager` đã khai báo "
+                          "(Wazuh: `<client><server><address>` và `<port>` trong /var/ossec/etc/ossec.conf)."},
+       references=(refs.CIRCULAR_12, refs.DISPATCH_1552, refs.CIRCULAR_31))
+def edr_agent(t):
+    names = list(policy(t, "edr", "process_names", default=[]))
+    up, _ = running(t, names)
+    if not up:
+        return failed({"en": f"no monitoring/EDR agent is running (looked for {shown(names)})",
+                       "vi": f"không có tác tử giám sát/EDR nào đang chạy (đã tìm {shown(names)})"})
+    declared = t.agency.soc.manager if t.agency.soc else None
+    managers, unread = agent_managers(t)
+    evidence = f"running: {', '.join(up)}\n" + ("\n".join(str(m) for m in managers) or (unread or {}).get("en", ""))
+    if declared is None:
+        return failed({"en": f"{up[0]} runs, but no SOC manager is declared (soc.manager) to check where it reports",
+                       "vi": f"{up[0]} đang chạy, nhưng chưa khai báo máy chủ quản lý SOC (soc.manager) để kiểm tra "
+                             "nơi tác tử gửi dữ liệu"}, evidence)
+    if unread:
+        return warned({"en": f"{up[0]} runs; where it reports could not be read: {unread['en']}",
+                       "vi": f"{up[0]} đang chạy; không xác định được nơi tác tử gửi dữ liệu: {unread['vi']}"},
+                      evidence)
+    if not managers:
+        return failed({"en": f"{up[0]} runs, but its configuration names no manager",
+                       "vi": f"{up[0]} đang chạy, nhưng cấu hình không chỉ định máy chủ quản lý nào"}, evidence)
+    if any(forwarding.matches(m, declared) for m in managers):
+        return passed({"en": f"{up[0]} runs and reports to the declared SOC manager {declared}",
+                       "vi": f"{up[0]} đang chạy và gửi dữ liệu về máy chủ quản lý SOC đã khai báo {declared}"},
+                      evidence)
+    return failed({"en": f"{up[0]} reports to {endpoints(managers)}, not to the declared SOC manager {declared}",
+                   "vi": f"{up[0]} gửi dữ liệu về {endpoints(managers)}, không phải máy chủ quản lý SOC đã khai báo "
+                         f"{declared}"}, evidence)

@@ -1,0 +1,141 @@
+"""The validated inventory model: agencies -> information systems (level 1-5) -> hosts.
+
+Loading and validation live in `fourlayer.config.inventory_load`; this module only holds the shapes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+
+@dataclass(frozen=True)
+class SSHSettings:
+    port: int = 22
+    user: str | None = None
+    key_file: str | None = None  # path, ~ expanded
+    known_hosts: str | None = None  # path, ~ expanded
+    password_env: str | None = None  # NAME of an environment variable holding the password; never the secret
+    sshd_config: str | None = None  # path on the target passed to `sshd -T -f`; None = the system default
+    sudo: bool = False  # prefix privileged allowlisted commands with `sudo -n`
+    sysroot: str = "/"  # files are read below this directory on the target (audit of a mounted image)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Host:
+    address: str
+    id: str
+    roles: tuple[str, ...] = ()
+    ssh: SSHSettings | None = None
+    tls: tuple[int, ...] = ()  # ports that speak TLS
+    http: tuple[int, ...] = ()  # ports that speak plain HTTP
+    services: tuple[int, ...] = ()  # TCP ports the operator declares as intended to be open
+    tls_ca_file: str | None = None  # CA bundle to verify this host's certificates; None = system store
+    tls_server_name: str | None = None  # name expected in the certificate; None = host id if not an IP
+    tags: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Assessment:
+    date: dt.date
+    assessor: str
+    operator_independent: bool
+    licence: str | None = None  # the assessor's licence/designation number (required from a policy level)
+    findings_open: int | None = None  # findings of this assessment not yet remediated
+    report: str | None = None  # reference of the assessment report (evidence for an inspector)
+    remediation_plan: str | None = None  # reference of the plan that remediates the open findings
+    remediation_due: dt.date | None = None  # when that plan must be done
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """host:port declared for a collector/manager (SOC manager, national monitoring collector)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SOC:
+    provider: str
+    contract_until: dt.date | None = None
+    manager: Endpoint | None = None  # where monitoring/EDR agents report
+    log_collector: Endpoint | None = None  # where hosts forward logs; None = the manager
+    systems: tuple[str, ...] | None = None  # ids of the systems the contract covers; None = every system
+    line: int = 0
+
+    @property
+    def log_destination(self) -> Endpoint | None:
+        """The declared endpoint that should receive forwarded logs."""
+        return self.log_collector or self.manager
+
+    def covers(self, system_id: str) -> bool:
+        return self.systems is None or system_id in self.systems
+
+
+@dataclass(frozen=True)
+class NationalMonitoring:
+    connected: bool
+    since: dt.date | None = None
+    collector: Endpoint | None = None
+    antimalware_connected: bool | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class System:
+    id: str
+    name: str
+    level: int
+    hosts: tuple[Host, ...] = ()
+    last_assessment: Assessment | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    systems: tuple[System, ...] = ()
+    security_officer: Contact | None = None
+    soc: SOC | None = None
+    national_monitoring: NationalMonitoring | None = None
+    incident_contact: Contact | None = None
+    organisation_assessment: Assessment | None = None  # the last assessment of the whole organisation
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Inventory:
+    path: str
+    version: int
+    agencies: tuple[Agency, ...]
+    policy_path: str | None = None  # resolved path of the policy override file, if any
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def iter_hosts(self) -> Iterator[tuple[Agency, System, Host]]:
+        for agency in self.agencies:
+            for system in agency.systems:
+                for host in system.hosts:
+                    yield agency, system, host
+
+    def filtered(self, agency_ids: set[str] | None = None) -> "Inventory":
+        if not agency_ids:
+            return self
+        return Inventory(self.path, self.version,
+                         tuple(a for a in self.agencies if a.id in agency_ids),
+                         self.policy_path, self.defaults)
