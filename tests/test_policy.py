@@ -32,6 +32,7 @@ def test_defaults_hold_the_documented_values():
     assert p["assessment"] == {"interval_months": {1: 24, 2: 24, 3: 12, 4: 12, 5: 6},
                                "organisation_interval_months": 24, "licensed_from_level": 3}
     assert p["tls"] == {"cert_warning_days": 30, "cert_critical_days": 7, "min_rsa_bits": 2048, "min_ec_bits": 256,
+                        "min_dh_bits": 2048,
                         "weak_signature_hashes": ["md5", "sha1"],
                         "weak_cipher_classes": ["RC4", "3DES", "DES", "EXPORT", "NULL", "aNULL"]}
     assert p["accounts"] == {"pass_min_len": 12, "pass_max_days": 90, "pass_min_days": 1, "pass_warn_age": 7,

@@ -60,6 +60,13 @@ def judge_rows(rows: list[tuple[str, Text | None]], bad: Text, ok: Text,
     return passed(ok, lines)
 
 
+def pass_only_if_complete(outcome: Outcome, unjudged: list[str], what: str) -> Outcome:
+    """A PASS stands only when nothing was left unjudged (`what` and the list make the ERROR's reason)."""
+    if outcome.status is Status.PASS and unjudged:
+        raise Unevaluable(f"{what} {', '.join(unjudged)}")
+    return outcome
+
+
 def _unread(t) -> list[str]:
     """'port: not read (why)' for every declared TLS port that completed no handshake."""
     return [f"{p}: not read ({v['error']})" for p, v in sorted(tls_ports(t).items(), key=lambda x: int(x[0]))
@@ -219,9 +226,7 @@ def weak_ciphers(t):
     outcome = judge_ports(t, rows, bi("weak cipher suites accepted", "chấp nhận bộ mã hóa yếu"),
                           bi(f"no suite of {', '.join(wanted)} is accepted",
                              f"không chấp nhận bộ mã hóa nào thuộc nhóm {', '.join(wanted)}"))
-    if outcome.status is Status.PASS and incomplete:
-        raise Unevaluable(f"the cipher enumeration did not finish on {', '.join(incomplete)}")
-    return outcome
+    return pass_only_if_complete(outcome, incomplete, "the cipher enumeration did not finish on")
 
 
 @check(id="L1-TLS-006", severity="medium", **_TLS, references=_CERT_REFS,
@@ -365,3 +370,57 @@ def cert_hostname(t):
                         f"{port}: không hợp lệ cho tên {cert.get('expected_name')}") if match is False else None))
     return judge_ports(t, rows, bi("certificate name mismatch", "tên trên chứng thư không khớp"),
                        bi("certificates match the service name", "chứng thư khớp với tên dịch vụ"))
+
+
+@check(id="L1-TLS-010", severity="high", **_TLS,
+       references=(refs.TCVN_APP_COMMS, refs.NIST_52, refs.RFC_7919, refs.LOGJAM, refs.MOZILLA_TLS, refs.CIRCULAR_12),
+       title={"en": "TLS servers use strong Diffie-Hellman groups",
+              "vi": "Máy chủ TLS dùng nhóm Diffie-Hellman đủ mạnh"},
+       rationale={"en": "A DHE key exchange is only as strong as its group. Groups under the policy's minimum "
+                        "(tls.min_dh_bits, 2048) can be broken by precomputation, and one precomputation breaks "
+                        "every server sharing a 1024-bit group (Logjam); a composite modulus or a prime that is not "
+                        "a safe prime lets an attacker push the exchange into a small subgroup.",
+                  "vi": "Trao đổi khóa DHE chỉ mạnh bằng nhóm Diffie-Hellman của nó. Nhóm nhỏ hơn mức tối thiểu "
+                        "của chính sách (tls.min_dh_bits, 2048) có thể bị phá bằng tính toán trước, và một lần tính "
+                        "toán trước phá được mọi máy chủ dùng chung một nhóm 1024 bit (Logjam); mô-đun là hợp số "
+                        "hoặc số nguyên tố không an toàn cho phép kẻ tấn công đẩy trao đổi khóa vào nhóm con nhỏ."},
+       remediation={"en": "Prefer ECDHE; where DHE must stay, use an RFC 7919 group of 2048 bits or more (nginx "
+                          "`ssl_dhparam` with the ffdhe2048 file from RFC 7919, Apache `SSLOpenSSLConfCmd "
+                          "Groups`), or remove the DHE suites from the cipher list.",
+                    "vi": "Ưu tiên ECDHE; nếu vẫn cần DHE, dùng nhóm RFC 7919 từ 2048 bit trở lên (nginx "
+                          "`ssl_dhparam` với tệp ffdhe2048 của RFC 7919, Apache `SSLOpenSSLConfCmd Groups`), hoặc "
+                          "bỏ các bộ mã hóa DHE khỏi danh sách."})
+def dh_group_strength(t):
+    least = int(policy(t, "tls", "min_dh_bits", default=2048))
+    rows, unknown = [], []
+    for port, info in sorted(_answered(t).items()):
+        group = info.get("dh_group")
+        if not group:
+            if not info.get("weak_ciphers_complete"):
+                unknown.append(port)
+            rows.append((f"{port}: no DHE suite accepted", None))
+            continue
+        name = group.get("well_known") or "not a well-known group"
+        rows.append((f"{port}: DHE group {group['bits']} bits ({name}); prime {group.get('prime')}, "
+                     f"safe prime {group.get('safe_prime')}", _dh_problem(port, group, least)))
+        if group.get("prime") is None:
+            unknown.append(f"{port} (primality not tested above 8192 bits)")
+    outcome = judge_ports(t, rows, bi("weak Diffie-Hellman group", "nhóm Diffie-Hellman yếu"),
+                          bi(f"DHE groups are safe primes of at least {least} bits (or no DHE suite is accepted)",
+                             f"nhóm DHE là số nguyên tố an toàn từ {least} bit (hoặc không chấp nhận bộ DHE nào)"))
+    return pass_only_if_complete(outcome, unknown, "the DHE group could not be judged on")
+
+
+def _dh_problem(port: str, group: dict, least: int) -> Text | None:
+    bits, problems = int(group.get("bits") or 0), []
+    if bits < least:
+        shared = f", {group['well_known']}" if group.get("well_known") else ""
+        problems.append(bi(f"{bits} bits < {least}{shared}", f"{bits} bit < {least}{shared}"))
+    if group.get("prime") is False:
+        problems.append(bi("the modulus is not prime", "mô-đun không phải số nguyên tố"))
+    elif group.get("safe_prime") is False:
+        problems.append(bi("not a safe prime ((p-1)/2 is not prime)",
+                           "không phải số nguyên tố an toàn ((p-1)/2 không là số nguyên tố)"))
+    if not problems:
+        return None
+    return both(lambda c: f"{port}: {joined(problems, c)}")

@@ -8,6 +8,7 @@ Evidence (port keys are strings):
         "weak_ciphers": ["AECDH-AES128-SHA", ...], "weak_cipher_classes": ["NULL", "aNULL", ...],
         "weak_ciphers_complete": bool, "weak_classes_probed": ["NULL", ...], "rsa_kex": bool|None,
         "cert": {...see describe_cert...}, "chain": [{...see describe_chain_cert...}] | None,
+        "dh_group": {...see dh_groups.describe_dh...} | None, "handshake": "library" | "raw",
         "error": None}}}
 
 `cert.verified` is OpenSSL's verdict on the chain without the host name (hostname_match is separate). OpenSSL
@@ -18,6 +19,14 @@ cannot show them.
 Protocol values: True accepted, False refused, None could not be tested. Versions the local OpenSSL cannot
 speak (SSLv3 always, on OpenSSL 3) and weak suites (RC4, 3DES, DES, EXPORT, NULL, anonymous) are probed with a
 hand-built ClientHello: the server's ServerHello (or alert) answers the question without the local library.
+
+When the local library cannot complete a handshake at all (a server offering only NULL, RC4, 3DES or a DH-512
+group), the port is read from the server's first flight to a raw ClientHello instead (`handshake: "raw"`): version,
+suite, certificate chain (verified by fourlayer.collectors.tls_verify), and every version is probed raw.
+
+`dh_group` is the finite-field DH group of the server's ServerKeyExchange when it accepts a DHE suite: DHE suites
+ride along in the first weak-suite offer, so a server without DHE costs no extra connection. None: no DHE suite
+was accepted (complete when `weak_ciphers_complete`).
 """
 
 from __future__ import annotations
@@ -38,8 +47,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 from fourlayer.collectors.base import CollectContext, clean_text
-from fourlayer.collectors.reach import (check_allowed, connect, describe_error, recv_exact, send_all,
-                                        wait_io)
+from fourlayer.collectors.dh_groups import describe_dh
+from fourlayer.collectors.reach import check_allowed, connect, describe_error, wait_io
+from fourlayer.collectors.tls_flight import DHE_PROBE_SUITES, Flight, NotTLS, server_flight
+from fourlayer.collectors.tls_verify import verify_chain
 from fourlayer.core.errors import CollectorError
 from fourlayer.config.inventory import Host
 
@@ -93,12 +104,13 @@ RSA_KEX_SUITES = (0x002F, 0x0035, 0x003C, 0x003D, 0x009C, 0x009D, 0x0041, 0x0084
 # A broad, ordinary offer used to ask "does the server speak this version at all?".
 _COMMON_SUITES = (0xC02F, 0xC030, 0xC02B, 0xC02C, 0xC013, 0xC014, 0xC009, 0xC00A, 0x009E, 0x009F, 0x0033, 0x0039,
                   0x002F, 0x0035, 0x009C, 0x009D, 0x000A, 0x0005, 0x0004, 0x0016, 0x0009, 0x00FF)
-_MAX_RECORD = 16384 + 2048
+# Everything a legacy server might pick, for reading a port whose suites the local library cannot negotiate.
+_LEGACY_OFFER = tuple(dict.fromkeys(_COMMON_SUITES[:-1] + tuple(WEAK_SUITES) + tuple(DHE_PROBE_SUITES)
+                                    + RSA_KEX_SUITES + (0x00FF,)))
 _WARNINGS_LOCK = threading.Lock()  # catch_warnings is process-global; TLS 1.0/1.1 setters warn in Python 3.11+
 
 
-class _NotTLS(Exception):
-    """The peer answered with something that is not TLS."""
+_NotTLS = NotTLS  # the peer answered with something that is not TLS
 
 
 # --- raw ClientHello probes -------------------------------------------------------------------------------------
@@ -131,57 +143,46 @@ def client_hello(version: int, suites: tuple[int, ...] | list[int], sni: str | N
 
 def server_hello(address: str, port: int, hello: bytes, deadline: float) -> tuple[int, int] | None:
     """Send `hello`; return the server's (version, cipher suite), or None if it refused (alert or close)."""
-    sock = connect(address, port, deadline)
-    try:
-        send_all(sock, hello, deadline)
-        data = b""
-        for _ in range(4):  # the ServerHello may be split over a few records
-            try:
-                header = recv_exact(sock, 5, deadline)
-            except ConnectionError:
-                return None
-            kind, length = header[0], int.from_bytes(header[3:5], "big")
-            if kind == 21:  # alert
-                return None
-            if kind != 22 or header[1] != 3 or length > _MAX_RECORD:
-                raise _NotTLS(f"not a TLS answer (starts {clean_text(header, 40)})")
-            data += recv_exact(sock, length, deadline)
-            if len(data) >= 4:
-                if data[0] != 2:
-                    raise _NotTLS("first handshake message is not a ServerHello")
-                if len(data) >= 39 and len(data) >= 41 + data[38]:
-                    sid = data[38]
-                    return int.from_bytes(data[4:6], "big"), int.from_bytes(data[39 + sid:41 + sid], "big")
-        raise _NotTLS("ServerHello too fragmented")
-    finally:
-        sock.close()
+    flight = server_flight(address, port, hello, deadline)
+    return (flight.version, flight.suite) if flight else None
 
 
-def _raw_accepts(address: str, port: int, version: int, sni: str | None, timeout: float) -> bool:
-    answer = server_hello(address, port, client_hello(version, _COMMON_SUITES, sni), time.monotonic() + timeout)
+def _raw_accepts(address: str, port: int, version: int, sni: str | None, timeout: float,
+                 suites: tuple[int, ...] = _COMMON_SUITES) -> bool:
+    answer = server_hello(address, port, client_hello(version, suites, sni), time.monotonic() + timeout)
     return answer is not None and answer[0] == version
 
 
 def _enumerate(address: str, port: int, version: int, suites: list[int], sni: str | None, timeout: float,
-               budget_end: float) -> tuple[list[int], bool]:
-    """Offer `suites`, drop the one the server picks, repeat. Returns (accepted, complete)."""
-    accepted, offer = [], list(suites)
-    while offer:
+               budget_end: float, dhe: tuple[int, ...] = ()) -> tuple[list[int], bool, tuple[int, int] | None]:
+    """Offer `suites`, drop the one the server picks, repeat. Returns (accepted, complete, DH group).
+
+    `dhe`: DHE suites offered beside them until the server picks one of them or a DHE suite of `suites`, to
+    read its DH group (p, g) from that answer's ServerKeyExchange; they are not counted as accepted."""
+    accepted, offer, extra, group = [], list(suites), [s for s in dhe if s not in suites], None
+    while offer or extra:
         if time.monotonic() > budget_end:
-            return accepted, False
+            return accepted, False, group
         try:
-            answer = server_hello(address, port, client_hello(version, offer, sni), time.monotonic() + timeout)
+            answer = server_flight(address, port, client_hello(version, offer + extra, sni),
+                                   time.monotonic() + timeout, full=group is None)
         except ConnectionError:  # reset instead of an alert: a refusal
-            return accepted, True
+            return accepted, True, group
         except (OSError, TimeoutError, _NotTLS):
-            return accepted, False
+            return accepted, False, group
         if answer is None:
-            return accepted, True
-        if answer[1] not in offer:
-            raise _NotTLS(f"server chose suite 0x{answer[1]:04x} that was not offered")
-        accepted.append(answer[1])
-        offer.remove(answer[1])
-    return accepted, True
+            return accepted, True, group
+        group = group or answer.dh
+        if answer.suite in extra:
+            extra = []
+            continue
+        if answer.suite not in offer:
+            raise _NotTLS(f"server chose suite 0x{answer.suite:04x} that was not offered")
+        accepted.append(answer.suite)
+        offer.remove(answer.suite)
+        if group is not None:
+            extra = []
+    return accepted, True, group
 
 
 # --- handshakes with the local TLS library ---------------------------------------------------------------------
@@ -392,7 +393,11 @@ def sni_for(name: str) -> str | None:
 def _empty_port(error: str | None) -> dict[str, Any]:
     return {"protocols": {}, "protocol": None, "cipher": None, "cipher_bits": None, "weak_ciphers": [],
             "weak_cipher_classes": [], "weak_ciphers_complete": False, "weak_classes_probed": [], "rsa_kex": None,
-            "cert": None, "chain": None, "error": error}
+            "cert": None, "chain": None, "dh_group": None, "handshake": "library", "error": error}
+
+
+_WIRE_NAMES = {code: name for name, code in _WIRE_VERSIONS.items()}
+_SUITE_NAMES = {**DHE_PROBE_SUITES, **{code: name for code, (name, _) in WEAK_SUITES.items()}}
 
 
 class _Port:
@@ -405,6 +410,7 @@ class _Port:
         self.sni = sni_for(self.name)
         self.ca_file = host.tls_ca_file
         self.verified: tuple[bool | None, str | None] | None = None  # set by first() when it could tell
+        self.raw = False  # set by first() when the local library could not complete a handshake
 
     def _deadline(self) -> float:
         return time.monotonic() + self.timeout
@@ -413,7 +419,17 @@ class _Port:
         """Default handshake: negotiated version and cipher, certificate. Raises on failure.
 
         It verifies the chain as it goes (same offer, CERT_REQUIRED): a trusted server needs no second
-        handshake for `verify`; an untrusted one is asked again without verification."""
+        handshake for `verify`; an untrusted one is asked again without verification. When the library cannot
+        negotiate with the server at all, the port is read from a raw ClientHello offering every suite."""
+        try:
+            return self._library_first()
+        except (ssl.SSLError, ConnectionResetError) as exc:  # the server said no to everything we can speak
+            facts = self._raw_facts()
+            if facts is None:
+                raise exc
+            return facts
+
+    def _library_first(self) -> dict[str, Any]:
         try:
             verifying = client_context(verify=True, verify_cafile=self.ca_file)
         except (OSError, ssl.SSLError) as exc:
@@ -426,6 +442,23 @@ class _Port:
             except ssl.SSLCertVerificationError as exc:
                 self.verified = (False, describe_error(exc))
         return self._facts(client_context())
+
+    def _raw_facts(self) -> dict[str, Any] | None:
+        """Version, suite and certificates of the server's answer to a raw offer of every suite, or None."""
+        try:
+            flight: Flight | None = server_flight(self.address, self.port,
+                                                  client_hello(0x0303, _LEGACY_OFFER, self.sni), self._deadline(),
+                                                  full=True)
+        except (OSError, TimeoutError, _NotTLS):
+            return None
+        if flight is None or flight.version not in _WIRE_NAMES:
+            return None
+        certs = flight.certificates or []
+        self.raw, self.verified = True, verify_chain(certs, self.ca_file) if certs else (None, "no certificate")
+        return {"protocol": _WIRE_NAMES[flight.version], "handshake": "raw",
+                "cipher": _SUITE_NAMES.get(flight.suite, f"0x{flight.suite:04X}"), "cipher_bits": None,
+                "cert": describe_cert(certs[0], self.name) if certs else None,
+                "chain": [describe_chain_cert(c) for c in certs[1:]] if certs else None}
 
     def _facts(self, context: ssl.SSLContext) -> dict[str, Any]:
         with handshake(self.address, self.port, context, self.sni, self._deadline()) as tls:
@@ -451,6 +484,9 @@ class _Port:
 
     def protocol(self, version: str) -> bool | None:
         try:
+            if self.raw and version in _WIRE_VERSIONS:  # the library cannot negotiate with this server
+                return _raw_accepts(self.address, self.port, _WIRE_VERSIONS[version], self.sni, self.timeout,
+                                    _LEGACY_OFFER)
             if version in _LIB_VERSIONS and _LIB_HAS[version]:
                 ctx = client_context(version, version)
                 with handshake(self.address, self.port, ctx, self.sni, self._deadline()) as tls:
@@ -461,15 +497,19 @@ class _Port:
         except Exception as exc:  # noqa: BLE001 - classify: refused vs could not ask
             return None if _is_network_failure(exc) else False
 
-    def weak(self) -> tuple[list[str], bool]:
+    def weak(self) -> tuple[list[str], bool, dict[str, Any] | None]:
+        """(weak suites accepted, enumeration complete, DH group of the server's DHE suites or None)."""
         budget_end = time.monotonic() + 4 * self.timeout
         suites = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] in self.classes and WEAK_SUITES[s][1] != "EXPORT"]
-        found, complete = _enumerate(self.address, self.port, 0x0303, suites, self.sni, self.timeout, budget_end)
+        found, complete, group = _enumerate(self.address, self.port, 0x0303, suites, self.sni, self.timeout,
+                                            budget_end, tuple(DHE_PROBE_SUITES))
         exports = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] == "EXPORT" and "EXPORT" in self.classes]
         more, done = [], True
         if exports:  # only offered up to TLS 1.0
-            more, done = _enumerate(self.address, self.port, 0x0301, exports, self.sni, self.timeout, budget_end)
-        return [WEAK_SUITES[s][0] for s in found + more], complete and done
+            more, done, export_group = _enumerate(self.address, self.port, 0x0301, exports, self.sni, self.timeout,
+                                                  budget_end)
+            group = group or export_group
+        return [WEAK_SUITES[s][0] for s in found + more], complete and done, describe_dh(*group) if group else None
 
     def rsa_kex(self) -> bool | None:
         try:
@@ -488,13 +528,15 @@ def weak_classes(ctx: CollectContext) -> tuple[str, ...]:
     return tuple(c for c in WEAK_CLASSES if c in wanted)
 
 
-def known_protocols(negotiated: str | None) -> dict[str, bool]:
+def known_protocols(negotiated: str | None, raw: bool = False) -> dict[str, bool]:
     """What the default handshake (which offers every version up to the library's highest) already tells:
     the negotiated version is accepted and every higher one is not, since a server picks the highest version both
-    sides speak. Saves one to three handshakes per port."""
+    sides speak. Saves one to three handshakes per port. A `raw` first answer offered up to TLS 1.2 only."""
     if negotiated not in PROTOCOLS:
         return {}
     higher = PROTOCOLS[PROTOCOLS.index(negotiated) + 1:]
+    if raw:
+        return {negotiated: True, **{v: False for v in higher if v in _WIRE_VERSIONS}}
     if not all(v in _LIB_VERSIONS and _LIB_HAS[v] for v in higher):
         return {negotiated: True}
     return {negotiated: True, **{v: False for v in higher}}
@@ -541,7 +583,7 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
                 out[str(port)] = _empty_port(describe_error(exc, ctx.timeout))
                 continue
             probe = probes[port]
-            known = known_protocols(out[str(port)]["protocol"])
+            known = known_protocols(out[str(port)]["protocol"], probe.raw)
             jobs[port] = {"verify": _done(probe.verified) if probe.verified else pool.submit(probe.verify),
                           "weak": pool.submit(probe.weak), "rsa_kex": pool.submit(probe.rsa_kex),
                           **{v: _done(known[v]) if v in known else pool.submit(probe.protocol, v)
@@ -549,8 +591,8 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
         for port, job in jobs.items():
             entry, notes = out[str(port)], []
             entry["protocols"] = {v: _result(job[v], None, notes, v) for v in PROTOCOLS}
-            entry["weak_ciphers"], entry["weak_ciphers_complete"] = _result(job["weak"], ([], False), notes,
-                                                                            "weak ciphers")
+            entry["weak_ciphers"], entry["weak_ciphers_complete"], entry["dh_group"] = _result(
+                job["weak"], ([], False, None), notes, "weak ciphers")
             entry["weak_cipher_classes"] = sorted({WEAK_SUITES[s][1] for s in WEAK_SUITES
                                                    if WEAK_SUITES[s][0] in entry["weak_ciphers"]})
             entry["weak_classes_probed"] = list(classes)

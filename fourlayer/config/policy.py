@@ -161,7 +161,7 @@ _SHAPE: dict[str, Any] = {
     "assessment": {"interval_months": OpenMap(LEVEL, POS_INT, removable=False),
                    "organisation_interval_months": POS_INT, "licensed_from_level": LEVEL},
     "tls": {"cert_warning_days": NONNEG_INT, "cert_critical_days": NONNEG_INT, "min_rsa_bits": POS_INT,
-            "min_ec_bits": POS_INT, "weak_signature_hashes": _choices(SIGNATURE_HASHES),
+            "min_ec_bits": POS_INT, "min_dh_bits": POS_INT, "weak_signature_hashes": _choices(SIGNATURE_HASHES),
             "weak_cipher_classes": _choices(CIPHER_CLASSES)},
     "ssh": {"max_auth_tries": POS_INT, "login_grace_time_max": POS_INT, "client_alive_interval_max": POS_INT,
             "password_auth_allowed_max_level": LEVEL_OR_0, "min_rsa_bits": POS_INT,

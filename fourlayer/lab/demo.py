@@ -1,7 +1,8 @@
 """The demo lab: four loopback hosts matching inventory/demo.yaml, for `fourlayer demo`, tests and benchmarks.
 
 127.0.0.11 portal-web     hardened sshd :2211, CA-signed TLS :8443, good HTTP :8080, files of a well-run host
-127.0.0.12 his-app        weak sshd :2212, expired TLS :8443, weak TLS 1.0 :9443, weak HTTP :8080, FTP banner :21 (:2121 when not root)
+127.0.0.12 his-app        weak sshd :2212, expired TLS :8443, weak TLS 1.0 :9443 (1024-bit DH group), weak HTTP :8080,
+                          FTP banner :21 (:2121 when not root)
 127.0.0.13 log-collector  TCP sinks :1514 (SOC manager) and :5514 (national collector)
 127.0.0.14 his-db         declared with SSH :2214, nothing listens: a down host
 
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from fourlayer.lab.certs import make_ca, make_leaf
+from fourlayer.lab.dh_params import group_prime, write_dh_params
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, http_listener, tls_listener
 from fourlayer.lab.sshd import SshdInstance, lab_base_dir, make_lab_dir
@@ -87,7 +89,9 @@ class DemoLab:
             tls_listener("good", certs, HARDENED, 8443, name="portal-tls"),
             http_listener("good", HARDENED, 8080, name="portal-http"),
             tls_listener("expired", certs, WEAK, 8443, name="his-tls-expired"),
-            tls_listener("weak", certs, WEAK, 9443, name="his-tls-weak"),
+            # DHE with the 1024-bit RFC 2409 group 2, the group Logjam precomputes (L1-TLS-010)
+            tls_listener("weak", certs, WEAK, 9443, name="his-tls-weak",
+                         dh_params=write_dh_params(lab / "his-dh1024.pem", group_prime("RFC 2409 group 2"))),
             http_listener("weak", WEAK, 8080, name="his-http"),
             ListenerSpec("banner", WEAK, FTP_PORT, name="his-ftp", banner=b"220 ProFTPD 1.3.3 Server ready.\r\n"),
             ListenerSpec("sink", COLLECTOR, 1514, name="soc-manager"),

@@ -130,12 +130,15 @@ def main(argv: list[str] | None = None) -> int:
 class ListenerProcess:
     """Listeners served by one child process. `start()` returns once every port accepts (or raises)."""
 
-    def __init__(self, specs: list[ListenerSpec], startup_timeout: float = 20.0):
+    def __init__(self, specs: list[ListenerSpec], startup_timeout: float = 20.0, module: str = "fourlayer.lab.serve"):
+        """`module`: the child, run as `python -m MODULE --stdin` (another server that speaks the same lines,
+        e.g. a pure-Python TLS server for suites OpenSSL refuses to serve)."""
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError(f"listener names must be unique: {names}")
         self.specs = list(specs)
         self.startup_timeout = startup_timeout
+        self.module = module
         self.endpoints: dict[str, tuple[str, int]] = {}
         self._proc: subprocess.Popen | None = None
         self._log = None
@@ -155,7 +158,7 @@ class ListenerProcess:
         src_root = str(Path(fourlayer.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src_root, env.get("PYTHONPATH")) if p)
         self._log = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen([sys.executable, "-m", "fourlayer.lab.serve", "--stdin"], env=env,
+        self._proc = subprocess.Popen([sys.executable, "-m", self.module, "--stdin"], env=env,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
         self._proc.stdin.write(json.dumps([s.to_json() for s in self.specs]).encode() + b"\n")
         self._proc.stdin.flush()

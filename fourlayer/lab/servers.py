@@ -58,6 +58,7 @@ class ListenerSpec:
     tls_min: str = "TLSv1.2"
     tls_max: str = "TLSv1.3"
     ciphers: str | None = None  # OpenSSL cipher string for TLS <= 1.2
+    dh_params: str | None = None  # PEM file of the finite-field DH group for DHE suites (OpenSSL: >= 1024 bits)
     banner: bytes = b""  # banner: sent on connect; drip: sent first, then one byte every drip_interval
     drip_interval: float = 0.2
 
@@ -87,12 +88,13 @@ class ListenerSpec:
 
 def tls_listener(profile: str, certs: dict[str, CertFiles], host: str, port: int = 0,
                  name: str | None = None, cert: CertFiles | None = None, ciphers: str | None = None,
-                 versions: tuple[str, str] | None = None, http_profile: str | None = None) -> ListenerSpec:
+                 versions: tuple[str, str] | None = None, http_profile: str | None = None,
+                 dh_params: str | None = None) -> ListenerSpec:
     """A TLS listener for one of TLS_PROFILES: `weak` speaks TLS 1.0-1.2 with every cipher OpenSSL still has
     and a 1024-bit SHA-1 self-signed certificate; the others speak TLS 1.2-1.3 with the certificate of that kind
     (`rsa1024` at SECLEVEL 0 so that the small key loads). `cert` overrides the certificate (e.g. one with a
     hostile subject, or a SHA-1 signed chain), `ciphers` the cipher list, `versions` the (lowest, highest)
-    protocol, `http_profile` what the HTTPS server answers."""
+    protocol, `http_profile` what the HTTPS server answers, `dh_params` the DH group file of its DHE suites."""
     if profile not in TLS_PROFILES:
         raise ValueError(f"tls profile {profile!r} not in {TLS_PROFILES}")
     cert = cert or certs[profile]
@@ -102,7 +104,7 @@ def tls_listener(profile: str, certs: dict[str, CertFiles], host: str, port: int
     return ListenerSpec("tls", host, port, name or f"tls-{profile}",
                         http_profile=http_profile or ("weak" if weak else "good"),
                         cert_file=cert.cert, key_file=cert.key, tls_min=low, tls_max=high,
-                        ciphers=ciphers or default_ciphers)
+                        ciphers=ciphers or default_ciphers, dh_params=dh_params)
 
 
 def http_listener(profile: str, host: str, port: int = 0, name: str | None = None) -> ListenerSpec:
@@ -253,6 +255,8 @@ def server_ssl_context(spec: ListenerSpec) -> ssl.SSLContext:
     if spec.ciphers:
         ctx.set_ciphers(spec.ciphers)  # before loading a weak key: SECLEVEL decides whether it loads
     ctx.load_cert_chain(spec.cert_file, spec.key_file)
+    if spec.dh_params:
+        ctx.load_dh_params(spec.dh_params)
     return ctx
 
 
