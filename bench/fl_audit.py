@@ -22,7 +22,7 @@ from fourlayer.core.errors import CollectorError
 from fourlayer.config.inventory_load import load_inventory
 from fourlayer.core.planner import why_not
 from fourlayer.config.policy import load_policy
-from fourlayer.core.registry import discover
+from fourlayer.core.discovery import discover
 from fourlayer.core.runner import evaluate
 from fourlayer.core.target import Target
 

@@ -25,7 +25,8 @@ from fourlayer.lab.sshd import SshdInstance, make_lab_dir
 from fourlayer.lab.sysroots import Entry, loosen_sshd_files, write_tree
 from fourlayer.core.model import Result
 from fourlayer.config.policy import default_policy
-from fourlayer.core.registry import REGISTRY, discover
+from fourlayer.core.registry import REGISTRY
+from fourlayer.core.discovery import discover
 from fourlayer.core.runner import evaluate
 from fourlayer.core.target import Target
 

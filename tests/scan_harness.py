@@ -17,7 +17,8 @@ from fourlayer.config.inventory_load import load_inventory
 from fourlayer.lab.sshd import SshdInstance
 from fourlayer.core.model import Result
 from fourlayer.config.policy import load_policy
-from fourlayer.core.registry import REGISTRY, discover
+from fourlayer.core.registry import REGISTRY
+from fourlayer.core.discovery import discover
 from fourlayer.core.runner import ScanOptions, run_scan
 
 TODAY = dt.date(2026, 11, 1)

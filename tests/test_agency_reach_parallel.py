@@ -8,7 +8,7 @@ import time
 
 from fourlayer.config.inventory import SOC, Agency, Endpoint, Inventory, NationalMonitoring, System
 from fourlayer.config.policy import default_policy
-from fourlayer.core.registry import discover
+from fourlayer.core.discovery import discover
 from fourlayer.core.runner import ScanOptions, run_scan
 from fourlayer.core.model import Status
 

@@ -19,7 +19,8 @@ import pytest
 from fourlayer.config.inventory_load import load_inventory
 from fourlayer.core.model import Check, passed
 from fourlayer.config.policy import load_policy
-from fourlayer.core.registry import discover, make_meta
+from fourlayer.core.registry import make_meta
+from fourlayer.core.discovery import discover
 from fourlayer.core.runner import CHECK_FLOOR, ScanOptions, run_scan
 from fourlayer.core.target import Target
 from tests.scan_harness import agency, lab_host, write_inventory

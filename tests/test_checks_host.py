@@ -16,7 +16,8 @@ from fourlayer.lab.sshd import SshdInstance
 from fourlayer.lab.sysroots import GOOD_ROOT, WEAK_ROOT, AgentProcesses, File, Link
 from fourlayer.core.model import Status
 from fourlayer.config.policy import default_policy, load_policy
-from fourlayer.core.registry import REGISTRY, discover
+from fourlayer.core.registry import REGISTRY
+from fourlayer.core.discovery import discover
 from tests.host_lab import host_evidence, host_target, judge, sysroots
 
 HOST_CHECKS = ("L1-ACC-001", "L1-ACC-002", "L1-ACC-003", "L1-ACC-004", "L1-ACC-005", "L1-ACC-006",

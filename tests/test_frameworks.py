@@ -10,7 +10,7 @@ import pytest
 from fourlayer.core.errors import InputError
 from fourlayer.config.frameworks import DEFAULT_FRAMEWORK, FRAMEWORKS_DIR, available, load_framework, load_framework_file
 from fourlayer.config.policy import default_policy, load_policy
-from fourlayer.core.registry import discover
+from fourlayer.core.discovery import discover
 from tests.test_rules import assert_input_error, scan_json, write_lab_inventory
 
 KNOWN = {c.meta.id for c in discover().all()}

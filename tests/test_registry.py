@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from fourlayer.core.model import LANGS, SCOPES
-from fourlayer.core.registry import REGISTRY, RegistryError, discover, make_meta
+from fourlayer.core.registry import REGISTRY, RegistryError, make_meta
+from fourlayer.core.discovery import discover
 
 HERE = Path(__file__).parent
 
@@ -55,9 +56,39 @@ def test_third_party_plugin_is_discovered_through_entry_point(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(HERE / "plugin_example")], check=True)
     env_code = ("import json, sys; sys.path.insert(0, %r);"
-                "from fourlayer.core.registry import discover; r = discover();"
+                "from fourlayer.core.discovery import discover; r = discover();"
                 "print(json.dumps([r.get('L1-XPL-001').meta.source, 'L1-SSH-010' in r, r.load_errors]))" % str(target))
     out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, check=True).stdout
     source, builtin_present, errors = json.loads(out)
     assert source == "fourlayer_example_plugin"
     assert builtin_present and errors == []
+
+
+def test_a_fresh_registry_is_given_every_check_and_stays_whole():
+    """discover(registry) fills the registry it is given: all built-ins and rules, not only what was imported
+    after it was made; a second call adds nothing and loses nothing."""
+    from fourlayer.core.registry import Registry
+
+    everything = {c.meta.id for c in discover().all()}
+    assert len(everything) >= 80
+    fresh = Registry()
+    assert {c.meta.id for c in discover(fresh).all()} == everything
+    assert {c.meta.id for c in discover(fresh).all()} == everything
+    other = discover(Registry())
+    assert len(other) == len(everything)
+
+
+def test_no_module_imports_another_in_a_cycle():
+    proc = subprocess.run([sys.executable, str(HERE.parent / "scripts" / "import_cycles.py")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert " 0 import cycle(s)" in proc.stdout
+
+
+def test_loading_waivers_does_not_import_the_ssh_stack():
+    """Configuration modules stay light: validating a waiver file must not pull in paramiko (or any collector)."""
+    code = ("import sys, fourlayer.config.waivers, fourlayer.config.frameworks, fourlayer.rules.engine; "
+            "print(sorted(m for m in sys.modules if m == 'paramiko' or m.startswith('fourlayer.collectors.ssh')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

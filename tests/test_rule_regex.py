@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fourlayer.core.errors import InputError
-from fourlayer.core.registry import discover
+from fourlayer.core.discovery import discover
 from fourlayer.rules.engine import load_rules
 from tests.scan_harness import agency, lab_host, write_inventory
 

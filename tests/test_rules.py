@@ -19,7 +19,7 @@ from fourlayer.lab.demo import write_tree
 from fourlayer.lab.sshd import SshdInstance, is_root, make_lab_dir
 from fourlayer.core.model import Status
 from fourlayer.config.policy import default_policy
-from fourlayer.core.registry import discover
+from fourlayer.core.discovery import discover
 from fourlayer.rules.engine import builtin_rules_dir, load_rule_file, load_rules
 from fourlayer.core.planner import plan_scan
 from fourlayer.core.runner import ScanOptions, evaluate

@@ -12,7 +12,7 @@ from fourlayer.collectors.base import CollectContext
 from fourlayer.core.errors import InputError
 from fourlayer.config.inventory_load import load_inventory
 from fourlayer.core.model import Status
-from fourlayer.core.registry import discover
+from fourlayer.core.discovery import discover
 from fourlayer.core.scoring import summarise
 from fourlayer.config.waivers import apply_waivers, load_waivers
 from tests.test_rules import assert_input_error, scan_json, target, write_lab_inventory

@@ -12,7 +12,8 @@ from fourlayer.core.errors import CollectorError
 from fourlayer.config.inventory import Agency, Host, System
 from fourlayer.core.model import Result
 from fourlayer.config.policy import default_policy
-from fourlayer.core.registry import REGISTRY, discover
+from fourlayer.core.registry import REGISTRY
+from fourlayer.core.discovery import discover
 from fourlayer.core.runner import evaluate
 from fourlayer.core.target import Target
 

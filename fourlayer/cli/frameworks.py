@@ -38,7 +38,7 @@ def clause_lines(fw, check_id: str, own_level: int, lang: str) -> list[str]:
 
 
 def _known_checks() -> list[str]:
-    from fourlayer.core.registry import discover
+    from fourlayer.core.discovery import discover
 
     return [c.meta.id for c in discover().all()]
 

@@ -96,7 +96,7 @@ def _all_checks(rule_paths: tuple[str, ...] = ()):
 
 
 def _registry():
-    from fourlayer.core.registry import discover
+    from fourlayer.core.discovery import discover
 
     reg = discover()
     for problem in reg.load_errors:

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from fourlayer.core.errors import InputError
-from fourlayer.config.inventory_load import ID_RE, parse_address
+from fourlayer.config.validation import ID_RE, parse_address
 from fourlayer.config.yaml_lines import LineDict, load_yaml
 
 SECRET_VAR = re.compile(r"(pass|password|passphrase|secret|token|vault)", re.IGNORECASE)

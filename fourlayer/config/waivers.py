@@ -27,7 +27,7 @@ from typing import Any, Iterable
 
 from fourlayer.config.inventory import Inventory
 from fourlayer.core.model import Result, Status
-from fourlayer.rules.engine import DataValidator
+from fourlayer.config.validation import DataValidator
 from fourlayer.config.yaml_lines import LineDict, LineList, expect_kind, field_path, item_path, load_yaml, show
 
 WAIVER_KEYS = ("check", "target", "justification", "approver", "expires")

@@ -1,15 +1,13 @@
-"""Check registration (decorator) and discovery (built-ins and third-party entry points)."""
+"""Check registration: the `@check` decorator, metadata validation and the registry (discovery:
+`fourlayer.core.discovery`)."""
 
 from __future__ import annotations
 
-import importlib
 import re
-from importlib.metadata import entry_points
 from typing import Callable, Iterable
 
 from fourlayer.core.model import LANGS, SCOPES, Check, CheckMeta, Severity
 
-ENTRY_POINT_GROUP = "fourlayer.checks"
 ID_PATTERN = re.compile(r"^L[1-4]-[A-Z0-9]+-\d{3}$")
 KNOWN_COLLECTORS = ("nmap", "ssh_transport", "ssh_shell", "tls", "http", "reach")
 
@@ -44,6 +42,9 @@ class Registry:
 
 
 REGISTRY = Registry()
+# Every check declared with @check, in import order: `discover(registry)` gives a fresh registry all of them, not
+# only the ones imported after it was made (modules are imported once per process).
+DECLARED: list[Check] = []
 
 
 def _bilingual(name: str, check_id: str, value: object) -> dict[str, str]:
@@ -82,40 +83,9 @@ def check(**meta) -> Callable:
 
     def wrap(func: Callable) -> Callable:
         source = meta.pop("source", None) or func.__module__
-        REGISTRY.add(Check(make_meta(source=source, **meta), func))
+        declared = Check(make_meta(source=source, **meta), func)
+        DECLARED.append(declared)
+        REGISTRY.add(declared)
         return func
 
     return wrap
-
-
-_discovered = False
-
-
-def discover(registry: Registry = REGISTRY) -> Registry:
-    """Import built-in checks, every `fourlayer.checks` entry point and the built-in YAML rules (once).
-
-    A broken plugin or rule file is reported in `load_errors`, not fatal.
-    """
-    global _discovered
-    if _discovered:
-        return registry
-    _discovered = True
-    names = set()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        names.add(ep.value)
-        try:
-            loaded = ep.load()
-            if callable(loaded) and not isinstance(loaded, type(importlib)):
-                for item in loaded() or ():
-                    registry.add(item)
-        except Exception as exc:  # a third-party plugin must not take the tool down
-            registry.load_errors.append(f"plugin {ep.name} ({ep.value}): {type(exc).__name__}: {exc}")
-    if "fourlayer.checks" not in names:  # running from a source tree without installed metadata
-        try:
-            importlib.import_module("fourlayer.checks")
-        except ImportError as exc:
-            registry.load_errors.append(f"built-in checks: {exc}")
-    from fourlayer.rules.engine import register_builtin_rules  # checks/rules/*.yaml (declarative rules)
-
-    register_builtin_rules(registry)
-    return registry

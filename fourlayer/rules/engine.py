@@ -38,8 +38,8 @@ from typing import Any, Iterable
 from fourlayer.collectors.allowlist import TEMPLATES
 from fourlayer.resources.sshd import parse_sshd_T
 from fourlayer.core.errors import InputError
-from fourlayer.config.inventory_load import MAX_LONG_TEXT, MAX_TEXT, _Validator
-from fourlayer.core.model import LANGS, Check, Outcome, Unevaluable, bi, bi_join, failed, passed
+from fourlayer.config.validation import DataValidator
+from fourlayer.core.model import Check, Outcome, Unevaluable, bi, bi_join, failed, passed
 from fourlayer.config.policy import default_policy
 from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
 from fourlayer.core.registry import ID_PATTERN, Registry, RegistryError, make_meta
@@ -226,41 +226,6 @@ class RuleSpec:
 
 
 # ---- loading and validation -----------------------------------------------------------------------------------
-
-class DataValidator(_Validator):
-    """The inventory validator's line-aware getters, for the other YAML files (rules, frameworks, waivers)."""
-
-    def __init__(self, path: str):
-        super().__init__(path, Path(path).parent, {})
-
-    def bilingual(self, m: LineDict, key: str, field: str | None) -> dict[str, str]:
-        value, line, where = self.get(m, key, field, "{vi: \"...\", en: \"...\"}")
-        self.mapping(value, line, where, "texts in vi and en")
-        self.keys(value, where, LANGS)
-        return {lang: self.text(value, lang, where, "<text with Vietnamese diacritics>" if lang == "vi"
-                                else "<English text>", MAX_LONG_TEXT) for lang in LANGS}
-
-    def text_list(self, m: LineDict, key: str, field: str, required: str) -> tuple[str, ...]:
-        items = self.seq(m, key, field, required)
-        if not items:
-            self.fail(m.value_line(key), field_path(field, key), f"missing; add {key}: {required}")
-        out = []
-        for i, v in enumerate(items):
-            if not isinstance(v, str) or not v.strip():
-                self.fail(items.item_line(i), item_path(field_path(field, key), i), f"expected text, got {got(v)}")
-            self.bounded(v.strip(), MAX_TEXT, items.item_line(i), item_path(field_path(field, key), i))
-            out.append(v.strip())
-        return tuple(out)
-
-    def choice(self, m: LineDict, key: str, field: str, allowed: tuple[str, ...], default: str) -> str:
-        value, line, where = self.get(m, key, field)
-        if value is None:
-            return default
-        if value not in allowed:
-            self.fail(line, where, f"expected one of {', '.join(allowed)}, got {got(value)}")
-        return value
-
-
 
 class _RuleValidator(DataValidator):
     def __init__(self, path: str):
