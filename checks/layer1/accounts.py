@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fourlayer.checks import refs
-from fourlayer.resources.host_files import config_files, shown
-from fourlayer.resources.parse import PamRule, as_int, excerpt, pam_rules
 from fourlayer.checks.util import command_out, policy
+
 from fourlayer.core.model import Unevaluable, failed, passed
 from fourlayer.core.registry import check
+from fourlayer.resources.host_files import config_files, shown
+from fourlayer.resources.parse import PamRule, as_int, excerpt, pam_rules
 from fourlayer.rules.engine import parse_keyvalue
 
 # Built-in defaults of the modules when a setting is absent (pam_pwquality(8)/pwquality.conf(5), pam_cracklib(8),

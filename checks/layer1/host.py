@@ -9,12 +9,28 @@ from __future__ import annotations
 import re
 
 from fourlayer.checks import refs
+from fourlayer.checks.util import command_out, policy
+
+from fourlayer.core.model import (
+    Unevaluable,
+    bi_join,
+    failed,
+    not_applicable,
+    passed,
+    warned,
+)
+from fourlayer.core.registry import check
 from fourlayer.resources import firewall as firewall_conf
 from fourlayer.resources.host_files import config_files, running, shown
-from fourlayer.resources.parse import FileMode, age_days, enabled_units, excerpt, file_modes, mtimes, update_notice
-from fourlayer.checks.util import command_out, policy
-from fourlayer.core.model import Unevaluable, bi_join, failed, not_applicable, passed, warned
-from fourlayer.core.registry import check
+from fourlayer.resources.parse import (
+    FileMode,
+    age_days,
+    enabled_units,
+    excerpt,
+    file_modes,
+    mtimes,
+    update_notice,
+)
 from fourlayer.rules.engine import parse_keyvalue
 
 UPDATES_AVAILABLE = "/var/lib/update-notifier/updates-available"

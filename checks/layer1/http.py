@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from fourlayer.checks import refs
-from fourlayer.checks.layer1.tls import judge_rows
+from fourlayer.checks.judge import judge_rows
 from fourlayer.checks.util import Text, bi, both, joined, policy
+
 from fourlayer.core.registry import check
 
 REDIRECTS = (301, 302, 303, 307, 308)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fourlayer.checks import refs
 from fourlayer.checks.util import bi, policy
+
 from fourlayer.core.model import Outcome, failed, not_applicable, passed
 from fourlayer.core.registry import check
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
+
 from fourlayer.core.model import failed, passed
 from fourlayer.core.registry import check
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.layer1.ssh_wire import host_key_lines, ssh2_transport, with_host_keys
 from fourlayer.checks.util import bi, offered_weak, policy, sshd_settings
-from fourlayer.core.model import not_applicable, failed, passed, warned
+
+from fourlayer.core.model import failed, not_applicable, passed, warned
 from fourlayer.core.registry import check
+from fourlayer.resources.ssh_transport import (
+    host_key_lines,
+    ssh2_transport,
+    with_host_keys,
+)
 
 
 def _algorithms_check(t, key: str, policy_key: str, what: dict[str, str]):

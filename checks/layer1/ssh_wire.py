@@ -4,38 +4,18 @@ version and host keys (key-exchange, cipher and MAC offers are in layer1_ssh).""
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.layer3.vulns import verdict
+from fourlayer.checks.known_vulns import verdict
 from fourlayer.checks.util import bi, policy
+
+from fourlayer.advisories.banner_table import from_ssh_banner
 from fourlayer.core.model import Unevaluable, failed, passed
 from fourlayer.core.registry import check
-from fourlayer.advisories.banner_table import from_ssh_banner
+from fourlayer.resources.ssh_transport import (
+    host_key_lines,
+    with_host_keys,
+)
 
 _WIRE = dict(layer=1, min_level=1, needs=("ssh_transport",))
-
-
-def ssh2_transport(t) -> dict:
-    """The SSH transport evidence, or Unevaluable when the server speaks no SSH-2 (so it offers no SSH-2
-    algorithms to judge: an empty list must not read as "nothing weak")."""
-    ev = t.ev("ssh_transport")
-    if ev.get("ssh2", True) is False:
-        raise Unevaluable(f"the server speaks SSH-{ev.get('protocol')} only ({ev.get('banner')}): no SSH-2 "
-                          "algorithms to judge; see L1-SSH-007")
-    return ev
-
-
-def with_host_keys(t) -> dict:
-    """ssh2_transport(t), or Unevaluable when the server offers no host key algorithm (no key to judge)."""
-    ev = ssh2_transport(t)
-    if not ev.get("host_key_algorithms"):
-        raise Unevaluable("the server offers no host key algorithm in its key exchange init: no host key to judge")
-    return ev
-
-
-def host_key_lines(ev: dict) -> str:
-    keys = ev.get("host_keys", [])
-    lines = [f"{k['type']} {k.get('bits')} bits {k.get('fingerprint', '')}".rstrip() for k in keys]
-    lines += [f"not read: {e}" for e in ev.get("host_key_errors", [])]
-    return "\n".join(lines) or "no host key read"
 
 
 @check(id="L1-SSH-005", severity="medium", **_WIRE,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from fourlayer.checks import refs
-from fourlayer.resources import forwarding
-from fourlayer.resources.host_files import ConfigFile, config_files, running, shown
-from fourlayer.checks.layer2.logs import endpoints
-from fourlayer.checks.util import command_out, policy
+from fourlayer.checks.util import policy
+
 from fourlayer.core.model import failed, passed, warned
 from fourlayer.core.registry import check
-from fourlayer.core.target import Target
-
+from fourlayer.resources import forwarding
+from fourlayer.resources.forwarding import agent_managers, endpoints
+from fourlayer.resources.host_files import ConfigFile, config_files, running, shown
 
 # ---- auditd ---------------------------------------------------------------------------------------------
 
@@ -129,24 +128,6 @@ def time_sync(t):
 
 
 # ---- the SOC's monitoring / EDR agent --------------------------------------------------------------------
-
-OSSEC_CONF = "/var/ossec/etc/ossec.conf"  # what the edr_agent_conf command reads (below the sysroot)
-
-
-def agent_managers(t: Target) -> tuple[list[forwarding.Destination], dict[str, str] | None]:
-    """(managers named in the agent configuration, why it could not be read as {"en", "vi"} or None)."""
-    rc, out = command_out(t, "edr_agent_conf")
-    if rc == 0:
-        return forwarding.ossec_managers(out), None
-    err = str(t.ev("ssh_shell")["commands"].get("edr_agent_conf", {}).get("err", "")).strip()
-    if "ermission denied" in err:
-        return [], {"en": f"{OSSEC_CONF} is not readable by the audit account (set ssh.sudo: true)",
-                    "vi": f"tài khoản kiểm tra không đọc được {OSSEC_CONF} (đặt ssh.sudo: true)"}
-    if not err or "No such file" in err:
-        return [], {"en": f"no agent configuration file ({OSSEC_CONF})",
-                    "vi": f"không có tệp cấu hình tác tử ({OSSEC_CONF})"}
-    last = err.splitlines()[-1][:160]
-    return [], {"en": f"cannot read {OSSEC_CONF}: {last}", "vi": f"không đọc được {OSSEC_CONF}: {last}"}
 
 
 @check(id="L2-EDR-001", layer=2, severity="high", min_level=3, needs=("ssh_shell",), applies_to=("linux",),

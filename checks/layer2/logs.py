@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.resources import forwarding
-from fourlayer.resources import retention
-from fourlayer.resources.host_files import config_files
 from fourlayer.checks.util import policy
+
 from fourlayer.core.model import failed, passed
 from fourlayer.core.registry import check
-from fourlayer.core.target import Target
-
-
-def log_destinations(t: Target) -> list[forwarding.Destination]:
-    """Remote destinations configured in rsyslog, syslog-ng and systemd-journal-upload."""
-    return (forwarding.rsyslog(config_files(t, "rsyslog_conf"))
-            + forwarding.syslog_ng(config_files(t, "syslog_ng_conf"))
-            + forwarding.journal_upload(config_files(t, "journal_upload_conf")))
-
-
-def listed(dests: list[forwarding.Destination]) -> str:
-    return "\n".join(str(d) for d in dests)
-
-
-def endpoints(dests: list[forwarding.Destination]) -> str:
-    """`host:port, host:port` of the destinations, for a reason line."""
-    return ", ".join(f"{d.host}:{d.port}" for d in dests)
+from fourlayer.resources import forwarding, retention
+from fourlayer.resources.forwarding import endpoints, listed, log_destinations
+from fourlayer.resources.host_files import config_files
 
 
 @check(id="L2-LOG-001", layer=2, severity="high", min_level=1, needs=("ssh_shell",), applies_to=("linux",),

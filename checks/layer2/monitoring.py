@@ -5,6 +5,7 @@ from __future__ import annotations
 from fourlayer.checks import refs
 from fourlayer.checks.reach_probe import probe_outcomes
 from fourlayer.checks.util import policy
+
 from fourlayer.core.model import failed, passed, warned
 from fourlayer.core.registry import check
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 from fourlayer.checks import refs
 from fourlayer.checks.util import policy
+
 from fourlayer.config.inventory import Assessment
 from fourlayer.core.model import Outcome, failed, not_applicable, passed
 from fourlayer.core.registry import check

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.resources import forwarding
-from fourlayer.resources.host_files import running, shown
-from fourlayer.checks.layer2.host_agents import agent_managers
-from fourlayer.checks.layer2.logs import log_destinations
 from fourlayer.checks.util import policy
+
 from fourlayer.core.model import Outcome, failed, not_applicable, passed
 from fourlayer.core.registry import check
 from fourlayer.core.target import Target
+from fourlayer.resources import forwarding
+from fourlayer.resources.forwarding import agent_managers, log_destinations
+from fourlayer.resources.host_files import running, shown
 
 
 def below_agent_level(t: Target) -> Outcome | None:

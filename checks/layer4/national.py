@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fourlayer.checks import refs
 from fourlayer.checks.reach_probe import probe_outcomes
+
 from fourlayer.core.model import failed, passed
 from fourlayer.core.registry import check
 

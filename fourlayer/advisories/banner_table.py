@@ -20,8 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    LineList,
+    field_path,
+    got,
+    item_path,
+    load_yaml,
+)
 from fourlayer.core.errors import InputError
-from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, item_path, load_yaml
 from fourlayer.data import DATA_DIR
 
 DEFAULT_TABLE_PATH = DATA_DIR / "vulnerable_versions.yaml"

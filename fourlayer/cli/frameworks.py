@@ -6,7 +6,6 @@ import json
 
 import click
 
-
 LABELS = {
     "en": {"unverified": "unverified", "provisional": "provisional", "levels": "levels", "checks": "checks",
            "from": "this check from level", "unmapped": "not mapped to a requirement of this framework",

@@ -27,7 +27,11 @@ def keys_generate(out: Path, passphrase_env: str, force: bool) -> None:
     """Create a signing key pair. Publish the .pub file; keep the .key file private."""
     import os
 
-    from fourlayer.signing.files import fingerprint_openssh, generate_keys, load_public_key
+    from fourlayer.signing.files import (
+        fingerprint_openssh,
+        generate_keys,
+        load_public_key,
+    )
 
     private, public = generate_keys(out, passphrase_env, force)
     encrypted = f"encrypted with ${passphrase_env}" if os.environ.get(passphrase_env) else \
@@ -51,9 +55,12 @@ def verify(reports: tuple[Path, ...], pubkey: Path | None, allowed_signers: Path
 
     Exit 0 valid and signed by a trusted key, 6 invalid, 9 valid but signer not checked (no --pubkey or
     --allowed-signers)."""
-    from fourlayer.signing.allowed_signers import load_allowed_signers
+    from fourlayer.cli.scan_session import (
+        EXIT_INVALID_SIGNATURE,
+        EXIT_SIGNER_NOT_CHECKED,
+    )
     from fourlayer.core.errors import InputError
-    from fourlayer.cli.scan_session import EXIT_INVALID_SIGNATURE, EXIT_SIGNER_NOT_CHECKED
+    from fourlayer.signing.allowed_signers import load_allowed_signers
     from fourlayer.signing.files import VerificationFailed, load_public_key, verify_file
 
     if sig_path is not None and len(reports) != 1:

@@ -188,10 +188,10 @@ def _formats(value: str) -> list[str]:
 
 def _scan_inputs(inv, framework: str | None, rules: tuple[str, ...], waivers: str | None):
     """(framework, checks as it applies them, waivers): user rules, framework and waivers validated before traffic."""
-    from fourlayer.config.frameworks import load_framework
-    from fourlayer.rules.engine import load_rules
     from fourlayer.advisories.banner_table import load_table
+    from fourlayer.config.frameworks import load_framework
     from fourlayer.config.waivers import load_waivers
+    from fourlayer.rules.engine import load_rules
 
     load_table()  # a table given with $FOURLAYER_VULN_TABLE is validated before traffic, like every input
     reg = _registry()
@@ -224,13 +224,13 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
     `session` (fourlayer.cli.scan_session.ScanSession) stores the run in the history database while it runs,
     adds the report's history section, signs the files and handles SIGINT/SIGTERM; None = none of that.
     """
+    from fourlayer.cli.progress import Progress
+    from fourlayer.cli.scan_session import ScanSession
     from fourlayer.config.inventory_load import load_inventory
     from fourlayer.config.policy import load_policy
-    from fourlayer.cli.progress import Progress
+    from fourlayer.core.runner import run_scan
     from fourlayer.reports.document import build_document
     from fourlayer.reports.writers import ensure_writable
-    from fourlayer.core.runner import run_scan
-    from fourlayer.cli.scan_session import ScanSession
 
     session = session or ScanSession()
     inv = load_inventory(inventory_path)
@@ -354,9 +354,9 @@ def _raise_terminated(signum, frame) -> None:
                    "told, 2026-11-01); the lab's hosts are always judged on the scan's clock.")
 def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
     """Start the loopback demo lab, scan it with inventory/demo.yaml, write reports, stop the lab."""
+    from fourlayer.cli.scan_session import ScanSession
     from fourlayer.lab.demo import DEMO_AS_OF, DemoLab, demo_inventory_path
     from fourlayer.reports.writers import DEFAULT_FORMATS
-    from fourlayer.cli.scan_session import ScanSession
 
     # SIGTERM while the lab starts or reports are written must still stop the lab (`with` cleanup); during the
     # scan itself the session's handler takes over and stops gracefully.

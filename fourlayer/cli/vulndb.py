@@ -8,6 +8,7 @@ scans), the version checks say so and a clean result becomes WARN. `status` show
 from __future__ import annotations
 
 import datetime as dt
+
 import click
 
 REFRESH = ("to refresh: install a newer fourlayer release (it ships a newer table), or validate a table you keep "
@@ -23,8 +24,13 @@ def vulndb() -> None:
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False), help="Policy file whose limit applies.")
 def vulndb_status(policy_path: str | None) -> None:
     """Show the table in force, its date, its age today and the policy's limit (exit 1 when too old)."""
+    from fourlayer.advisories.banner_table import (
+        DEFAULT_TABLE_PATH,
+        TABLE_ENV,
+        load_table,
+        table_path,
+    )
     from fourlayer.config.policy import load_policy
-    from fourlayer.advisories.banner_table import DEFAULT_TABLE_PATH, TABLE_ENV, load_table, table_path
 
     table = load_table()
     max_age = int(load_policy(policy_path)["vulns"]["max_table_age_days"])

@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from fourlayer.core.errors import InputError
 from fourlayer.config.validation import ID_RE, parse_address
 from fourlayer.config.yaml_lines import LineDict, load_yaml
+from fourlayer.core.errors import InputError
 
 SECRET_VAR = re.compile(r"(pass|password|passphrase|secret|token|vault)", re.IGNORECASE)
 _SECTION = re.compile(r"^\[([^\]:\s]+)(?::(vars|children))?\]\s*(?:[#;].*)?$")

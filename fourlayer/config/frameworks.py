@@ -19,11 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from fourlayer.core.errors import InputError
-from fourlayer.core.model import Check, Result, Status
 from fourlayer.config.policy import default_policy, merge_over
 from fourlayer.config.validation import MAX_LONG_TEXT, DataValidator
-from fourlayer.config.yaml_lines import LineDict, LineList, expect_kind, field_path, got, item_path, load_yaml, show
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    LineList,
+    expect_kind,
+    field_path,
+    got,
+    item_path,
+    load_yaml,
+    show,
+)
+from fourlayer.core.errors import InputError
+from fourlayer.core.model import Check, Result, Status
 from fourlayer.data import DATA_DIR
 
 FRAMEWORKS_DIR = DATA_DIR / "frameworks"

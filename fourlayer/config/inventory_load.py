@@ -12,11 +12,30 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from fourlayer.config.inventory import (SOC, Agency, Assessment, Contact, Host, Inventory,
-                                 NationalMonitoring, SSHSettings, System)
+from fourlayer.config.inventory import (
+    SOC,
+    Agency,
+    Assessment,
+    Contact,
+    Host,
+    Inventory,
+    NationalMonitoring,
+    SSHSettings,
+    System,
+)
 from fourlayer.config.validation import ENV_NAME_RE, Validator, parse_address
-from fourlayer.config.yaml_lines import (LineDict, LineList, expect_kind, field_path, got, item_path, kind, load_yaml,
-                                  show, to_plain)
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    LineList,
+    expect_kind,
+    field_path,
+    got,
+    item_path,
+    kind,
+    load_yaml,
+    show,
+    to_plain,
+)
 
 # Allowed keys per mapping (inventory/schema.json must list the same; a test keeps them in step).
 TOP_KEYS = ("version", "policy", "defaults", "agencies")

@@ -15,8 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    expect_kind,
+    field_path,
+    got,
+    load_yaml,
+)
 from fourlayer.core.errors import InputError
-from fourlayer.config.yaml_lines import LineDict, expect_kind, field_path, got, load_yaml
 from fourlayer.data import DATA_DIR
 
 DEFAULT_POLICY_PATH = DATA_DIR / "policy.yaml"

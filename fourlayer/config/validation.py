@@ -16,7 +16,14 @@ from typing import Any, Mapping
 
 from fourlayer.collectors.allowlist import safe_path
 from fourlayer.config.inventory import Endpoint
-from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, item_path, show
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    LineList,
+    field_path,
+    got,
+    item_path,
+    show,
+)
 from fourlayer.core.errors import CollectorError, InputError
 from fourlayer.core.model import LANGS
 

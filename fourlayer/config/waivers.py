@@ -26,9 +26,17 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fourlayer.config.inventory import Inventory
-from fourlayer.core.model import Result, Status
 from fourlayer.config.validation import DataValidator
-from fourlayer.config.yaml_lines import LineDict, LineList, expect_kind, field_path, item_path, load_yaml, show
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    LineList,
+    expect_kind,
+    field_path,
+    item_path,
+    load_yaml,
+    show,
+)
+from fourlayer.core.model import Result, Status
 
 WAIVER_KEYS = ("check", "target", "justification", "approver", "expires")
 FILE_KEYS = ("version", "waivers")

@@ -53,7 +53,9 @@ def discover(registry: Registry = REGISTRY) -> Registry:
     for declared in DECLARED + _plugin_checks:
         registry.add(declared)
     registry.load_errors.extend(e for e in _plugin_errors if e not in registry.load_errors)
-    from fourlayer.rules.engine import register_builtin_rules  # checks/rules/*.yaml (declarative rules)
+    from fourlayer.rules.engine import (
+        register_builtin_rules,  # checks/rules/*.yaml (declarative rules)
+    )
 
     register_builtin_rules(registry)
     _filled.add(registry)

@@ -10,7 +10,6 @@ from fourlayer.config.inventory import Host, Inventory
 from fourlayer.core.model import Check, Result, Status, reason_parts
 from fourlayer.core.target import Target
 
-
 Reason = dict[str, str]  # {"en": ..., "vi": ...}
 
 NO_SSH: Reason = {"en": "SSH is disabled for this host in the inventory",

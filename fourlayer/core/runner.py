@@ -7,7 +7,8 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, TimeoutError as FutureTimeout, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -15,9 +16,17 @@ from fourlayer import __version__
 from fourlayer.collectors import HOST_COLLECTORS, host_collector
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.guard import check_allowed
+from fourlayer.config.inventory import Agency, Host, Inventory
 from fourlayer.core.errors import CollectorError
-from fourlayer.config.inventory import Agency, Host, Inventory, System
-from fourlayer.core.model import Check, Outcome, Result, Status, Unevaluable, bi, reason_parts
+from fourlayer.core.model import (
+    Check,
+    Outcome,
+    Result,
+    Status,
+    Unevaluable,
+    bi,
+    reason_parts,
+)
 from fourlayer.core.planner import Plan, plan_scan
 from fourlayer.core.target import Target
 

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from fourlayer.resources.host_files import ConfigFile
 from fourlayer.config.inventory import Endpoint
+from fourlayer.core.target import Target
+from fourlayer.resources.host_files import ConfigFile, command_out, config_files
 
 SYSLOG_PORT = 514  # rsyslog omfwd/omrelp and syslog-ng network()/tcp()/udp() default
 SYSLOG_NG_SYSLOG_PORT = 601  # syslog-ng syslog() driver default (RFC 5424 over TCP)
@@ -165,3 +166,43 @@ def ossec_managers(conf: str, path: str = "/var/ossec/etc/ossec.conf") -> list[D
             if address:
                 found.append(Destination(address, _port(_tag(client, "port"), OSSEC_PORT), f"agent ({path})"))
     return found
+
+
+# ---- what a host's configuration forwards, and to whom --------------------------------------------------
+
+def log_destinations(t: Target) -> list[Destination]:
+    """Remote destinations configured in rsyslog, syslog-ng and systemd-journal-upload."""
+    return (rsyslog(config_files(t, "rsyslog_conf"))
+            + syslog_ng(config_files(t, "syslog_ng_conf"))
+            + journal_upload(config_files(t, "journal_upload_conf")))
+
+
+
+def listed(dests: list[Destination]) -> str:
+    return "\n".join(str(d) for d in dests)
+
+
+
+def endpoints(dests: list[Destination]) -> str:
+    """`host:port, host:port` of the destinations, for a reason line."""
+    return ", ".join(f"{d.host}:{d.port}" for d in dests)
+
+
+OSSEC_CONF = "/var/ossec/etc/ossec.conf"  # what the edr_agent_conf command reads (below the sysroot)
+
+
+
+def agent_managers(t: Target) -> tuple[list[Destination], dict[str, str] | None]:
+    """(managers named in the agent configuration, why it could not be read as {"en", "vi"} or None)."""
+    rc, out = command_out(t, "edr_agent_conf")
+    if rc == 0:
+        return ossec_managers(out), None
+    err = str(t.ev("ssh_shell")["commands"].get("edr_agent_conf", {}).get("err", "")).strip()
+    if "ermission denied" in err:
+        return [], {"en": f"{OSSEC_CONF} is not readable by the audit account (set ssh.sudo: true)",
+                    "vi": f"tài khoản kiểm tra không đọc được {OSSEC_CONF} (đặt ssh.sudo: true)"}
+    if not err or "No such file" in err:
+        return [], {"en": f"no agent configuration file ({OSSEC_CONF})",
+                    "vi": f"không có tệp cấu hình tác tử ({OSSEC_CONF})"}
+    last = err.splitlines()[-1][:160]
+    return [], {"en": f"cannot read {OSSEC_CONF}: {last}", "vi": f"không đọc được {OSSEC_CONF}: {last}"}

@@ -36,15 +36,32 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fourlayer.collectors.allowlist import TEMPLATES
-from fourlayer.resources.sshd import parse_sshd_T
-from fourlayer.core.errors import InputError
-from fourlayer.config.validation import DataValidator
-from fourlayer.core.model import Check, Outcome, Unevaluable, bi, bi_join, failed, passed
 from fourlayer.config.policy import default_policy
-from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
+from fourlayer.config.validation import DataValidator
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    LineList,
+    expect_kind,
+    field_path,
+    got,
+    item_path,
+    load_yaml,
+    show,
+)
+from fourlayer.core.errors import InputError
+from fourlayer.core.model import (
+    Check,
+    Outcome,
+    Unevaluable,
+    bi,
+    bi_join,
+    failed,
+    passed,
+)
 from fourlayer.core.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.core.target import Target
-from fourlayer.config.yaml_lines import LineDict, LineList, expect_kind, field_path, got, item_path, load_yaml, show
+from fourlayer.resources.sshd import parse_sshd_T
+from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
 
 RULE_KEYS = ("id", "layer", "severity", "min_level", "applies_to", "title", "rationale", "remediation",
              "references", "source", "expect")

@@ -29,11 +29,14 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
+from fourlayer.core.errors import InputError
 from fourlayer.signing import openssh as ssh_signature
 from fourlayer.signing.allowed_signers import TrustedKey
-from fourlayer.core.errors import InputError
 
 PASSPHRASE_ENV = "FOURLAYER_KEY_PASSPHRASE"
 PRIVATE_NAME, PUBLIC_NAME = "fourlayer-signing.key", "fourlayer-signing.pub"
