@@ -14,6 +14,7 @@ from fourlayer.checks import (  # noqa: F401  (import = registration)
     layer2_host_agents,
     layer3_inspection,
     layer3_vulns,
+    layer3_packages,
     layer3_persistent,
     layer4_national,
     layer4_host_connection,
