@@ -38,14 +38,17 @@ class Finding:
 class Index:
     def __init__(self, sets: list[SetInfo], rows: list[tuple[int, str, Record]]):
         self.sets = {s.id: s for s in sets}
-        self._by: dict[tuple[str, str], dict[str, list[tuple[int, Record]]]] = {}
+        # versions are parsed here, once per scan: a host's match then only compares
+        self._by: dict[tuple[str, str], dict[str, list[tuple[int, Record, object, object, object]]]] = {}
         for set_id, distro, rec in rows:
-            self._by.setdefault((distro, rec.release), {}).setdefault(rec.package, []).append((set_id, rec))
+            parse = versions.key(KIND[distro])
+            bounds = tuple(parse(v) if v else None for v in (rec.introduced, rec.fixed, rec.last_affected))
+            self._by.setdefault((distro, rec.release), {}).setdefault(rec.package, []).append((set_id, rec, *bounds))
         self.records = len(rows)
 
     def covering(self, p: Platform) -> list[SetInfo]:
         """The imported sets that hold advisories for this distribution release, newest data first."""
-        ids = {sid for recs in self._by.get((p.distro, p.release), {}).values() for sid, _ in recs}
+        ids = {entry[0] for recs in self._by.get((p.distro, p.release), {}).values() for entry in recs}
         return sorted((self.sets[i] for i in ids), key=lambda s: s.data_date, reverse=True)
 
     def releases(self, distro: str) -> list[str]:
@@ -63,12 +66,9 @@ class Index:
         best: dict[tuple[str, str, str], tuple[dt.date, Finding]] = {}
         for (source, version), binaries in by_source.items():
             have = newer(version)
-            for set_id, rec in table[source]:
-                if rec.introduced and have < newer(rec.introduced):
-                    continue
-                if rec.fixed and not have < newer(rec.fixed):
-                    continue
-                if rec.last_affected and have > newer(rec.last_affected):
+            for set_id, rec, introduced, fixed, last_affected in table[source]:
+                if (introduced is not None and have < introduced) or (fixed is not None and not have < fixed) \
+                        or (last_affected is not None and have > last_affected):
                     continue
                 finding = Finding(rec.vuln_id, rec.severity, source, tuple(sorted(set(binaries))), version,
                                   rec.fixed, rec.note)
