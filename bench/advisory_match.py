@@ -27,7 +27,8 @@ def synthetic_tracker(records: int, sources: int, rng: random.Random) -> dict:
     doc: dict = {}
     for n in range(records):
         pkg = f"src{rng.randrange(sources):05d}"
-        fixed = f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}-{rng.randint(1, 5)}+deb12u{rng.randint(1, 9)}"
+        fixed = (f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}-{rng.randint(1, 5)}"
+                 f"+deb12u{rng.randint(1, 9)}")
         status = rng.choice(("resolved",) * 8 + ("open",))
         release = {"status": status, "repositories": {"bookworm": fixed},
                    "urgency": rng.choice(("high", "medium", "low", "not yet assigned"))}
@@ -72,7 +73,8 @@ def main() -> None:
     print(f"data: {info.records} records ({args.records} per release x 2 releases, {args.sources} source packages), "
           f"tracker JSON {size / 1e6:.1f} MB")
     print(f"import (parse, validate, store): {t_import:.2f} s; index built once per scan: {t_index:.2f} s")
-    print(f"match {args.packages} installed packages, {args.hosts} hosts: median {statistics.median(times) * 1e3:.1f} ms,"
+    print(f"match {args.packages} installed packages, {args.hosts} hosts: "
+          f"median {statistics.median(times) * 1e3:.1f} ms,"
           f" max {max(times) * 1e3:.1f} ms per host; median {statistics.median(findings):.0f} findings per host")
 
 

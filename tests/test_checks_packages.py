@@ -122,5 +122,6 @@ def test_missing_package_evidence_is_error_never_pass(tmp_path, advisory_db, run
     assert "no package evidence" in r["L3-PKG-001"].reason
     # packages listed, but only removed ones: still no evidence of what is installed
     r = scan_host(tmp_path, sshd_hardened, ssh_known_hosts, host_root,
-                  {"etc/os-release": BOOKWORM, "var/lib/dpkg/status": dpkg_status(PACKAGES, "deinstall ok config-files")})
+                  {"etc/os-release": BOOKWORM,
+                   "var/lib/dpkg/status": dpkg_status(PACKAGES, "deinstall ok config-files")})
     assert r["L3-PKG-001"].status is Status.ERROR

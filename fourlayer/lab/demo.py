@@ -5,10 +5,10 @@
 127.0.0.13 log-collector  TCP sinks :1514 (SOC manager) and :5514 (national collector)
 127.0.0.14 his-db         declared with SSH :2214, nothing listens: a down host
 
-Host files come from fourlayer/lab/sysroots.py (GOOD_ROOT, WEAK_ROOT). The demo's advisory data (DEMO data in
-the Debian Security Tracker JSON format, fourlayer/data/demo_advisories_debian_tracker.json) is imported into a
-throwaway database in the lab directory ($FOURLAYER_ADVISORY_DB while the lab runs, never the user's), dated
-DEMO_ADVISORY_AGE_DAYS before the clock: its age is observed evidence, judged on the scan's clock. Both Linux hosts share this machine's
+Host files come from fourlayer/lab/sysroots.py (GOOD_ROOT, WEAK_ROOT). The demo's advisory data (DEMO data
+in the Debian Security Tracker JSON format, fourlayer/data/demo_advisories_debian_tracker.json) is imported
+into a throwaway database in the lab directory ($FOURLAYER_ADVISORY_DB while the lab runs, never the user's),
+dated DEMO_ADVISORY_AGE_DAYS before the clock: its age is observed evidence, judged on the scan's clock. Both Linux hosts share this machine's
 process table: the real agent processes of DEMO_AGENTS (e.g. `clamd`) run for both.
 """
 
