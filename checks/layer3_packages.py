@@ -148,14 +148,14 @@ def fixable_advisories(t):
     note = a.data_note(t)
     if bad:
         return failed(_with_stale(a, f"{len(bad)} advisories at or above {SEVERITY_ORDER[fail_rank]} have a fix that "
-                                     f"is not installed: {_names(bad)} ({note})",
+                                     f"is not installed ({note}): {_names(bad)}",
                                   f"{len(bad)} cảnh báo từ mức {SEVERITY_ORDER[fail_rank]} trở lên đã có bản sửa "
-                                  f"nhưng chưa cài: {_names(bad)} ({note})"), evidence)
+                                  f"nhưng chưa cài ({note}): {_names(bad)}"), evidence)
     if minor:
         return warned(_with_stale(a, f"{len(minor)} advisories of lower or unassigned severity have a fix that is "
-                                     f"not installed: {_names(minor)} ({note})",
+                                     f"not installed ({note}): {_names(minor)}",
                                   f"{len(minor)} cảnh báo mức thấp hơn hoặc chưa xếp mức đã có bản sửa nhưng chưa "
-                                  f"cài: {_names(minor)} ({note})"), evidence)
+                                  f"cài ({note}): {_names(minor)}"), evidence)
     clean_en = f"no advisory with a released fix applies to the {len(a.installed)} installed packages ({note})"
     clean_vi = f"không cảnh báo nào đã có bản sửa áp dụng cho {len(a.installed)} gói đã cài ({note})"
     if a.stale:
@@ -185,10 +185,10 @@ def unfixed_advisories(t):
     evidence = a.evidence(t, [f"no fix: {f.describe()} [{', '.join(f.binaries)}]" for f in open_])
     note = a.data_note(t)
     if open_:
-        return warned(_with_stale(a, f"{len(open_)} advisories affect installed packages and have no fix released: "
-                                     f"{_names(open_)} ({note})",
-                                  f"{len(open_)} cảnh báo ảnh hưởng gói đã cài và chưa có bản sửa: {_names(open_)} "
-                                  f"({note})"), evidence)
+        return warned(_with_stale(a, f"{len(open_)} advisories affect installed packages and have no fix released "
+                                     f"({note}): {_names(open_)}",
+                                  f"{len(open_)} cảnh báo ảnh hưởng gói đã cài và chưa có bản sửa ({note}): "
+                                  f"{_names(open_)}"), evidence)
     if a.stale:
         return warned(bi(f"no unfixed advisory applies ({note}), but {a.stale['en']}",
                          f"không cảnh báo chưa sửa nào áp dụng ({note}), nhưng {a.stale['vi']}"), evidence)

@@ -125,3 +125,13 @@ def test_missing_package_evidence_is_error_never_pass(tmp_path, advisory_db, run
                   {"etc/os-release": BOOKWORM,
                    "var/lib/dpkg/status": dpkg_status(PACKAGES, "deinstall ok config-files")})
     assert r["L3-PKG-001"].status is Status.ERROR
+
+
+def test_demo_weak_host_shows_package_findings_from_the_shipped_demo_data(demo_scan):
+    weak, good = demo_scan.results("his-app"), demo_scan.results("portal-web")
+    fix = weak["L3-PKG-001"]
+    assert fix["status"] == "FAIL" and "CVE-2023-38408 openssh 1:8.4p1-5+deb11u1" in fix["reason"]
+    assert "demo_advisories_debian_tracker.json" in fix["reason"] and "3 days old" in fix["reason"]
+    assert "DEMO data shipped with fourlayer" in fix["evidence"]
+    assert weak["L3-PKG-002"]["status"] == "WARN" and weak["L3-PKG-003"]["status"] == "FAIL"
+    assert {good[c]["status"] for c in ("L3-PKG-001", "L3-PKG-002", "L3-PKG-003")} == {"PASS"}
