@@ -11,10 +11,15 @@ from fourlayer.advisories.banner_table import SEVERITIES, Match, Software, load_
 from fourlayer.core.model import Outcome, failed, not_applicable, passed, warned
 
 
+# which source decided: the announced version and the banner table (installed packages are L3-PKG-001's)
+BY_BANNER = bi("(announced versions vs the banner table)", "(phiên bản tự công bố so với bảng banner)")
+DECIDED_BY = ("decided by: announced versions vs the banner table; hosts with a login are also judged on their "
+              "installed packages (L3-PKG-001)")
+
+
 def _short(m: Match) -> str:
     s = m.software
     return f"{s.where}: {s.name} {s.version} {'/'.join(m.entry.cves)} ({m.entry.severity})"
-
 
 
 def verdict(t, seen: list[Software], notes: list[str], nothing: Text) -> Outcome:
@@ -36,16 +41,19 @@ def verdict(t, seen: list[Software], notes: list[str], nothing: Text) -> Outcome
              for item in seen]
     lines += [m.describe() + (f"; only if {m.entry.condition}" if m.entry.condition and not m.backport else "")
               for m in matches]
-    lines += notes + [table.describe()] + ([f"WARNING: {stale['en']}"] if stale["en"] else [])
+    lines += notes + [table.describe(), DECIDED_BY] + ([f"WARNING: {stale['en']}"] if stale["en"] else [])
     evidence = "\n".join(lines)
     tail = {c: f" ({stale[c]})" if stale[c] else "" for c in ("en", "vi")}
+    by = BY_BANNER
     if bad:
-        return failed(bi(f"known-vulnerable versions: {'; '.join(map(_short, bad))}{tail['en']}",
-                         f"phiên bản có lỗ hổng đã biết: {'; '.join(map(_short, bad))}{tail['vi']}"), evidence)
-    if minor:
-        return warned(bi(f"versions with lower-severity known flaws: {'; '.join(map(_short, minor))}{tail['en']}",
-                         f"phiên bản có lỗ hổng đã biết ở mức thấp hơn: {'; '.join(map(_short, minor))}{tail['vi']}"),
+        return failed(bi(f"known-vulnerable versions {by['en']}: {'; '.join(map(_short, bad))}{tail['en']}",
+                         f"phiên bản có lỗ hổng đã biết {by['vi']}: {'; '.join(map(_short, bad))}{tail['vi']}"),
                       evidence)
+    if minor:
+        return warned(bi(f"versions with lower-severity known flaws {by['en']}: {'; '.join(map(_short, minor))}"
+                         f"{tail['en']}",
+                         f"phiên bản có lỗ hổng đã biết ở mức thấp hơn {by['vi']}: {'; '.join(map(_short, minor))}"
+                         f"{tail['vi']}"), evidence)
     covered = [item for item in seen if table.product_of(item.name)]
     if not covered:
         names = ", ".join(f"{i.name} {i.version}" for i in seen)

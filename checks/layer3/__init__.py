@@ -1,3 +1,4 @@
-"""Layer 3, independent periodic inspection: assessments, known-vulnerable versions, persistent findings."""
+"""Layer 3, independent periodic inspection: assessments, installed packages and announced versions against
+advisories, persistent findings."""
 
-from fourlayer.checks.layer3 import inspection, vulns, persistent  # noqa: F401
+from fourlayer.checks.layer3 import inspection, vulns, packages, persistent  # noqa: F401

@@ -1,13 +1,18 @@
-"""`fourlayer vulndb`: which offline table of known-vulnerable versions a scan uses, how old it is, how to refresh.
+"""`fourlayer vulndb`: the offline vulnerability data a scan uses — the banner table and imported advisories.
 
 The table ages in users' hands: older than policy `vulns.max_table_age_days` (on the clock of the machine that
 scans), the version checks say so and a clean result becomes WARN. `status` shows the table in force;
 `check FILE` validates a newer table before it is put in place with $FOURLAYER_VULN_TABLE.
+
+`import FILE...` validates distribution advisory files (Debian Security Tracker JSON, OSV JSON or .zip) and stores
+them in the advisory database (fourlayer/advisories/store.py) that the package checks L3-PKG-* read; `status`
+lists those sets and their age against policy `advisories.max_age_days`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
@@ -17,7 +22,7 @@ REFRESH = ("to refresh: install a newer fourlayer release (it ships a newer tabl
 
 @click.group("vulndb")
 def vulndb() -> None:
-    """The offline table of known-vulnerable service versions."""
+    """Offline vulnerability data: the banner version table and imported distribution advisories."""
 
 
 @vulndb.command("status")
@@ -39,10 +44,47 @@ def vulndb_status(policy_path: str | None) -> None:
     click.echo(f"table:    {table.path} ({source})")
     click.echo(f"updated:  {table.updated.isoformat()} — {age} days ago (policy vulns.max_table_age_days: {max_age})")
     click.echo(f"entries:  {len(table.entries)} ({len(set(table.products.values()))} products)")
+    stale_sets = _advisory_status(load_policy(policy_path))
     if age > max_age:
         click.echo(f"STALE: version checks WARN until the table is refreshed; {REFRESH}", err=True)
         raise SystemExit(1)
     click.echo(REFRESH)
+    if stale_sets:
+        raise SystemExit(1)
+
+
+def _advisory_status(policy: dict) -> bool:
+    """List the imported advisory sets with their age; True when one is older than advisories.max_age_days."""
+    from fourlayer.advisories.store import advisory_db_path, list_sets
+
+    path = advisory_db_path()
+    max_age = int(policy["advisories"]["max_age_days"])
+    sets = list_sets(path)
+    click.echo(f"advisories: {path} (policy advisories.max_age_days: {max_age})")
+    if not sets:
+        click.echo("  none imported: package checks (L3-PKG-*) are NOT_APPLICABLE; download the distribution's data "
+                   "and run `fourlayer vulndb import FILE`")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    stale = False
+    for s in sets:
+        old = s.age_days(today) > max_age
+        stale |= old
+        click.echo(f"  {'STALE ' if old else ''}{s.describe(today)}; date from {s.date_from}; imported {s.imported_at}")
+    return stale
+
+
+@vulndb.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--data-date", type=click.DateTime(["%Y-%m-%d"]),
+              help="The day the data was downloaded (the Debian tracker's JSON carries no date; default: the file's "
+                   "modification time; OSV: its newest `modified`).")
+def vulndb_import(paths: tuple[Path, ...], data_date) -> None:
+    """Validate advisory files and store them for the package checks (exit 2 on the first bad file, nothing stored)."""
+    from fourlayer.advisories.store import advisory_db_path, import_files
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    for info in import_files(list(paths), data_date.date() if data_date else None):
+        click.echo(f"imported {info.describe(today)} into {advisory_db_path()}")
 
 
 @vulndb.command("check")

@@ -99,10 +99,21 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                                 "{root}/etc/iptables/rules.v4", "{root}/etc/sysconfig/iptables"), False),
     "enabled_units": (_links_each("{root}/etc/systemd/system/*.wants/*", "{root}/etc/rc2.d/S*",
                                   "{root}/etc/rc3.d/S*", "{root}/etc/rc5.d/S*"), False),
+    # installed packages (layer 3 advisories): the package databases below the sysroot, queried, never refreshed
+    "packages_dpkg": ("if [ -d {root}/var/lib/dpkg ]; then dpkg-query --admindir={root}/var/lib/dpkg -W "
+                      "-f='${{Package}}\\t${{Version}}\\t${{source:Package}}\\t${{source:Version}}"
+                      "\\t${{Status}}\\n'; fi", False),
+    "packages_rpm": ("if [ -d {root}/var/lib/rpm ]; then rpm --dbpath {root}/var/lib/rpm -qa "
+                     "--qf '%{{NAME}}\\t%{{EPOCHNUM}}\\t%{{VERSION}}\\t%{{RELEASE}}\\t%{{ARCH}}"
+                     "\\t%{{SOURCERPM}}\\n'; fi", False),
+    # the running kernel (`uname -r`); below a sysroot, the file that stands for /proc
+    "kernel_release": ("if [ -f {root}/proc/sys/kernel/osrelease ]; then cat {root}/proc/sys/kernel/osrelease; fi",
+                       False),
 }
 
 # Programs the templates may start; `is_read_only` rejects anything else (defence in depth).
-READ_ONLY_PROGRAMS = frozenset({"sshd", "stat", "cat", "cut", "ps", "ss", "printf", "[", "export"})
+# dpkg-query and rpm -qa only read their databases (--admindir / --dbpath below the sysroot)
+READ_ONLY_PROGRAMS = frozenset({"sshd", "stat", "cat", "cut", "ps", "ss", "printf", "[", "export", "dpkg-query", "rpm"})
 _SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"})
 
 

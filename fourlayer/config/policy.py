@@ -181,6 +181,7 @@ _SHAPE: dict[str, Any] = {
     # web and known-vulnerable versions (layers 1 and 3)
     "http": {"hsts_min_max_age": NONNEG_INT, "required_headers": _header_names, "version_headers": _header_names},
     "vulns": {"fail_severity": _severity, "max_table_age_days": POS_INT},
+    "advisories": {"fail_severity": _severity, "max_age_days": POS_INT},
     # host hygiene (layer 1)
     "accounts": {"pass_min_len": POS_INT, "pass_max_days": POS_INT, "pass_min_days": NONNEG_INT,
                  "pass_warn_age": NONNEG_INT, "min_char_classes": _number(1, 4, "expected 1–4 character classes"),

@@ -6,7 +6,10 @@
 127.0.0.13 log-collector  TCP sinks :1514 (SOC manager) and :5514 (national collector)
 127.0.0.14 his-db         declared with SSH :2214, nothing listens: a down host
 
-Host files come from fourlayer/lab/sysroots.py (GOOD_ROOT, WEAK_ROOT). Both Linux hosts share this machine's
+Host files come from fourlayer/lab/sysroots.py (GOOD_ROOT, WEAK_ROOT). The demo's advisory data (DEMO data
+in the Debian Security Tracker JSON format, fourlayer/data/demo_advisories_debian_tracker.json) is imported
+into a throwaway database in the lab directory ($FOURLAYER_ADVISORY_DB while the lab runs, never the user's),
+dated DEMO_ADVISORY_AGE_DAYS before the clock: its age is observed evidence, judged on the scan's clock. Both Linux hosts share this machine's
 process table: the real agent processes of DEMO_AGENTS (e.g. `clamd`) run for both.
 """
 
@@ -33,6 +36,9 @@ FTP_PORT = 21 if os.geteuid() == 0 else 2121  # the real FTP port where we may b
 # `fourlayer demo` judges them as of it, so the demo shows the same layers met in any year. What the lab's hosts
 # show (certificates, file ages) is made relative to the clock and judged on it, as in every scan.
 DEMO_AS_OF = dt.date(2026, 11, 1)
+DEMO_ADVISORIES = Path(__file__).resolve().parent.parent / "data" / "demo_advisories_debian_tracker.json"
+DEMO_ADVISORY_AGE_DAYS = 3
+DEMO_ADVISORY_NOTE = "DEMO data shipped with fourlayer, not real advisories"
 
 
 def demo_inventory_path() -> Path:
@@ -97,7 +103,13 @@ class DemoLab:
             ListenerSpec("sink", COLLECTOR, 1514, name="soc-manager"),
             ListenerSpec("sink", COLLECTOR, 5514, name="national-collector"),
         ]).start()
-        for key, value in (("FOURLAYER_LAB", str(lab)), ("FOURLAYER_LAB_USER", self.sshd[0].user)):
+        from fourlayer.advisories.store import ENV_ADVISORY_DB, import_files
+
+        advisories = lab / "advisories.sqlite"
+        day = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=DEMO_ADVISORY_AGE_DAYS)
+        import_files([DEMO_ADVISORIES], day, DEMO_ADVISORY_NOTE, db=advisories)
+        for key, value in (("FOURLAYER_LAB", str(lab)), ("FOURLAYER_LAB_USER", self.sshd[0].user),
+                           (ENV_ADVISORY_DB, str(advisories))):
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
 

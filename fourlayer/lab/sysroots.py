@@ -1,7 +1,8 @@
 """What the lab's hosts look like from inside: file trees for `ssh.sysroot`, and real agent processes.
 
-`GOOD_ROOT` is a well-run Debian server (portal-web in the demo), `WEAK_ROOT` a neglected Ubuntu 16.04 one
-(his-app). A tree maps a relative path to its text (written 0644), a `File(text, mode)`, or a `Link(target)`
+`GOOD_ROOT` is a well-run Debian 12 server (portal-web in the demo), `WEAK_ROOT` a neglected Debian 11 one
+(his-app); both list their installed packages in a dpkg status file, and proc/sys/kernel/osrelease stands for
+`uname -r`. A tree maps a relative path to its text (written 0644), a `File(text, mode)`, or a `Link(target)`
 (e.g. systemd's enablement links, which may dangle inside a sysroot). `write_tree` materialises one.
 
 Processes cannot live in a file tree: `AgentProcesses` starts real processes under given names (copies of
@@ -51,6 +52,18 @@ def _enabled(*units: str, wants: str = _WANTS) -> dict[str, Entry]:
     return {wants + unit: Link(_UNIT_DIR + unit) for unit in units}
 
 
+def dpkg_status(packages: Iterable[tuple[str, str, str]], status: str = "install ok installed") -> str:
+    """A dpkg status database (var/lib/dpkg/status) listing (package, source package, version) entries; the
+    source version is the package's (`Source: name` without a version). dpkg-query reads it with --admindir."""
+    stanzas = []
+    for name, source, version in packages:
+        source_line = f"Source: {source}\n" if source != name else ""
+        stanzas.append(f"Package: {name}\nStatus: {status}\nPriority: optional\nSection: misc\n"
+                       f"Maintainer: fourlayer lab <lab@fourlayer.invalid>\nArchitecture: amd64\n{source_line}"
+                       f"Version: {version}\nDescription: lab package {name}\n")
+    return "\n".join(stanzas)
+
+
 _SHADOW = "".join(f"{name}:*:20000:0:99999:7:::\n" for name in ("root", "daemon", "sshd", "admin"))
 _PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
            "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
@@ -62,6 +75,12 @@ GOOD_ROOT: dict[str, Entry] = {
     "etc/rsyslog.d/60-soc.conf": 'action(type="omfwd" target="127.0.0.13" port="1514" protocol="tcp")\n',
     "etc/login.defs": "PASS_MAX_DAYS 90\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7\nUMASK 027\n",
     "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n',
+    # installed packages (L3-PKG-*): up to date against the demo advisories, booted into the newest kernel
+    "var/lib/dpkg/status": dpkg_status([("openssh-server", "openssh", "1:9.2p1-2+deb12u3"),
+                                        ("libssl3", "openssl", "3.0.15-1~deb12u1"), ("bash", "bash", "5.2.15-2+b7"),
+                                        ("sudo", "sudo", "1.9.13p3-1+deb12u1"),
+                                        ("linux-image-6.1.0-28-amd64", "linux", "6.1.119-1")]),
+    "proc/sys/kernel/osrelease": "6.1.0-28-amd64\n",
     # accounts and password policy
     "etc/passwd": _PASSWD,
     "etc/shadow": File(_SHADOW, 0o640),
@@ -107,7 +126,8 @@ GOOD_ROOT: dict[str, Entry] = {
 WEAK_ROOT: dict[str, Entry] = {
     "etc/rsyslog.conf": "module(load=\"imuxsock\")\n*.* /var/log/syslog\n",
     "etc/login.defs": "PASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\nUMASK 022\n",
-    "etc/os-release": 'PRETTY_NAME="Ubuntu 16.04.7 LTS"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID="16.04"\n',
+    "etc/os-release": ('PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nID=debian\nVERSION_ID="11"\n'
+                       'VERSION_CODENAME=bullseye\n'),
     # a second UID 0 account, /etc/shadow readable by everyone, no password quality or lockout module
     "etc/passwd": _PASSWD + "toor:x:0:0:maintenance:/root:/bin/bash\n",
     "etc/shadow": File(_SHADOW + "toor:*:20000:0:99999:7:::\n", 0o644),
@@ -119,6 +139,14 @@ WEAK_ROOT: dict[str, Entry] = {
         "auth\t[success=1 default=ignore]\tpam_unix.so nullok_secure\n"
         "auth\trequisite\t\t\tpam_deny.so\n"
         "auth\trequired\t\t\tpam_permit.so\n"),
+    # installed packages (L3-PKG-*): openssh, openssl and sudo behind their fixes, a newer kernel installed but the
+    # old one still running
+    "var/lib/dpkg/status": dpkg_status([("openssh-server", "openssh", "1:8.4p1-5+deb11u1"),
+                                        ("libssl1.1", "openssl", "1.1.1n-0+deb11u3"), ("bash", "bash", "5.1-2+deb11u1"),
+                                        ("sudo", "sudo", "1.9.5p2-3"),
+                                        ("linux-image-5.10.0-26-amd64", "linux", "5.10.197-1"),
+                                        ("linux-image-5.10.0-30-amd64", "linux", "5.10.218-1")]),
+    "proc/sys/kernel/osrelease": "5.10.0-26-amd64\n",
     # package lists refreshed, but nothing installed automatically; security updates and a reboot pending
     "etc/apt/apt.conf.d/20auto-upgrades": ('APT::Periodic::Update-Package-Lists "1";\n'
                                            'APT::Periodic::Unattended-Upgrade "0";\n'),
