@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fourlayer.reports import charts
+from fourlayer.core.model import SEVERITIES
 
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "WARN": 2, "WAIVED": 3, "PASS": 4, "NOT_APPLICABLE": 5}
 PROBLEMS = ("FAIL", "ERROR", "WARN")
 LAYERS = charts.LAYERS

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from fourlayer.cli.main import main
 from fourlayer.lab.keys import SSH_KEYGEN
 from fourlayer.lab.sshd import SSHD, SshdInstance
-from fourlayer.cli.scan_session import EXIT_SIGNER_NOT_CHECKED
+from fourlayer.cli.exit_codes import EXIT_SIGNER_NOT_CHECKED
 from fourlayer.core.errors import InputError
 from fourlayer.signing.files import PASSPHRASE_ENV, load_private_key
 

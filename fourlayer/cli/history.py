@@ -154,7 +154,7 @@ def report_files_older_than(directory: Path, cutoff: dt.datetime) -> list[Path]:
 def prune_cmd(keep_days: int, report_dirs: tuple[Path, ...], no_history: bool, lock_timeout: float,
               dry_run: bool, db: Path | None) -> None:
     """Delete reports and stored runs older than --keep-days (the newest complete run is always kept)."""
-    from fourlayer.cli.scan_session import EXIT_BUSY
+    from fourlayer.cli.exit_codes import EXIT_BUSY
     from fourlayer.history.storage import ScanLock, StoreBusy, default_db_path
 
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=keep_days)

@@ -55,7 +55,7 @@ def verify(reports: tuple[Path, ...], pubkey: Path | None, allowed_signers: Path
 
     Exit 0 valid and signed by a trusted key, 6 invalid, 9 valid but signer not checked (no --pubkey or
     --allowed-signers)."""
-    from fourlayer.cli.scan_session import (
+    from fourlayer.cli.exit_codes import (
         EXIT_INVALID_SIGNATURE,
         EXIT_SIGNER_NOT_CHECKED,
     )

@@ -24,9 +24,10 @@ from pathlib import Path
 import click
 
 from fourlayer import __version__
+from fourlayer.cli.exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_REPORTS_NOT_WRITTEN
+from fourlayer.core import defaults
 from fourlayer.core.errors import InputError
-
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_REPORTS_NOT_WRITTEN = 0, 1, 2, 130, 7
+from fourlayer.core.model import SEVERITIES
 
 
 class Cli(click.Group):
@@ -284,11 +285,11 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--agency", multiple=True, help="Only this agency id (repeatable).")
 @click.option("--check", "check_ids", multiple=True, help="Only this check id (repeatable).")
 @click.option("--skip", "skip_ids", multiple=True, help="Skip this check id (repeatable).")
-@click.option("--concurrency", type=click.IntRange(1, 512), default=16, show_default=True,
+@click.option("--concurrency", type=click.IntRange(1, 512), default=defaults.CONCURRENCY, show_default=True,
               help="Hosts scanned in parallel.")
-@click.option("--timeout", type=FiniteFloatRange(0.5, 120), default=5.0, show_default=True,
+@click.option("--timeout", type=FiniteFloatRange(0.5, 120), default=defaults.TIMEOUT, show_default=True,
               help="Seconds for one network operation.")
-@click.option("--host-timeout", type=FiniteFloatRange(1, 3600), default=180.0, show_default=True,
+@click.option("--host-timeout", type=FiniteFloatRange(1, 3600), default=defaults.HOST_TIMEOUT, show_default=True,
               help="Seconds for everything on one host.")
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Trust SSH host keys seen for the first time and save them (changed keys are still refused).")
@@ -308,10 +309,10 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="History database (default $FOURLAYER_DB or ~/.local/share/fourlayer/history.sqlite).")
 @click.option("--no-history", is_flag=True, help="Do not store this scan (no trend, diff or L3-PER-001).")
-@click.option("--lock-timeout", type=FiniteFloatRange(0, 86400), default=30.0, show_default=True,
+@click.option("--lock-timeout", type=FiniteFloatRange(0, 86400), default=defaults.LOCK_TIMEOUT, show_default=True,
               help="Seconds to wait while another scan uses the database, then exit 5.")
 @click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 3 if any agency's score is below this.")
-@click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info"]),
+@click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 4 if any check of this severity or higher FAILs.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 private key: write <report>.sig and .sshsig beside every report (passphrase in "
@@ -364,7 +365,8 @@ def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
     try:
         with DemoLab() as lab:
             click.echo(f"demo lab up: {', '.join(lab.describe())}")
-            options = _scan_options(concurrency=8, timeout=5.0, host_timeout=120.0,
+            options = _scan_options(concurrency=defaults.DEMO_CONCURRENCY, timeout=defaults.TIMEOUT,
+                                    host_timeout=defaults.DEMO_HOST_TIMEOUT,
                                     as_of=as_of.date() if as_of else DEMO_AS_OF)
             session = ScanSession(db=db, handle_signals=True)
             session.cleanups.append(lab.stop)

@@ -37,12 +37,8 @@ import click
 from fourlayer.core.errors import InputError
 from fourlayer.core.model import Severity
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-EXIT_BELOW_SCORE, EXIT_FAIL_ON, EXIT_BUSY, EXIT_INVALID_SIGNATURE = 3, 4, 5, 6
-EXIT_REPORTS_NOT_WRITTEN, EXIT_HISTORY_NOT_STORED = 7, 8
-EXIT_SIGNER_NOT_CHECKED = 9  # `verify`: signatures valid, but no --pubkey/--allowed-signers said whose key
-EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-SEVERITIES = [s.value for s in Severity]
+from fourlayer.cli.exit_codes import (EXIT_BELOW_SCORE, EXIT_BUSY, EXIT_FAIL_ON, EXIT_HISTORY_NOT_STORED, EXIT_OK,
+                                      EXIT_REPORTS_NOT_WRITTEN, EXIT_SIGINT, EXIT_SIGTERM)
 
 log = logging.getLogger("fourlayer.session")
 

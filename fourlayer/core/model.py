@@ -28,6 +28,9 @@ class Severity(str, enum.Enum):
         return list(Severity).index(self)
 
 
+SEVERITIES = tuple(s.value for s in Severity)  # most severe first: the one ordered list every module uses
+
+
 SCOPES = ("host", "system", "agency")
 LANGS = ("vi", "en")
 

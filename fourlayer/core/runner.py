@@ -17,6 +17,7 @@ from fourlayer.collectors import HOST_COLLECTORS, host_collector
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.guard import check_allowed
 from fourlayer.config.inventory import Agency, Host, Inventory
+from fourlayer.core import defaults
 from fourlayer.core.errors import CollectorError
 from fourlayer.core.model import (
     Check,
@@ -48,9 +49,9 @@ def _oneline(exc: BaseException) -> str:
 
 @dataclass
 class ScanOptions:
-    concurrency: int = 8
-    timeout: float = 5.0  # one network operation
-    host_timeout: float = 120.0  # everything for one host
+    concurrency: int = defaults.CONCURRENCY
+    timeout: float = defaults.TIMEOUT  # one network operation
+    host_timeout: float = defaults.HOST_TIMEOUT  # everything for one host
     accept_new_host_keys: bool = False
     layers: tuple[int, ...] = ()
     check_ids: tuple[str, ...] = ()

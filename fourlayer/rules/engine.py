@@ -50,6 +50,7 @@ from fourlayer.config.yaml_lines import (
 )
 from fourlayer.core.errors import InputError
 from fourlayer.core.model import (
+    SEVERITIES,
     Check,
     Outcome,
     Unevaluable,
@@ -72,7 +73,6 @@ FORMATS = ("keyvalue", "sshd")
 KEY_EXPECT_KEYS = ("key", "op", "value", "missing", "case_sensitive")
 REGEX_EXPECT_KEYS = ("regex", "must")
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "bits_set")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 MAX_REGEX = 500
 _SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in",
            "bits_set": "to include bits"}
