@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fourlayer.checks.util import Text, bi, both, lang, policy
+from fourlayer.checks.util import Text, bi, both, lang
 
 from fourlayer.advisories.banner_table import SEVERITIES, Match, Software, load_table
 from fourlayer.core.model import Outcome, failed, not_applicable, passed, warned
-
 
 # which source decided: the announced version and the banner table (installed packages are L3-PKG-001's)
 BY_BANNER = bi("(announced versions vs the banner table)", "(phiên bản tự công bố so với bảng banner)")
@@ -27,8 +26,8 @@ def verdict(t, seen: list[Software], notes: list[str], nothing: Text) -> Outcome
     below it or when the table is older than vulns.max_table_age_days, NOT_APPLICABLE (`nothing`) when no
     version was seen at all. Distribution backports the banner proves are reported, not counted."""
     table = load_table()
-    fail_rank = SEVERITIES.index(policy(t, "vulns", "fail_severity", default="high"))
-    max_age = int(policy(t, "vulns", "max_table_age_days", default=180))
+    fail_rank = SEVERITIES.index(t.policy.vulns.fail_severity)
+    max_age = int(t.policy.vulns.max_table_age_days)
     age = table.age_days(t.clock_day)  # the table's age on the scan's clock, not --as-of
     stale = bi(f"the vulnerability table is {age} days old (policy: at most {max_age}); update fourlayer",
                f"bảng dữ liệu lỗ hổng đã cũ {age} ngày (chính sách: tối đa {max_age} ngày); cần cập nhật fourlayer") \

@@ -1,4 +1,4 @@
-"""Small helpers that checks share: reading evidence, policy values and formatting excerpts."""
+"""Small helpers that checks share: reading evidence and building bilingual reasons (the policy is `t.policy`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fourlayer.core.target import Target
 from fourlayer.resources.host_files import command_out
 from fourlayer.resources.sshd import sshd_settings
 
-__all__ = ["Text", "bi", "lang", "both", "joined", "policy", "command_out", "sshd_settings", "offered_weak",
+__all__ = ["Text", "bi", "lang", "both", "joined", "command_out", "sshd_settings", "offered_weak",
            "tls_ports"]
 
 lang = in_lang  # the name the checks use
@@ -24,15 +24,6 @@ def both(build: Callable[[str], str]) -> Text:
 def joined(parts: list, code: str, sep: str = "; ") -> str:
     """The `code` versions of reason fragments, joined by `sep`."""
     return sep.join(lang(p, code) for p in parts)
-
-
-def policy(t: Target, *path: str, default=None):
-    node = t.policy
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return default
-        node = node[key]
-    return node
 
 
 def offered_weak(offered: list[str], weak: list[str]) -> list[str]:

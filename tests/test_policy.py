@@ -170,3 +170,21 @@ def test_port_spec_parser():
     assert port_spec_ports("21-23,80") == {21, 22, 23, 80}
     assert port_spec_ports("80,,443") is None and port_spec_ports("0-10") is None
     assert port_spec_ports("100-90") is None and port_spec_ports("http") is None
+
+
+def test_checks_read_the_policy_by_name_and_a_typo_fails_loudly():
+    """`t.policy.ssh.max_auth_tries`: a name the policy lacks is an error naming the path and the closest key,
+    never a silent default (checks carry no defaults of their own: load_policy fills every key)."""
+    import pytest
+
+    from fourlayer.config.policy_view import PolicyKeyError, PolicyView
+
+    view = PolicyView(default_policy())
+    assert view.ssh.max_auth_tries == default_policy()["ssh"]["max_auth_tries"]
+    assert view.network.risky_ports[23] == "telnet" and dict(view.network.risky_ports)[21] == "ftp"
+    with pytest.raises(PolicyKeyError, match=r"policy.ssh has no key 'max_auth_trys'; did you mean 'max_auth_tries'"):
+        view.ssh.max_auth_trys
+    with pytest.raises(KeyError):
+        view.network.risky_ports[65000]
+    with pytest.raises(AttributeError):
+        view.ssh = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import command_out, policy
+from fourlayer.checks.util import command_out
 
 from fourlayer.core.model import Unevaluable, failed, passed
 from fourlayer.core.registry import check
@@ -115,7 +115,7 @@ def uid0_accounts(t):
     rows = [line.split(":") for line in out.splitlines() if line.count(":") >= 2]
     if rc != 0 or not rows:
         raise Unevaluable(f"/etc/passwd could not be read on the target (rc={rc})")
-    allowed = list(policy(t, "accounts", "uid0_accounts", default=["root"]))
+    allowed = list(t.policy.accounts.uid0_accounts)
     uid0 = [r[0] for r in rows if r[1].strip() == "0"]
     extra = [name for name in uid0 if name not in allowed]
     evidence = f"UID 0: {', '.join(uid0) or 'none'} ({len(rows)} accounts)"
@@ -142,7 +142,7 @@ def uid0_accounts(t):
                           "cho tài khoản hiện có bằng `chage --maxdays 90 <tên>`."},
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS, refs.CIRCULAR_12))
 def password_max_age(t):
-    limit = int(policy(t, "accounts", "pass_max_days", default=90))
+    limit = int(t.policy.accounts.pass_max_days)
     raw = _login_defs(t).get("pass_max_days")
     days = as_int(raw)
     evidence = f"PASS_MAX_DAYS {raw if raw is not None else '(not set)'}"
@@ -171,7 +171,7 @@ def password_max_age(t):
                           "≤ 0 trong /etc/security/pwquality.conf."},
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS, refs.CIRCULAR_12))
 def password_min_length(t):
-    need = int(policy(t, "accounts", "pass_min_len", default=12))
+    need = int(t.policy.accounts.pass_min_len)
     quality = password_quality(t)
     length = quality.min_length
     return quality.verdict(length, need,
@@ -195,7 +195,7 @@ def password_min_length(t):
                           "chính sách) trong /etc/security/pwquality.conf."},
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS))
 def password_complexity(t):
-    need = int(policy(t, "accounts", "min_char_classes", default=3))
+    need = int(t.policy.accounts.min_char_classes)
     quality = password_quality(t)
     if quality.module == "pam_unix.so":
         return failed({"en": "no password quality module (pam_pwquality or pam_cracklib) in the PAM password stack, "
@@ -222,8 +222,8 @@ def password_complexity(t):
                           "/etc/security/faillock.conf."},
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS, refs.CIRCULAR_12))
 def account_lockout(t):
-    max_attempts = int(policy(t, "accounts", "lockout_max_attempts", default=5))
-    min_unlock = int(policy(t, "accounts", "lockout_min_unlock_seconds", default=900))
+    max_attempts = int(t.policy.accounts.lockout_max_attempts)
+    min_unlock = int(t.policy.accounts.lockout_min_unlock_seconds)
     auth = _pam(t, "auth")
     if not auth:
         raise Unevaluable("no PAM auth stack found (/etc/pam.d/common-auth, system-auth, password-auth)")
@@ -285,8 +285,8 @@ def account_lockout(t):
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS))
 def password_min_age_and_warning(t):
     defs = _login_defs(t)
-    wanted = {"PASS_MIN_DAYS": int(policy(t, "accounts", "pass_min_days", default=1)),
-              "PASS_WARN_AGE": int(policy(t, "accounts", "pass_warn_age", default=7))}
+    wanted = {"PASS_MIN_DAYS": int(t.policy.accounts.pass_min_days),
+              "PASS_WARN_AGE": int(t.policy.accounts.pass_warn_age)}
     values = {key: defs.get(key.lower()) for key in wanted}
     evidence = "\n".join(f"{k} {v if v is not None else '(not set)'}" for k, v in values.items())
     short = [k for k, v in values.items() if (as_int(v) if v is not None else None) is None or as_int(v) < wanted[k]]

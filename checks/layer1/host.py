@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import command_out, policy
+from fourlayer.checks.util import command_out
 
 from fourlayer.core.model import (
     Unevaluable,
@@ -90,8 +90,8 @@ def pending_security_updates(t):
     evidence = excerpt(notice_file.text)
     if notice is None:
         raise Unevaluable(f"{UPDATES_AVAILABLE} has no update count: {evidence[:200]!r}")
-    allowed = int(policy(t, "updates", "max_pending_security", default=0))
-    max_age = int(policy(t, "updates", "notice_max_age_days", default=7))
+    allowed = int(t.policy.updates.max_pending_security)
+    max_age = int(t.policy.updates.notice_max_age_days)
     stamp = _existing(t).get(UPDATES_AVAILABLE)
     age = age_days(stamp, t.clock_day) if stamp is not None else None
     if notice.security > allowed:
@@ -292,8 +292,8 @@ def host_firewall(t):
                           "trình, tên unit trong mục `antimalware:` của chính sách nếu chưa có."},
        references=(refs.CIRCULAR_12, refs.TCVN_SRV_MALWARE, refs.CIS_CONTROLS_MALWARE))
 def antimalware_agent(t):
-    names = list(policy(t, "antimalware", "process_names", default=[]))
-    unit_names = list(policy(t, "antimalware", "unit_names", default=[]))
+    names = list(t.policy.antimalware.process_names)
+    unit_names = list(t.policy.antimalware.unit_names)
     found, procs = running(t, names)
     if not found:
         return failed({"en": f"no anti-malware agent is running (looked for {shown(names)})",
@@ -328,8 +328,8 @@ def antimalware_agent(t):
                           "`apt-get purge telnetd vsftpd avahi-daemon cups`); dùng SSH/SFTP thay thế."},
        references=(refs.TCVN_SRV_INTRUSION, refs.CIS_SERVICES, refs.CIRCULAR_12, "CIS Controls v8 4.8"))
 def risky_services(t):
-    risky_procs = list(policy(t, "services", "risky_processes", default=[]))
-    risky_units = list(policy(t, "services", "risky_units", default=[]))
+    risky_procs = list(t.policy.services.risky_processes)
+    risky_units = list(t.policy.services.risky_units)
     found, procs = running(t, risky_procs)
     units = _units(t)
     enabled = [f"{u} ({units[u]})" for u in risky_units if u in units]

@@ -7,7 +7,7 @@ import re
 
 from fourlayer.checks import refs
 from fourlayer.checks.judge import judge_rows
-from fourlayer.checks.util import Text, bi, both, joined, policy
+from fourlayer.checks.util import Text, bi, both, joined
 
 from fourlayer.core.registry import check
 
@@ -81,7 +81,7 @@ def redirects_to_https(t):
                           "HTTPS (nginx `add_header Strict-Transport-Security \"max-age=31536000; "
                           "includeSubDomains\" always;`)."})
 def hsts(t):
-    minimum = int(policy(t, "http", "hsts_min_max_age", default=31536000))
+    minimum = int(t.policy.http.hsts_min_max_age)
     answered, notes = _responses(t, "https")
     rows = []
     for port, info in answered:
@@ -134,7 +134,7 @@ def _missing_headers(info: dict, required: list[str]) -> list[Text]:
                           "X-Content-Type-Options nosniff always; add_header Content-Security-Policy "
                           "\"default-src 'self'; frame-ancestors 'self'\" always;`."})
 def security_headers(t):
-    required = [h.lower() for h in policy(t, "http", "required_headers", default=[])]
+    required = [h.lower() for h in t.policy.http.required_headers]
     answered, notes = _responses(t)
     rows, redirects = [], []
     for port, info in answered:
@@ -168,7 +168,7 @@ def security_headers(t):
                           "`server_tokens off;`, PHP `expose_php = Off`, bỏ X-AspNet-Version "
                           "(`enableVersionHeader=false`)."})
 def version_disclosure(t):
-    names = [h.lower() for h in policy(t, "http", "version_headers", default=[])]
+    names = [h.lower() for h in t.policy.http.version_headers]
     answered, notes = _responses(t)
     rows = []
     for port, info in answered:

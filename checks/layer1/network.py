@@ -8,7 +8,7 @@ exposed service is one finding. L1-NET-001 judges the risky ports that are in no
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import bi, policy
+from fourlayer.checks.util import bi
 
 from fourlayer.core.model import Outcome, failed, not_applicable, passed
 from fourlayer.core.registry import check
@@ -39,8 +39,8 @@ def _ints(mapping: dict) -> dict[int, str]:
 def risky_category(t, port: int, service_name: str) -> tuple[bool, str | None, str]:
     """(risky?, category or None, service name) of an open TCP port: by port number first, then by the
     name nmap gives the service (telnet on 2323 is still telnet)."""
-    risky = _ints(policy(t, "network", "risky_ports", default={}))
-    port_category = {int(p): name for name, ports in policy(t, "network", "categories", default={}).items()
+    risky = _ints(t.policy.network.risky_ports)
+    port_category = {int(p): name for name, ports in t.policy.network.categories.items()
                      for p in ports}
     if port in risky:
         return True, port_category.get(port), risky[port]
@@ -53,15 +53,15 @@ def risky_category(t, port: int, service_name: str) -> tuple[bool, str | None, s
 
 def _category_ports(t, category: str | None) -> tuple[list[str], list[str]]:
     """The TCP and UDP ports (as 'port/proto name') the policy puts in `category` (None: in no category)."""
-    categorised = {int(p) for ports in policy(t, "network", "categories", default={}).values() for p in ports}
-    wanted = {int(p) for p in policy(t, "network", "categories", category, default=[])} if category else None
+    categorised = {int(p) for ports in t.policy.network.categories.values() for p in ports}
+    wanted = {int(p) for p in t.policy.network.categories[category]} if category else None
 
     def pick(mapping: dict[int, str], proto: str) -> list[str]:
         return [f"{p}/{proto} {n}" for p, n in sorted(mapping.items())
                 if (p in wanted if wanted is not None else p not in categorised)]
 
-    return (pick(_ints(policy(t, "network", "risky_ports", default={})), "tcp"),
-            pick(_ints(policy(t, "network", "risky_udp_ports", default={})), "udp"))
+    return (pick(_ints(t.policy.network.risky_ports), "tcp"),
+            pick(_ints(t.policy.network.risky_udp_ports), "udp"))
 
 
 def exposed(t, category: str | None, what: dict[str, str]) -> Outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import bi, offered_weak, policy, sshd_settings
+from fourlayer.checks.util import bi, offered_weak, sshd_settings
 
 from fourlayer.core.model import failed, not_applicable, passed, warned
 from fourlayer.core.registry import check
@@ -17,7 +17,7 @@ from fourlayer.resources.ssh_transport import (
 def _algorithms_check(t, key: str, policy_key: str, what: dict[str, str]):
     ev = ssh2_transport(t)
     offered = list(ev.get(key, []))
-    weak = offered_weak(offered, policy(t, "ssh", policy_key, default=[]))
+    weak = offered_weak(offered, t.policy.ssh[policy_key])
     excerpt = f"{key}: {','.join(offered)}"
     if weak:
         return failed(bi(f"weak {what['en']} offered: {', '.join(weak)}",
@@ -82,7 +82,7 @@ def weak_host_keys(t):
     problems = [bi(f"{k['type']} key", f"khóa {k['type']}") for k in ev.get("host_keys", []) if k["type"] == "ssh-dss"]
     problems += [bi(f"algorithm {a}", f"thuật toán {a}")
                  for a in offered_weak(ev.get("host_key_algorithms", []),
-                                       policy(t, "ssh", "weak_host_key_algorithms", default=[]))]
+                                       t.policy.ssh.weak_host_key_algorithms)]
     excerpt = host_key_lines(ev)
     if problems:
         return failed(bi(f"weak host key types or signatures: {', '.join(p['en'] for p in problems)}",
@@ -126,7 +126,7 @@ def root_login(t):
                     "vi": "Đặt `PasswordAuthentication no` và `KbdInteractiveAuthentication no` trong sshd_config "
                           "sau khi mọi quản trị viên đã có khóa."})
 def password_auth(t):
-    allowed = policy(t, "ssh", "password_auth_allowed_max_level", default=1)
+    allowed = t.policy.ssh.password_auth_allowed_max_level
     if t.level <= allowed:
         return not_applicable(bi(f"policy ssh.password_auth_allowed_max_level tolerates passwords up to level "
                                  f"{allowed}; this target is level {t.level}",

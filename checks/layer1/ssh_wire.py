@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fourlayer.checks import refs
 from fourlayer.checks.known_vulns import verdict
-from fourlayer.checks.util import bi, policy
+from fourlayer.checks.util import bi
 
 from fourlayer.advisories.banner_table import from_ssh_banner
 from fourlayer.core.model import Unevaluable, failed, passed
@@ -34,7 +34,7 @@ _WIRE = dict(layer=1, min_level=1, needs=("ssh_transport",))
        references=(refs.TCVN_SRV, refs.NIST_57, refs.CIS_SSH, refs.CIRCULAR_12))
 def rsa_host_key_size(t):
     ev = with_host_keys(t)
-    min_bits = int(policy(t, "ssh", "min_rsa_bits", default=2048))
+    min_bits = int(t.policy.ssh.min_rsa_bits)
     rsa = [k for k in ev.get("host_keys", []) if k["type"] in ("ssh-rsa", "rsa")]
     excerpt = host_key_lines(ev) + f"\npolicy ssh.min_rsa_bits: {min_bits}"
     if not rsa:

@@ -11,7 +11,7 @@ from typing import Callable
 
 from fourlayer.checks import refs
 from fourlayer.checks.judge import judge_rows, pass_only_if_complete
-from fourlayer.checks.util import Text, bi, both, joined, lang, policy, tls_ports
+from fourlayer.checks.util import Text, bi, both, joined, lang, tls_ports
 
 from fourlayer.collectors.tls import WEAK_SUITES
 from fourlayer.core.model import (
@@ -195,7 +195,7 @@ def modern_protocol(t):
                     "vi": "Giới hạn danh sách bộ mã hóa ở các bộ AEAD có bí mật chuyển tiếp, ví dụ nginx "
                           "`ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20;` (Mozilla intermediate)."})
 def weak_ciphers(t):
-    wanted = list(policy(t, "tls", "weak_cipher_classes", default=[]))
+    wanted = list(t.policy.tls.weak_cipher_classes)
     rows, incomplete = [], []
     for port, info in sorted(_answered(t).items()):
         probed = info.get("weak_classes_probed") or []
@@ -228,8 +228,8 @@ def weak_ciphers(t):
                           "mục chứng thư)."})
 def cert_expiring(t):
     now = t.clock
-    warn_days = int(policy(t, "tls", "cert_warning_days", default=30))
-    fail_days = int(policy(t, "tls", "cert_critical_days", default=7))
+    warn_days = int(t.policy.tls.cert_warning_days)
+    fail_days = int(t.policy.tls.cert_critical_days)
     lines, soon, urgent = [], [], []
     for port, _, cert in _certs(t):
         not_after = _when(cert["not_after"])
@@ -291,8 +291,8 @@ def _chain_rows(t, problem: Callable[[dict], Text | None], describe: Callable[[d
                     "vi": "Cấp chứng thư mới với khóa RSA 3072 bit hoặc ECDSA P-256 "
                           "(`openssl req -newkey rsa:3072` hoặc `-newkey ec -pkeyopt ec_paramgen_curve:P-256`)."})
 def cert_key_strength(t):
-    rsa_min = int(policy(t, "tls", "min_rsa_bits", default=2048))
-    ec_min = int(policy(t, "tls", "min_ec_bits", default=256))
+    rsa_min = int(t.policy.tls.min_rsa_bits)
+    ec_min = int(t.policy.tls.min_ec_bits)
 
     def problem(c: dict) -> Text | None:
         kind, bits = c.get("key_type"), int(c.get("key_bits") or 0)
@@ -321,7 +321,7 @@ def cert_key_strength(t):
                     "vi": "Cấp lại chứng thư (và yêu cầu CA cung cấp chứng thư trung gian) ký bằng SHA-256 hoặc "
                           "mạnh hơn, rồi cài chuỗi chứng thư mới."})
 def cert_signature_hash(t):
-    weak = [h.lower() for h in policy(t, "tls", "weak_signature_hashes", default=["md5", "sha1"])]
+    weak = [h.lower() for h in t.policy.tls.weak_signature_hashes]
 
     def problem(c: dict) -> Text | None:
         digest = (c.get("signature_hash") or "").lower()
@@ -375,7 +375,7 @@ def cert_hostname(t):
                           "`ssl_dhparam` với tệp ffdhe2048 của RFC 7919, Apache `SSLOpenSSLConfCmd Groups`), hoặc "
                           "bỏ các bộ mã hóa DHE khỏi danh sách."})
 def dh_group_strength(t):
-    least = int(policy(t, "tls", "min_dh_bits", default=2048))
+    least = int(t.policy.tls.min_dh_bits)
     rows, unknown = [], []
     for port, info in sorted(_answered(t).items()):
         group = info.get("dh_group")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy
 
 from fourlayer.core.model import failed, passed, warned
 from fourlayer.core.registry import check
@@ -57,10 +56,10 @@ def missing_rules(words: set[str], required: dict[str, list[str]]) -> dict[str, 
                           "`augenrules --load`."},
        references=(refs.TCVN_SRV, refs.CIRCULAR_12, refs.CIS_AUDIT))
 def auditd_running_with_rules(t):
-    names = list(policy(t, "audit", "process_names", default=["auditd"]))
+    names = list(t.policy.audit.process_names)
     up, _ = running(t, names)
     words, rules = audit_rule_words(config_files(t, "auditd_conf"))
-    gaps = missing_rules(words, dict(policy(t, "audit", "required_rules", default={})))
+    gaps = missing_rules(words, dict(t.policy.audit.required_rules))
     evidence = f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n" + "\n".join(rules[-20:])
     if not up:
         return failed({"en": f"the audit daemon is not running (looked for {', '.join(names)})",
@@ -70,7 +69,7 @@ def auditd_running_with_rules(t):
         return failed({"en": f"{up[0]} runs, but audit rules are missing for {text}",
                        "vi": f"{up[0]} đang chạy, nhưng thiếu quy tắc kiểm toán cho {text}"},
                       evidence if rules else evidence + "no active -w/-a rules in /etc/audit")
-    covered = ", ".join(policy(t, "audit", "required_rules", default={}))
+    covered = ", ".join(t.policy.audit.required_rules)
     return passed({"en": f"{up[0]} runs with {len(rules)} active rules covering {covered}",
                    "vi": f"{up[0]} đang chạy với {len(rules)} quy tắc hiệu lực, bao quát {covered}"}, evidence)
 
@@ -109,7 +108,7 @@ def time_servers(files: list[ConfigFile]) -> list[str]:
                           "/etc/systemd/timesyncd.conf."},
        references=(refs.TCVN_SRV, refs.CIRCULAR_12, refs.CIS_TIME))
 def time_sync(t):
-    names = list(policy(t, "time_sync", "process_names", default=["chronyd"]))
+    names = list(t.policy.time_sync.process_names)
     up, _ = running(t, names)
     files = config_files(t, "time_sync")
     servers = time_servers(files)
@@ -145,7 +144,7 @@ def time_sync(t):
                           "(Wazuh: `<client><server><address>` và `<port>` trong /var/ossec/etc/ossec.conf)."},
        references=(refs.CIRCULAR_12, refs.DISPATCH_1552, refs.CIRCULAR_31))
 def edr_agent(t):
-    names = list(policy(t, "edr", "process_names", default=[]))
+    names = list(t.policy.edr.process_names)
     up, _ = running(t, names)
     if not up:
         return failed({"en": f"no monitoring/EDR agent is running (looked for {shown(names)})",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy
 
 from fourlayer.core.model import failed, passed
 from fourlayer.core.registry import check
@@ -88,7 +87,7 @@ def log_forwarding_to_soc(t):
                           "trong /etc/systemd/journald.conf."},
        references=(refs.CIRCULAR_31, refs.TCVN_SRV, refs.CIS_LOGROTATE))
 def log_retention(t):
-    days = int(policy(t, "logging", "retention_days", default=30))
+    days = int(t.policy.logging.retention_days)
     rotated = retention.logrotate(config_files(t, "logrotate_conf"))
     journal = retention.journald(config_files(t, "journald_conf"))
     lines = [f"{r.path}: {r.days:g} days ({r.detail})" for r in rotated]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fourlayer.checks import refs
 from fourlayer.checks.reach_probe import probe_outcomes
-from fourlayer.checks.util import policy
 
 from fourlayer.core.model import failed, passed, warned
 from fourlayer.core.registry import check
@@ -33,7 +32,7 @@ def soc_contract(t):
     if days < 0:
         return failed({"en": f"SOC contract with {soc.provider} ended {-days} days ago",
                        "vi": f"hợp đồng SOC với {soc.provider} đã hết hạn {-days} ngày trước"}, excerpt)
-    if days <= int(policy(t, "soc", "contract_warning_days", default=30)):
+    if days <= int(t.policy.soc.contract_warning_days):
         return warned({"en": f"SOC contract with {soc.provider} ends in {days} days",
                        "vi": f"hợp đồng SOC với {soc.provider} sẽ hết hạn sau {days} ngày"}, excerpt)
     return passed({"en": f"SOC contract with {soc.provider} runs until {soc.contract_until.isoformat()}",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy
 
 from fourlayer.config.inventory import Assessment
 from fourlayer.core.model import Outcome, failed, not_applicable, passed
@@ -59,7 +58,7 @@ def within_interval(last: Assessment | None, months: int, today: dt.date, what: 
                           "`last_assessment: {date, assessor, operator_independent}` cho hệ thống."},
        references=(refs.DECREE_85_ASSESS, refs.DIRECTIVE_14_ASSESS, refs.DISPATCH_1552))
 def assessment_interval(t):
-    intervals = policy(t, "assessment", "interval_months", default={})
+    intervals = t.policy.assessment.interval_months
     months = int(intervals.get(t.level, intervals.get(str(t.level), 24)))
     return within_interval(t.system.last_assessment, months, t.as_of,
                            (f"{t.system.id} (level {t.level})", f"hệ thống {t.system.id} (cấp độ {t.level})"))
@@ -114,7 +113,7 @@ def assessor_independent(t):
                           "`last_assessment.licence`; nếu không có, thuê đơn vị đánh giá được cấp phép."},
        references=(refs.DECREE_85_ASSESS, refs.DECREE_85_ART20))
 def assessor_licensed(t):
-    licensed_from = int(policy(t, "assessment", "licensed_from_level", default=3))
+    licensed_from = int(t.policy.assessment.licensed_from_level)
     if t.level < licensed_from:
         return not_applicable({"en": f"a licensed assessor is required from level {licensed_from}; this system "
                                      f"is level {t.level}",
@@ -149,7 +148,7 @@ def assessor_licensed(t):
                           "`organisation_assessment: {date, assessor, operator_independent}` cho cơ quan."},
        references=(refs.DECREE_85_ASSESS, refs.DECREE_85_ART20, refs.DISPATCH_1552))
 def organisation_assessment(t):
-    months = int(policy(t, "assessment", "organisation_interval_months", default=24))
+    months = int(t.policy.assessment.organisation_interval_months)
     return within_interval(t.agency.organisation_assessment, months, t.as_of,
                            (f"the organisation {t.agency.id}", f"tổ chức {t.agency.id}"))
 

@@ -11,14 +11,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fourlayer.checks import refs
+from fourlayer.checks.util import bi, command_out
+
 from fourlayer.advisories import versions
 from fourlayer.advisories.formats import KIND
 from fourlayer.advisories.match import SEVERITY_ORDER, Finding, Index, index_for
-from fourlayer.advisories.packages import Installed, Platform, kernel_packages, parse_dpkg, parse_rpm, platform
+from fourlayer.advisories.packages import (
+    Installed,
+    Platform,
+    kernel_packages,
+    parse_dpkg,
+    parse_rpm,
+    platform,
+)
 from fourlayer.advisories.store import SetInfo, advisory_db_path
-from fourlayer.checks import refs
-from fourlayer.checks.util import bi, command_out, policy
-from fourlayer.core.model import Outcome, Unevaluable, failed, not_applicable, passed, warned
+from fourlayer.core.model import (
+    Outcome,
+    Unevaluable,
+    failed,
+    not_applicable,
+    passed,
+    warned,
+)
 from fourlayer.core.registry import check
 from fourlayer.rules.engine import parse_keyvalue
 
@@ -103,7 +118,7 @@ def assess(t) -> Assessment | Outcome:
                                  f"{IMPORT_HINT_VI}"),
                               f"host: {plat.describe()}\nadvisory database: {advisory_db_path()}")
     installed = _installed(t, KIND[plat.distro])
-    max_age = int(policy(t, "advisories", "max_age_days", default=30))
+    max_age = int(t.policy.advisories.max_age_days)
     age = sets[0].age_days(t.clock_day)
     stale = bi(f"the advisory data is {age} days old (policy advisories.max_age_days: {max_age}); import newer data",
                f"dữ liệu cảnh báo đã cũ {age} ngày (chính sách advisories.max_age_days: {max_age}); cần nhập dữ "
@@ -140,7 +155,7 @@ def fixable_advisories(t):
     a = assess(t)
     if isinstance(a, Outcome):
         return a
-    fail_rank = SEVERITY_ORDER.index(policy(t, "advisories", "fail_severity", default="high"))
+    fail_rank = SEVERITY_ORDER.index(t.policy.advisories.fail_severity)
     fixable = [f for f in a.findings if f.fixed]
     bad = [f for f in fixable if SEVERITY_ORDER.index(f.severity) <= fail_rank]
     minor = [f for f in fixable if f not in bad]

@@ -8,7 +8,6 @@ evidence "history".
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy
 
 from fourlayer.core.model import failed, not_applicable, passed
 from fourlayer.core.registry import check
@@ -39,7 +38,7 @@ def persistent_findings(t):
         return not_applicable({"en": "no scan history: the scan was run without a history database (--no-history)",
                                "vi": "không có lịch sử quét: lần quét được chạy không kèm cơ sở dữ liệu lịch sử "
                                      "(--no-history)"})
-    need = int(policy(t, "history", "persistent_runs", default=3))
+    need = int(t.policy.history.persistent_runs)
     node = history["systems"].get(f"{t.agency.id}/{t.system.id}") or {"runs": 0, "streaks": []}
     runs = node["runs"]
     if runs < need:

@@ -1,3 +1,3 @@
 """Layer 4, connection to the national monitoring system: declared connection, collector, agents."""
 
-from fourlayer.checks.layer4 import national, host_connection  # noqa: F401
+from fourlayer.checks.layer4 import host_connection, national  # noqa: F401

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import policy
 
 from fourlayer.core.model import Outcome, failed, not_applicable, passed
 from fourlayer.core.registry import check
@@ -15,7 +14,7 @@ from fourlayer.resources.host_files import running, shown
 
 def below_agent_level(t: Target) -> Outcome | None:
     """NOT_APPLICABLE below `national.agent_from_level`, else None."""
-    from_level = int(policy(t, "national", "agent_from_level", default=3))
+    from_level = int(t.policy.national.agent_from_level)
     if t.level < from_level:
         return not_applicable({"en": f"the policy requires the national connection on hosts from level "
                                      f"{from_level}; this system is level {t.level}",
@@ -42,8 +41,8 @@ def national_agent(t):
     skip = below_agent_level(t)
     if skip:
         return skip
-    names = list(policy(t, "national", "agent_process_names", default=[])) or \
-        list(policy(t, "edr", "process_names", default=[]))
+    names = list(t.policy.national.agent_process_names) or \
+        list(t.policy.edr.process_names)
     up, _ = running(t, names)
     nat = t.agency.national_monitoring
     connected = bool(nat and nat.connected)
@@ -113,7 +112,7 @@ def national_endpoint_on_host(t):
                           "trình khai báo trong `antimalware.process_names` của chính sách)."},
        references=(refs.DIRECTIVE_14_2018, refs.DISPATCH_1552, refs.CIRCULAR_12))
 def antimalware_connected(t):
-    names = list(policy(t, "antimalware", "process_names", default=[]))
+    names = list(t.policy.antimalware.process_names)
     up, _ = running(t, names)
     nat = t.agency.national_monitoring
     flag = nat.antimalware_connected if nat else None

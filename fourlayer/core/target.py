@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fourlayer.config.inventory import Agency, Host, System
+from fourlayer.config.policy_view import PolicyView
 
 
 @dataclass
@@ -21,10 +22,14 @@ class Target:
     agency: Agency
     system: System | None
     host: Host | None
-    policy: dict[str, Any]
+    policy: PolicyView  # t.policy.ssh.max_auth_tries; a plain mapping given here is wrapped
     as_of: dt.date
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     clock: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.policy, PolicyView):
+            self.policy = PolicyView(self.policy)
 
     @property
     def today(self) -> dt.date:

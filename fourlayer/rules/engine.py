@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -92,10 +93,10 @@ def builtin_rules_dir() -> Path:
 class PolicyRef:
     path: str
 
-    def resolve(self, policy: dict) -> Any:
+    def resolve(self, policy: Mapping) -> Any:
         node: Any = policy
         for part in self.path.split("."):
-            if not isinstance(node, dict) or part not in node:
+            if not isinstance(node, Mapping) or part not in node:
                 raise Unevaluable(f"policy key {self.path} is not set")
             node = node[part]
         return node
