@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import bi, offered_weak, sshd_settings
+from fourlayer.checks.util import bi, offered_weak
 
 from fourlayer.core.model import failed, not_applicable, passed, warned
 from fourlayer.core.registry import check
@@ -12,6 +12,7 @@ from fourlayer.resources.ssh_transport import (
     ssh2_transport,
     with_host_keys,
 )
+from fourlayer.resources.sshd import sshd
 
 
 def _algorithms_check(t, key: str, policy_key: str, what: dict[str, str]):
@@ -103,7 +104,7 @@ _CONF = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",),
        remediation={"en": "Set `PermitRootLogin no` in sshd_config, log in as a named user and elevate with sudo.",
                     "vi": "Đặt `PermitRootLogin no` trong sshd_config, đăng nhập bằng tài khoản định danh và dùng sudo."})
 def root_login(t):
-    value = sshd_settings(t).get("permitrootlogin", "")
+    value = sshd(t).permit_root_login or ""
     excerpt = f"permitrootlogin {value}"
     if value == "no":
         return passed(bi("root login over SSH is disabled", "đăng nhập root qua SSH đã bị vô hiệu hóa"), excerpt)
@@ -132,8 +133,8 @@ def password_auth(t):
                                  f"{allowed}; this target is level {t.level}",
                                  f"chính sách ssh.password_auth_allowed_max_level chấp nhận mật khẩu đến cấp độ "
                                  f"{allowed}; đối tượng kiểm tra này thuộc cấp độ {t.level}"))
-    s = sshd_settings(t)
-    pw, kbd = s.get("passwordauthentication", ""), s.get("kbdinteractiveauthentication", "no")
+    config = sshd(t)
+    pw, kbd = config.password_authentication or "", config.kbd_interactive_authentication or "no"
     excerpt = f"passwordauthentication {pw}\nkbdinteractiveauthentication {kbd}"
     if pw == "no" and kbd == "no":
         return passed(bi("password logins are disabled", "đăng nhập bằng mật khẩu đã bị vô hiệu hóa"), excerpt)

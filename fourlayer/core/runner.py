@@ -274,6 +274,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         evidence, failed, timings = collect_host(t.host, needed, ctx, deadline)
         t.evidence = evidence
         host_results = evaluate_within(item.checks, t, failed, deadline, options.host_timeout, stop) + item.skipped
+        t.resources.clear()
         t.evidence = {}  # judged: free it (shell output can be ~1 MB a host; 1,000 hosts must fit in memory)
         run = HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, timings,
                       round(time.perf_counter() - start, 3))

@@ -26,6 +26,8 @@ class Target:
     as_of: dt.date
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     clock: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    # typed views parsed from the evidence (fourlayer.resources), once per target and shared by its checks
+    resources: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.policy, PolicyView):
