@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fourlayer.reports import charts
-from fourlayer.core.model import SEVERITIES
+
+from fourlayer.core.constants import SEVERITIES
 
 SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "WARN": 2, "WAIVED": 3, "PASS": 4, "NOT_APPLICABLE": 5}

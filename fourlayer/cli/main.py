@@ -24,10 +24,15 @@ from pathlib import Path
 import click
 
 from fourlayer import __version__
-from fourlayer.cli.exit_codes import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_REPORTS_NOT_WRITTEN
+from fourlayer.cli.exit_codes import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_REPORTS_NOT_WRITTEN,
+)
 from fourlayer.core import defaults
+from fourlayer.core.constants import SEVERITIES
 from fourlayer.core.errors import InputError
-from fourlayer.core.model import SEVERITIES
 
 
 class Cli(click.Group):

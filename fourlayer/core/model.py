@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from fourlayer.core.constants import SEVERITIES  # noqa: F401 (re-exported)
+
 
 class Status(str, enum.Enum):
     PASS = "PASS"
@@ -28,7 +30,7 @@ class Severity(str, enum.Enum):
         return list(Severity).index(self)
 
 
-SEVERITIES = tuple(s.value for s in Severity)  # most severe first: the one ordered list every module uses
+assert tuple(s.value for s in Severity) == SEVERITIES, "Severity and fourlayer.core.constants.SEVERITIES differ"
 
 
 SCOPES = ("host", "system", "agency")
