@@ -15,6 +15,13 @@ a `source` and an `expect`:
       references: ["TCVN 11930:2017 server security"]
       source: {command: sshd_T}              # an allowlisted read-only command (fourlayer.collectors.allowlist)
       expect: {key: maxauthtries, op: le, value: {policy: ssh.max_auth_tries}}
+      reason:                                # optional: what the verdict means, in words an officer reads
+        pass: {en: "...", vi: "..."}
+        fail: {en: "SSH allows too many authentication attempts per connection", vi: "..."}
+
+With `reason:` the result reads "SSH allows too many … (sshd -T: maxauthtries 10, required ≤ 4 (policy
+ssh.max_auth_tries))": the rule's words, then the deciding settings or lines, never a pattern. Without it the
+reason is the conditions' own wording (which shows a regex as `/pattern/`). Every built-in rule has one.
 
 `source.command` names a command of the read-only allowlist; its output is read as `KEY VALUE` / `KEY=VALUE`
 lines (`format: keyvalue`, the default) or as `sshd -T` output (`format: sshd`, the default for sshd_T).
@@ -66,7 +73,9 @@ from fourlayer.resources.sshd import parse_sshd_T
 from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
 
 RULE_KEYS = ("id", "layer", "severity", "min_level", "applies_to", "title", "rationale", "remediation",
-             "references", "source", "expect")
+             "references", "source", "expect", "reason")
+REASON_KEYS = ("pass", "fail")
+SOURCE_LABELS = {"sshd_T": "sshd -T", "login_defs": "/etc/login.defs"}  # how a reason names the rule's source
 DEFAULTABLE = ("layer", "severity", "min_level", "applies_to", "references", "source")
 FILE_KEYS = ("version", "defaults", "rules")
 SOURCE_KEYS = ("command", "format")
@@ -123,8 +132,8 @@ class Condition:
     missing: str = "fail"
     case_sensitive: bool = False
 
-    def judge(self, settings: dict[str, str], text: str, policy: dict) -> tuple[bool, Reason, str]:
-        """(holds, why in en and vi, evidence)."""
+    def judge(self, settings: dict[str, str], text: str, policy: dict) -> tuple[bool, Reason, str, Reason]:
+        """(holds, why in en and vi, evidence, what decided it in plain words: a setting or a line, no pattern)."""
         if self.regex is not None:
             return self._judge_regex(text)
         actual = settings.get(self.key.lower())  # keys always match case-insensitively; case_sensitive is for values
@@ -135,29 +144,30 @@ class Condition:
         if actual is None:
             if self.missing == "error":
                 raise Unevaluable(f"{self.key} is not set in the source, so the rule cannot decide")
-            return (self.missing == "pass", bi(f"{self.key} is not set (required {wanted})",
-                                                  f"{self.key} chưa được thiết lập (yêu cầu {wanted_vi})"),
-                    f"{self.key}: not set")
+            why = bi(f"{self.key} is not set (required {wanted})",
+                     f"{self.key} chưa được thiết lập (yêu cầu {wanted_vi})")
+            return self.missing == "pass", why, f"{self.key}: not set", why
         holds = _compare(self.op, actual, expected, self.case_sensitive, self.key)
         if holds:
             why = bi(f"{self.key} {actual} (required {wanted})", f"{self.key} {actual} (yêu cầu {wanted_vi})")
         else:
             why = bi(f"{self.key} {actual}, required {wanted}",
                         f"{self.key} {actual}, không đáp ứng yêu cầu {wanted_vi}")
-        return holds, why, f"{self.key} {actual}"
+        return holds, why, f"{self.key} {actual}", bi(f"{self.key} {actual}", f"{self.key} {actual}") if holds else why
 
-    def _judge_regex(self, text: str) -> tuple[bool, Reason, str]:
+    def _judge_regex(self, text: str) -> tuple[bool, Reason, str, Reason]:
         lines = list(dict.fromkeys(_line_at(text, m.start()) for m in self.regex.finditer(text)))[:_EXCERPT_LINES]
         shown = f"/{self.regex.pattern}/"
+        seen = bi("; ".join(lines), "; ".join(lines)) if lines else bi("no such line", "không có dòng tương ứng")
         if self.must_match:
             if lines:
-                return True, bi(f"matches {shown}", f"khớp mẫu {shown}"), "\n".join(lines)
+                return True, bi(f"matches {shown}", f"khớp mẫu {shown}"), "\n".join(lines), seen
             return (False, bi(f"no line matches {shown}", f"không có dòng nào khớp mẫu {shown}"),
-                    f"no match for {shown}")
+                    f"no match for {shown}", seen)
         if lines:
             return (False, bi(f"forbidden pattern {shown} is present", f"phát hiện mẫu bị cấm {shown}"),
-                    "\n".join(lines))
-        return True, bi(f"{shown} is absent", f"không xuất hiện mẫu {shown}"), f"no match for {shown}"
+                    "\n".join(lines), seen)
+        return True, bi(f"{shown} is absent", f"không xuất hiện mẫu {shown}"), f"no match for {shown}", seen
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -227,6 +237,9 @@ class RuleSpec:
     command: str
     format: str
     conditions: tuple[Condition, ...]
+    # {"pass": {en, vi}, "fail": {en, vi}}: what the verdict means, in the rule author's words; the deciding
+    # settings or lines follow in parentheses, never a pattern. Without it the reason is the conditions' own.
+    reason: dict[str, Reason] | None = None
 
     def evaluate(self, t: Target) -> Outcome:
         cmd = t.ev("ssh_shell")["commands"].get(self.command) or {}
@@ -237,10 +250,15 @@ class RuleSpec:
         settings = parse_sshd_T(out) if self.format == "sshd" else parse_keyvalue(out)
         verdicts = [c.judge(settings, out, t.policy) for c in self.conditions]
         evidence = "\n".join(dict.fromkeys(v[2] for v in verdicts))
-        bad = [v[1] for v in verdicts if not v[0]]
-        if bad:
-            return failed(bi_join(bad), evidence)
-        return passed(bi_join([v[1] for v in verdicts]), evidence)
+        bad = [v for v in verdicts if not v[0]]
+        holds, deciding = not bad, bad or verdicts
+        if self.reason is None:
+            why = bi_join([v[1] for v in deciding])
+        else:
+            said, detail = self.reason["pass" if holds else "fail"], bi_join([v[3] for v in deciding])
+            source = SOURCE_LABELS.get(self.command, self.command)
+            why = bi(f"{said['en']} ({source}: {detail['en']})", f"{said['vi']} ({source}: {detail['vi']})")
+        return (passed if holds else failed)(why, evidence)
 
 
 # ---- loading and validation -----------------------------------------------------------------------------------
@@ -326,6 +344,15 @@ class _RuleValidator(DataValidator):
             return tuple(self.condition(v, raw.item_line(i), item_path(where, i)) for i, v in enumerate(raw))
         return (self.condition(raw, line, where),)
 
+    def reason(self, m: LineDict, field: str | None) -> dict[str, Reason] | None:
+        """The optional `reason: {pass: {en, vi}, fail: {en, vi}}` of a rule."""
+        value, line, where = self.get(m, "reason", field)
+        if value is None:
+            return None
+        self.mapping(value, line, where, "{pass: {en: ..., vi: ...}, fail: {en: ..., vi: ...}}")
+        self.keys(value, where, REASON_KEYS)
+        return {kind: self.bilingual(value, kind, where) for kind in REASON_KEYS}
+
     def rule(self, raw: Any, line: int, field: str | None, defaults: LineDict, source: str) -> Check:
         m = self.mapping(raw, line, field, "a rule with id:, title:, source:, expect: ...")
         self.keys(m, field, RULE_KEYS)
@@ -346,7 +373,7 @@ class _RuleValidator(DataValidator):
             self.fail(merged.line, field_path(field, "severity"), f"missing; add severity: one of {', '.join(SEVERITIES)}")
         min_level = self.integer(merged, "min_level", field, 1, 5, "expected a classification level 1–5", "1")
         command, fmt = self.source(merged, field)
-        spec = RuleSpec(command, fmt, self.expect(merged, field))
+        spec = RuleSpec(command, fmt, self.expect(merged, field), self.reason(merged, field))
         try:
             meta = make_meta(
                 id=rule_id, layer=layer, severity=severity, min_level=min_level,
