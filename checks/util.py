@@ -7,9 +7,8 @@ from typing import Callable
 from fourlayer.core.model import Text, bi, in_lang
 from fourlayer.core.target import Target
 from fourlayer.resources.host_files import command_out
-from fourlayer.resources.sshd import sshd_settings
 
-__all__ = ["Text", "bi", "lang", "both", "joined", "command_out", "sshd_settings", "offered_weak",
+__all__ = ["Text", "bi", "lang", "both", "joined", "command_out", "offered_weak",
            "tls_ports"]
 
 lang = in_lang  # the name the checks use

@@ -28,13 +28,14 @@ from fourlayer.config.yaml_lines import (
     item_path,
     load_yaml,
 )
+from fourlayer.core.constants import VULN_SEVERITIES
 from fourlayer.core.errors import InputError
 from fourlayer.data import DATA_DIR
 
 DEFAULT_TABLE_PATH = DATA_DIR / "vulnerable_versions.yaml"
 # A newer table than the one shipped (same format; `fourlayer vulndb check FILE` validates it) is used in its place.
 TABLE_ENV = "FOURLAYER_VULN_TABLE"
-SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITIES = VULN_SEVERITIES
 DISTROS = ("debian", "ubuntu")
 
 # --- version comparison ---------------------------------------------------------------------------------------

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from fourlayer.advisories.versions import valid
+from fourlayer.core.constants import ADVISORY_SEVERITIES
 from fourlayer.core.errors import InputError
 
 MAX_BYTES = 1 << 30  # the whole Debian tracker is ~70 MB; refuse anything absurd
-SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+SEVERITIES = ADVISORY_SEVERITIES
 DEBIAN_RELEASES = {"buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13", "forky": "14",
                    "duke": "15", "stretch": "9", "jessie": "8"}
 # distribution -> package manager whose version order applies
@@ -232,7 +233,6 @@ def _osv_doc(path: str, doc: Any, text: str) -> tuple[list[Record], str, dt.date
     distros: set[str] = set()
     newest: dt.date | None = None
     for i, rec in enumerate(recs):
-        where = [str(i)] if isinstance(doc, list) else []
         rid = rec.get("id") if isinstance(rec, dict) else None
         if not isinstance(rid, str) or not _ID.fullmatch(rid) or not isinstance(rec.get("affected"), list):
             raise _fail(path, f"record {i + 1}: an OSV record needs an `id` and an `affected` list",

@@ -16,8 +16,9 @@ from fourlayer.advisories import versions
 from fourlayer.advisories.formats import KIND, Record
 from fourlayer.advisories.packages import Installed, Platform
 from fourlayer.advisories.store import SetInfo, load_records
+from fourlayer.core.constants import ADVISORY_SEVERITIES
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "unknown")
+SEVERITY_ORDER = ADVISORY_SEVERITIES
 
 
 @dataclass(frozen=True)

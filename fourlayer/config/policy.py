@@ -22,6 +22,7 @@ from fourlayer.config.yaml_lines import (
     got,
     load_yaml,
 )
+from fourlayer.core.constants import VULN_SEVERITIES
 from fourlayer.core.errors import InputError
 from fourlayer.data import DATA_DIR
 
@@ -109,7 +110,6 @@ def _account_names(v: Any) -> str | None:
 
 CIPHER_CLASSES = ("RC4", "3DES", "DES", "EXPORT", "NULL", "aNULL", "CBC-SHA1")  # as the TLS collector names them
 SIGNATURE_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
-VULN_SEVERITIES = ("critical", "high", "medium", "low")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}\Z")
 
 
