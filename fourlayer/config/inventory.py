@@ -35,6 +35,23 @@ class Host:
     tls_ca_file: str | None = None  # CA bundle to verify this host's certificates; None = system store
     tls_server_name: str | None = None  # name expected in the certificate; None = host id if not an IP
     tags: tuple[str, ...] = ()
+    zone: str | None = None  # id of the network zone the host sits in (declared, or resolved by CIDR match)
+    line: int = 0
+
+
+# Circular 12/2022/TT-BTTTT network zone types: user/internal, edge, DMZ, server, database, management, wireless
+ZONE_KINDS = ("user", "edge", "dmz", "server", "database", "management", "wireless")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A network zone: where a scanner (worker) sits and what segmentation is judged between."""
+
+    id: str
+    name: str
+    kind: str  # one of ZONE_KINDS
+    networks: tuple[str, ...] = ()  # CIDRs
+    description: str = ""
     line: int = 0
 
 
@@ -126,6 +143,7 @@ class Inventory:
     agencies: tuple[Agency, ...]
     policy_path: str | None = None  # resolved path of the policy override file, if any
     defaults: dict[str, Any] = field(default_factory=dict)
+    zones: tuple[Zone, ...] = ()  # () = no zones declared: one scanner reaches every host
 
     def iter_hosts(self) -> Iterator[tuple[Agency, System, Host]]:
         for agency in self.agencies:
@@ -138,4 +156,4 @@ class Inventory:
             return self
         return Inventory(self.path, self.version,
                          tuple(a for a in self.agencies if a.id in agency_ids),
-                         self.policy_path, self.defaults)
+                         self.policy_path, self.defaults, self.zones)
