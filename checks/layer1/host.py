@@ -20,7 +20,10 @@ from fourlayer.core.model import (
     warned,
 )
 from fourlayer.core.registry import check
+from fourlayer.collectors.base import clean_text
 from fourlayer.resources import firewall as firewall_conf
+from fourlayer.resources.updates import PARSERS as UPDATE_PARSERS
+from fourlayer.resources.updates import Pending, UnreadableOutput, tool_sections
 from fourlayer.resources.host_files import config_files, running, shown
 from fourlayer.resources.parse import (
     FileMode,
@@ -66,26 +69,35 @@ def _os_family(t) -> set[str]:
 
 @check(id="L1-UPD-001", severity="high", min_level=1, **_HOST,
        title={"en": "No security updates are pending", "vi": "Không còn bản cập nhật bảo mật chờ cài đặt"},
-       rationale={"en": "Published security fixes are what attackers weaponise first. The count is update-notifier's "
-                        "(/var/lib/update-notifier/updates-available, Ubuntu and Debian with update-notifier-common), "
-                        "refreshed when apt's lists are; where it is absent a read-only scan cannot know, so the "
-                        "result is ERROR — a scan never runs apt, dnf or yum.",
-                  "vi": "Các bản vá bảo mật đã công bố là thứ kẻ tấn công khai thác đầu tiên. Số liệu lấy từ "
-                        "update-notifier (/var/lib/update-notifier/updates-available, trên Ubuntu và Debian có "
-                        "update-notifier-common), được làm mới cùng danh sách gói của apt; nếu không có tệp này, "
-                        "quét chỉ đọc không thể biết nên kết quả là ERROR — quá trình quét không bao giờ chạy apt, "
-                        "dnf hay yum."},
-       remediation={"en": "Install the pending security updates (`apt-get update && apt-get upgrade`, or "
-                          "`dnf upgrade --security`) and enable automatic security updates.",
-                    "vi": "Cài các bản cập nhật bảo mật đang chờ (`apt-get update && apt-get upgrade`, hoặc "
-                          "`dnf upgrade --security`) và bật cập nhật bảo mật tự động."},
+       rationale={"en": "Published security fixes are what attackers weaponise first. The host's own package manager "
+                        "says what an upgrade would install, read-only over the metadata already on the host and "
+                        "never refreshing it: `apt-get -s dist-upgrade` (the candidate's archive tells security "
+                        "updates apart), `dnf`/`yum updateinfo list --security` from the cache, `zypper "
+                        "list-patches`; update-notifier's count where no simulation ran. Metadata nobody refreshes "
+                        "lists nothing, so its age is judged too.",
+                  "vi": "Các bản vá bảo mật đã công bố là thứ kẻ tấn công khai thác đầu tiên. Chính trình quản lý gói "
+                        "của máy chủ cho biết một lần nâng cấp sẽ cài những gì, ở chế độ chỉ đọc trên siêu dữ liệu "
+                        "đã có và không bao giờ làm mới: `apt-get -s dist-upgrade` (kho của phiên bản ứng viên cho "
+                        "biết bản cập nhật nào là bảo mật), `dnf`/`yum updateinfo list --security` từ bộ nhớ đệm, "
+                        "`zypper list-patches`; số liệu của update-notifier khi không mô phỏng được. Siêu dữ liệu "
+                        "không được làm mới thì không liệt kê gì, nên tuổi của nó cũng được đánh giá."},
+       remediation={"en": "Install the pending security updates (`apt-get update && apt-get upgrade`, `dnf upgrade "
+                          "--security`, `zypper patch --category security`) and enable automatic security updates "
+                          "and the daily metadata refresh (apt-daily.timer, dnf-makecache.timer).",
+                    "vi": "Cài các bản cập nhật bảo mật đang chờ (`apt-get update && apt-get upgrade`, `dnf upgrade "
+                          "--security`, `zypper patch --category security`) và bật cập nhật bảo mật tự động cùng "
+                          "việc làm mới siêu dữ liệu hằng ngày (apt-daily.timer, dnf-makecache.timer)."},
        references=(refs.TCVN_SRV_INTRUSION, refs.CIS_UPDATES, refs.CIS_CONTROLS_PATCH, refs.CIRCULAR_12))
 def pending_security_updates(t):
+    simulated = _simulated_upgrade(t)
+    if simulated is not None:
+        return _judge_simulation(t, simulated)
     files = {f.path: f for f in config_files(t, "update_notices")}
     notice_file = files.get(UPDATES_AVAILABLE)
     if notice_file is None:
-        raise Unevaluable(f"no read-only record of pending updates: {UPDATES_AVAILABLE} is absent (install "
-                          "update-notifier-common on Debian/Ubuntu; other systems need their package manager)")
+        family = ", ".join(sorted(_os_family(t))) or "unknown"
+        raise Unevaluable(f"no read-only record of pending updates (OS: {family}): no apt-get, dnf, yum or zypper "
+                          f"metadata to simulate an upgrade over, and {UPDATES_AVAILABLE} is absent")
     notice = update_notice(notice_file.text)
     evidence = excerpt(notice_file.text)
     if notice is None:
@@ -113,6 +125,67 @@ def pending_security_updates(t):
                    "vi": f"không có bản cập nhật bảo mật nào đang chờ (tổng cộng {notice.total} bản cập nhật"
                          f"{f', thông tin được làm mới cách đây {age} ngày' if age is not None else ''})"},
                   evidence)
+
+
+SIMULATIONS = ("updates_apt", "updates_rpm", "updates_zypper")
+# where each tool keeps the metadata it simulates over (update_metadata_age paths)
+METADATA_PATHS = {"apt-get": "/var/lib/apt/", "dnf": "/var/cache/dnf/", "yum": "/var/cache/yum/",
+                  "zypper": "/var/cache/zypp/"}
+TOOL_OK_RC = {"zypper": (0, 100, 101)}  # zypper's "patches/security patches available" exit codes
+
+
+def _simulated_upgrade(t) -> tuple[Pending, str, int | None] | None:
+    """(what the package manager would upgrade, its output excerpt, newest metadata mtime), or None when no
+    package manager with metadata is on the host. Unevaluable when one is there but could not answer."""
+    for command in SIMULATIONS:
+        rc, out = command_out(t, command)
+        sections = tool_sections(out)
+        if not sections:
+            continue
+        tool, text = next(iter(sections.items()))
+        if rc not in TOOL_OK_RC.get(tool, (0,)):
+            err = str(t.ev("ssh_shell")["commands"].get(command, {}).get("err", "")).strip().splitlines()
+            hint = "" if tool == "apt-get" else "; dnf, yum and zypper read their cache as root: set ssh.sudo: true"
+            raise Unevaluable(f"`{tool}` could not simulate the upgrade (rc={rc})"
+                              f"{': ' + clean_text(err[-1], 160) if err else ''}{hint}")
+        try:
+            pending = UPDATE_PARSERS[tool](text)
+        except UnreadableOutput as exc:
+            raise Unevaluable(str(exc)) from None
+        metadata = mtimes(command_out(t, "update_metadata_age")[1], _sysroot(t))
+        stamps = [m for path, m in metadata.items() if path.startswith(METADATA_PATHS[tool])]
+        if tool == "apt-get" and not any(path.endswith("Release") for path in metadata):
+            raise Unevaluable("apt's package lists (/var/lib/apt/lists) hold no Release file: `apt-get update` "
+                              "has never succeeded, so nothing is known about pending updates; refresh the lists "
+                              "on the host (apt-daily.timer) and scan again")
+        return pending, excerpt(text, 16), max(stamps) if stamps else None
+    return None
+
+
+def _judge_simulation(t, simulated: tuple[Pending, str, int | None]):
+    pending, evidence, stamp = simulated
+    allowed = int(t.policy.updates.max_pending_security)
+    max_age = int(t.policy.updates.lists_max_age_days)
+    age = age_days(stamp, t.clock_day) if stamp is not None else None
+    unit_vi = "bản vá" if pending.unit == "patches" else "gói"
+    source = f"{pending.tool} simulation" + (f", metadata refreshed {age} days ago" if age is not None else "")
+    source_vi = f"mô phỏng bằng {pending.tool}" + (f", siêu dữ liệu được làm mới cách đây {age} ngày"
+                                                  if age is not None else "")
+    evidence = f"{source}\n{evidence}"
+    if pending.security > allowed:
+        return failed({"en": f"{pending.security} security updates pending ({pending.total} {pending.unit} "
+                             f"upgradable in all; {source}): {pending.describe()}",
+                       "vi": f"{pending.security} bản cập nhật bảo mật đang chờ cài đặt (tổng cộng {pending.total} "
+                             f"{unit_vi} có thể nâng cấp; {source_vi}): {pending.describe()}"}, evidence)
+    if age is not None and age > max_age:
+        return warned({"en": f"no security update listed, but the package metadata was last refreshed {age} days "
+                             f"ago (policy updates.lists_max_age_days: {max_age}): newer fixes are not seen",
+                       "vi": f"không có bản cập nhật bảo mật nào được liệt kê, nhưng siêu dữ liệu gói được làm mới "
+                             f"lần cuối cách đây {age} ngày (chính sách updates.lists_max_age_days: {max_age}): "
+                             "các bản vá mới hơn không được thấy"}, evidence)
+    return passed({"en": f"no security update pending ({pending.total} {pending.unit} upgradable in all; {source})",
+                   "vi": f"không có bản cập nhật bảo mật nào đang chờ (tổng cộng {pending.total} {unit_vi} có thể "
+                         f"nâng cấp; {source_vi})"}, evidence)
 
 
 def _apt_periodic(files) -> dict[str, tuple[str, str]]:

@@ -13,6 +13,7 @@ Live-system commands (`processes`, `listening`, `sshd_T` without a config path) 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import posixpath
 import shlex
@@ -40,12 +41,21 @@ def _links_each(*paths: str) -> str:
     return f"for f in {' '.join(paths)}; do if [ -L \"$f\" ]; then printf '%s\\n' \"$f\"; fi; done"
 
 
+def _stat_each(*paths: str) -> str:
+    """`<mode> <owner> <group> <path>` of each path that exists (metadata only: the content is never read)."""
+    return f"for f in {' '.join(paths)}; do if [ -e \"$f\" ]; then stat -c '%a %U %G %n' \"$f\"; fi; done"
+
+
 # name -> (template, privileged)
 TEMPLATES: dict[str, tuple[str, bool]] = {
     "sshd_T": (SBIN_PATH + "{sudo}sshd -T{sshd_config_opt}", True),
     "sshd_config_perms": ("{sudo}stat -c '%a %U %G %n' {sshd_config}", True),
-    # host keys beside the sshd config (/etc/ssh/ssh_host_*_key on a standard system)
-    "ssh_host_key_perms": ("{sudo}stat -c '%a %U %G %n' {sshd_config_dir}/ssh_host_*_key", True),
+    # every file beside the sshd config (/etc/ssh on a standard system): private keys are found by content, not
+    # by name; stat needs only search permission on the directory (0755 on stock systems), so no sudo
+    "ssh_host_key_perms": (_stat_each("{sshd_config_dir}/*", "{sshd_config_dir}/*/*"), False),
+    # the names (-l: never a line of content) of the files there that hold a private key; unprivileged it sees
+    # only the files the audit account can read, which are exactly the exposed ones
+    "ssh_private_keys": ("{sudo}grep -lsR -e 'PRIVATE KEY-----' {sshd_config_dir}", True),
     "os_release": ("if [ -f {root}/etc/os-release ]; then cat {root}/etc/os-release; "
                    "else cat {root}/usr/lib/os-release; fi", False),
     "login_defs": ("cat {root}/etc/login.defs", False),
@@ -53,6 +63,12 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "passwd": ("cut -d: -f1,3,4,7 {root}/etc/passwd", False),
     # metadata only: /etc/shadow content is never read
     "shadow_perms": ("stat -c '%a %U %G %n' {root}/etc/shadow", False),
+    # the account databases and their `-` backups (metadata only)
+    "account_file_perms": (_stat_each(*(f"{{root}}/etc/{name}{suffix}" for name in ("passwd", "group", "shadow",
+                                                                                     "gshadow")
+                                        for suffix in ("", "-"))), False),
+    # each account's password status (P, L, NP: set, locked, none) without any hash; needs root on the target
+    "password_status": ("{sudo}passwd{passwd_root_opt} -S -a", True),
     "processes": ("ps -eo comm=", False),
     "listening": (SBIN_PATH + "ss -Hltn", False),
     "rsyslog_conf": ("for f in {root}/etc/rsyslog.conf {root}/etc/rsyslog.d/*.conf; do "
@@ -106,6 +122,25 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "packages_rpm": ("if [ -d {root}/var/lib/rpm ]; then rpm --dbpath {root}/var/lib/rpm -qa "
                      "--qf '%{{NAME}}\\t%{{EPOCHNUM}}\\t%{{VERSION}}\\t%{{RELEASE}}\\t%{{ARCH}}"
                      "\\t%{{SOURCERPM}}\\n'; fi", False),
+    # pending updates (L1-UPD-001): what an upgrade would install, simulated over the metadata already on the host,
+    # never refreshed (no update, no makecache, -C / --no-refresh) and never locked or cached (apt); each prints
+    # `@@tool <name>` first so that "no tool" and "nothing pending" differ
+    "updates_apt": ("if [ -x /usr/bin/apt-get ]; then if [ -d {root}/var/lib/apt/lists ]; then "
+                    "printf '@@tool apt-get\\n'; apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ "
+                    "-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= dist-upgrade; fi; fi", False),
+    "updates_rpm": ("if [ -x {root}/usr/bin/dnf ]; then printf '@@tool dnf\\n'; "
+                    "{sudo}dnf -q -C --installroot={root}/ updateinfo list --security; "
+                    "else if [ -x {root}/usr/bin/yum ]; then printf '@@tool yum\\n'; "
+                    "{sudo}yum -q -C --installroot={root}/ updateinfo list security; fi; fi", True),
+    "updates_zypper": ("if [ -x {root}/usr/bin/zypper ]; then printf '@@tool zypper\\n'; "
+                       "{sudo}zypper --non-interactive --no-refresh --root {root}/ -x list-patches; fi", True),
+    # when the package metadata was last refreshed: apt's lists (and the Release files in them), the daily job's
+    # stamp, dnf/yum/zypper repository metadata
+    "update_metadata_age": (_mtime_each("{root}/var/lib/apt/lists", "{root}/var/lib/apt/lists/*Release",
+                                        "{root}/var/lib/apt/periodic/update-success-stamp",
+                                        "{root}/var/cache/dnf/*/repodata/repomd.xml",
+                                        "{root}/var/cache/yum/*/*/*/repomd.xml",
+                                        "{root}/var/cache/zypp/raw/*/repodata/repomd.xml"), False),
     # the running kernel (`uname -r`); below a sysroot, the file that stands for /proc
     "kernel_release": ("if [ -f {root}/proc/sys/kernel/osrelease ]; then cat {root}/proc/sys/kernel/osrelease; fi",
                        False),
@@ -114,6 +149,25 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
 # Programs the templates may start; `is_read_only` rejects anything else (defence in depth).
 # dpkg-query and rpm -qa only read their databases (--admindir / --dbpath below the sysroot)
 READ_ONLY_PROGRAMS = frozenset({"sshd", "stat", "cat", "cut", "ps", "ss", "printf", "[", "export", "dpkg-query", "rpm"})
+
+
+def _words_after(args: list[str], *needed: str) -> bool:
+    return all(word in args for word in needed)
+
+
+# Programs that also change things, allowed only in their read-only forms: the arguments of the call (up to the
+# next `;`) must pass the test. apt-get only simulates (-s first); dnf/yum only list advisories from the cache;
+# zypper only lists patches without refreshing; passwd only shows status (-S); grep only names files (-l).
+GUARDED_PROGRAMS = {
+    "apt-get": lambda a: bool(a) and a[0] == "-s" and a[-1] == "dist-upgrade"
+                         and all(w == "-o" or w.startswith(("Debug::NoLocking=", "Dir=", "Dir::Cache::"))
+                                 for w in a[1:-1]),
+    "dnf": lambda a: _words_after(a, "-C", "updateinfo", "list") and not {"--refresh", "makecache"} & set(a),
+    "yum": lambda a: _words_after(a, "-C", "updateinfo", "list") and not {"--refresh", "makecache"} & set(a),
+    "zypper": lambda a: _words_after(a, "--no-refresh", "list-patches") and "refresh" not in a,
+    "passwd": lambda a: "-S" in a and all(w in ("-S", "-a", "-R") or w.startswith("/") for w in a),
+    "grep": lambda a: bool(a) and a[0] in ("-l", "-ls", "-lsR") and a[1:2] == ["-e"] and len(a) == 4,
+}
 _SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"})
 
 
@@ -146,6 +200,7 @@ def render(name: str, ssh: SSHSettings) -> str:
         sshd_config=shlex.quote(config),
         sshd_config_dir=shlex.quote(posixpath.dirname(config)),
         sshd_config_opt=f" -f {shlex.quote(config)}" if explicit_config else "",
+        passwd_root_opt=f" -R {_root_prefix(ssh.sysroot)}" if _root_prefix(ssh.sysroot) else "",
         sudo="sudo -n " if (privileged and ssh.sudo) else "",
     )
     problems = read_only_problems(command)
@@ -189,7 +244,11 @@ def read_only_problems(command: str) -> tuple[str, ...]:
             continue
         if word == "-n" and i and words[i - 1] == "sudo":
             continue
-        if word not in READ_ONLY_PROGRAMS:
+        if word in GUARDED_PROGRAMS:
+            args = list(itertools.takewhile(lambda w: w not in (";", ";;"), words[i + 1:]))
+            if not GUARDED_PROGRAMS[word](args):
+                problems.append(f"program {word!r} is allowed only in its read-only form")
+        elif word not in READ_ONLY_PROGRAMS:
             problems.append(f"program {word!r} is not in the read-only set")
         expect_command = False
     return tuple(problems)

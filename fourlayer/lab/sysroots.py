@@ -64,6 +64,23 @@ def dpkg_status(packages: Iterable[tuple[str, str, str]], status: str = "install
     return "\n".join(stanzas)
 
 
+def apt_archive(suite: str, label: str, version: str, archive: str, packages: Iterable[tuple[str, str]],
+                mirror: str = "deb.lab.invalid/debian") -> dict[str, Entry]:
+    """An apt source as `apt-get update` leaves it on a host: its sources.list.d line and, in var/lib/apt/lists,
+    the Release file (its Label/Version/Suite become the candidate's archive in `apt-get -s` output, e.g.
+    `Debian-Security:12/stable-security`) and the Packages index listing (package, version) entries."""
+    stem = f"var/lib/apt/lists/{mirror.replace('/', '_')}_dists_{suite}"
+    index = "\n".join(f"Package: {name}\nVersion: {ver}\nArchitecture: amd64\nPriority: optional\nSection: misc\n"
+                      f"Maintainer: fourlayer lab <lab@fourlayer.invalid>\nFilename: pool/{name}_{ver}_amd64.deb\n"
+                      f"Size: 1024\nDescription: lab package {name}\n" for name, ver in packages)
+    return {
+        f"etc/apt/sources.list.d/{suite}.list": f"deb [trusted=yes] http://{mirror} {suite} main\n",
+        f"{stem}_Release": (f"Origin: Debian\nLabel: {label}\nSuite: {archive}\nVersion: {version}\n"
+                            f"Codename: {suite}\nArchitectures: amd64\nComponents: main\n"),
+        f"{stem}_main_binary-amd64_Packages": index,
+    }
+
+
 _SHADOW = "".join(f"{name}:*:20000:0:99999:7:::\n" for name in ("root", "daemon", "sshd", "admin"))
 _PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
            "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
