@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fourlayer.core.errors import InputError
-from fourlayer.lab.sshd import SshdInstance
+from fourlayer.lab.sshd import AUDIT_USER, SshdInstance
 from fourlayer.lab.sysroots import GOOD_ROOT, WEAK_ROOT, AgentProcesses, File, Link
 from fourlayer.core.model import Status
 from fourlayer.config.policy import default_policy, load_policy
@@ -40,7 +40,7 @@ DECISIVE = {
     "L1-SVC-001": ("no risky service runs or is enabled at boot", "vsftpd.service (multi-user.target.wants)"),
     "L1-PRM-001": ("/etc/shadow is 640 root:", "mode 644 grants 004 beyond 640"),
     "L1-PRM-002": ("sshd_config is 644 root:", "mode 664 lets its group write it"),
-    "L1-PRM-003": ("2 host private keys are 600", "ssh_host_rsa_key 640 nobody:fl-audit"),
+    "L1-PRM-003": ("2 host private keys are 600", "ssh_host_rsa_key 640 nobody:"),
 }
 # evidence that decided, for a few where the reason alone does not show the value
 DECISIVE_EVIDENCE = {
@@ -80,9 +80,14 @@ def good_and_weak(sshd_hardened: SshdInstance, ssh_known_hosts: Path, loose_sshd
                host_evidence(loose, loose_known_hosts, make(WEAK_ROOT)))
 
 
+# The lab's hardened sshd gives its host keys to the audit account (so that it can run `sshd -T`): a lab artefact
+# the lab's policy accepts (inventory/demo-policy.yaml), as these tests do.
+LAB_KEY_OWNERS = {"host_key_owners": ["root", AUDIT_USER], "host_key_groups": ["root", "ssh_keys", AUDIT_USER]}
+
+
 @pytest.fixture
 def av_policy(av_name: str) -> dict:
-    return policy_with(antimalware={"process_names": [av_name]})
+    return policy_with(antimalware={"process_names": [av_name]}, files=LAB_KEY_OWNERS)
 
 
 # ---- metadata --------------------------------------------------------------------------------------------------

@@ -31,9 +31,11 @@ from fourlayer.resources.parse import (
     enabled_units,
     excerpt,
     file_modes,
+    below_root,
     mtimes,
     update_notice,
 )
+from fourlayer.resources.sshd import parse_sshd_T
 from fourlayer.rules.engine import parse_keyvalue
 
 UPDATES_AVAILABLE = "/var/lib/update-notifier/updates-available"
@@ -421,7 +423,7 @@ def risky_services(t):
 SHADOW_MAX_MODE = 0o640  # rw-r----- : root writes, the shadow group (Debian) reads, nobody else
 SHADOW_GROUPS = ("root", "shadow")
 HOST_KEY_MAX_MODE = 0o640  # private host keys: owner, and at most the key group (RHEL ssh_keys) may read
-HOST_KEY_GROUPS = ("root", "ssh_keys")
+HOST_KEY_READ_GROUPS = ("ssh_keys",)  # the only group that may read a host key (RHEL's ssh-keysign)
 
 
 def _modes(t, command: str, what: str) -> list[FileMode]:
@@ -471,9 +473,9 @@ def shadow_permissions(t):
        title={"en": "sshd_config is owned by root and not writable by others",
               "vi": "sshd_config thuộc sở hữu root và người khác không ghi được"},
        rationale={"en": "Whoever can write the SSH server configuration can let themselves in as root at the next "
-                        "reload.",
+                        "reload. Owner, group and mode are judged together: root:root, writable by root only.",
                   "vi": "Ai ghi được cấu hình máy chủ SSH có thể tự cho phép mình đăng nhập bằng root ở lần nạp lại "
-                        "tiếp theo."},
+                        "tiếp theo. Chủ sở hữu, nhóm và quyền được đánh giá cùng nhau: root:root, chỉ root ghi được."},
        remediation={"en": "Run `chown root:root /etc/ssh/sshd_config && chmod 600 /etc/ssh/sshd_config` (and the "
                           "same for /etc/ssh/sshd_config.d/*.conf).",
                     "vi": "Chạy `chown root:root /etc/ssh/sshd_config && chmod 600 /etc/ssh/sshd_config` (và làm "
@@ -483,34 +485,87 @@ def sshd_config_permissions(t):
     conf = _modes(t, "sshd_config_perms", "sshd_config")[0]
     writers = [who for bit, who in ((0o020, ("its group", "nhóm sở hữu")), (0o002, ("every user", "mọi người dùng")))
                if conf.mode & bit]
-    return _file_verdict(conf, [{
-        "en": f"mode {conf.mode:o} lets {' and '.join(w[0] for w in writers)} write it",
-        "vi": f"quyền {conf.mode:o} cho phép {' và '.join(w[1] for w in writers)} ghi tệp"}] if writers else [])
+    problems = [{"en": f"mode {conf.mode:o} lets {' and '.join(w[0] for w in writers)} write it",
+                 "vi": f"quyền {conf.mode:o} cho phép {' và '.join(w[1] for w in writers)} ghi tệp"}] if writers else []
+    if conf.group != "root":  # a group other than root is one more way in (CIS: root:root)
+        problems.append({"en": f"group {conf.group}, not root", "vi": f"thuộc nhóm {conf.group}, không phải root"})
+    return _file_verdict(conf, problems)
 
 
 @check(id="L1-PRM-003", severity="high", min_level=1, **_HOST,
        title={"en": "SSH host private keys are not readable by other users",
               "vi": "Khóa bí mật máy chủ SSH không để người dùng khác đọc được"},
        rationale={"en": "A copied host key lets an attacker impersonate the server and intercept administrators' "
-                        "sessions. Keys must be mode 600 (or 640 for the ssh_keys group on RHEL); the owner is the "
-                        "account sshd runs as and is shown, not judged.",
+                        "sessions. Every private key beside the sshd configuration counts, whatever its name: keys "
+                        "are found by content (a PEM/OpenSSH private-key header, file names only, never a line of "
+                        "the key), by sshd's HostKey lines and by the ssh_host_*_key names. Each must be owned by "
+                        "root, group root (or ssh_keys on RHEL, which may read it: 640), mode 600 at most.",
                   "vi": "Khóa máy chủ bị sao chép cho phép kẻ tấn công giả mạo máy chủ và nghe lén phiên quản trị. "
-                        "Khóa phải có quyền 600 (hoặc 640 cho nhóm ssh_keys trên RHEL); chủ sở hữu là tài khoản chạy "
-                        "sshd, được hiển thị chứ không đánh giá."},
-       remediation={"en": "`chmod 600 /etc/ssh/ssh_host_*_key` (RHEL: `chgrp ssh_keys` and `chmod 640`); if they "
-                          "were readable by others, regenerate them and tell users the new fingerprints.",
-                    "vi": "`chmod 600 /etc/ssh/ssh_host_*_key` (RHEL: `chgrp ssh_keys` và `chmod 640`); nếu khóa đã "
-                          "từng để người khác đọc được, hãy tạo lại và thông báo dấu vân tay mới cho người dùng."},
+                        "Mọi khóa bí mật nằm cạnh cấu hình sshd đều được tính, bất kể tên tệp: khóa được nhận biết "
+                        "theo nội dung (phần đầu khóa bí mật PEM/OpenSSH, chỉ lấy tên tệp, không bao giờ đọc ra một "
+                        "dòng nào của khóa), theo các dòng HostKey của sshd và theo tên ssh_host_*_key. Mỗi khóa "
+                        "phải thuộc sở hữu root, nhóm root (hoặc ssh_keys trên RHEL, được phép đọc: 640), quyền tối "
+                        "đa 600."},
+       remediation={"en": "`chown root:root` and `chmod 600` every private key in /etc/ssh (RHEL: `chgrp ssh_keys` "
+                          "and `chmod 640`); if one was readable by others, regenerate it and tell users the new "
+                          "fingerprints; move private keys that are not host keys out of /etc/ssh.",
+                    "vi": "`chown root:root` và `chmod 600` cho mọi khóa bí mật trong /etc/ssh (RHEL: `chgrp "
+                          "ssh_keys` và `chmod 640`); nếu khóa đã từng để người khác đọc được, hãy tạo lại và thông "
+                          "báo dấu vân tay mới cho người dùng; chuyển các khóa bí mật không phải khóa máy chủ ra khỏi "
+                          "/etc/ssh."},
        references=(refs.TCVN_SRV_ACCESS, refs.CIS_SSH, refs.CIS_FILE_PERMS))
 def host_key_permissions(t):
-    keys = _modes(t, "ssh_host_key_perms", "SSH host private keys")
-    loose = [k for k in keys if k.mode & ~HOST_KEY_MAX_MODE or (k.mode & 0o040 and k.group not in HOST_KEY_GROUPS)]
-    evidence = "\n".join(map(str, keys))
+    files = {f.path: f for f in _modes(t, "ssh_host_key_perms", "the files beside sshd_config")}
+    keys, how = _private_keys(t, files)
+    owners, groups = list(t.policy.files.host_key_owners), list(t.policy.files.host_key_groups)
+    if not keys:
+        raise Unevaluable(f"no SSH host private key found beside sshd_config ({len(files)} files examined, none "
+                          "named ssh_host_*_key, named by HostKey or holding a private key)")
+    evidence = "\n".join(f"{files[k]} ({', '.join(how[k])})" for k in keys)
+    loose = []
+    for k in keys:
+        f = files[k]
+        problems = [f"mode {f.mode:o}"] if f.mode & ~HOST_KEY_MAX_MODE or (
+            f.mode & 0o040 and f.group not in HOST_KEY_READ_GROUPS) else []
+        problems += [f"owner {f.owner}"] if f.owner not in owners else []
+        problems += [f"group {f.group}"] if f.group not in groups else []
+        if problems:
+            loose.append((f, problems))
     if loose:
-        listed = ", ".join(f"{k.path.rsplit('/', 1)[-1]} {k.mode:o} {k.owner}:{k.group}" for k in loose)
-        return failed({"en": "host private keys readable or writable beyond their owner: " + listed,
-                       "vi": "khóa bí mật máy chủ để người khác ngoài chủ sở hữu đọc hoặc ghi được: " + listed},
-                      evidence)
-    modes = "/".join(sorted({f"{k.mode:o}" for k in keys}))
-    return passed({"en": f"{len(keys)} host private keys are {modes}",
-                   "vi": f"{len(keys)} khóa bí mật máy chủ có quyền {modes}"}, evidence)
+        listed = "; ".join(f"{f.path.rsplit('/', 1)[-1]} {f.mode:o} {f.owner}:{f.group}" for f, _ in loose)
+        return failed({"en": f"host private keys readable, writable or owned beyond root: {listed} (allowed: owner "
+                             f"{'/'.join(owners)}, group {'/'.join(groups)}, mode 600, 640 for group "
+                             f"{'/'.join(HOST_KEY_READ_GROUPS)})",
+                       "vi": f"khóa bí mật máy chủ để người khác đọc, ghi được hoặc không thuộc root: {listed} (cho "
+                             f"phép: chủ sở hữu {'/'.join(owners)}, nhóm {'/'.join(groups)}, quyền 600, 640 với nhóm "
+                             f"{'/'.join(HOST_KEY_READ_GROUPS)})"}, evidence)
+    outside = [p for p, found in how.items() if p not in files and "HostKey" in found]
+    if outside:
+        raise Unevaluable(f"HostKey {shown(outside)} lies outside the sshd configuration's directory and was not "
+                          "examined; the other keys are fine")
+    modes = "/".join(sorted({f"{files[k].mode:o}" for k in keys}))
+    who = "/".join(sorted({f"{files[k].owner}:{files[k].group}" for k in keys}))
+    return passed({"en": f"{len(keys)} host private keys are {modes} {who}",
+                   "vi": f"{len(keys)} khóa bí mật máy chủ có quyền {modes}, chủ sở hữu {who}"}, evidence)
+
+
+def _private_keys(t, files: dict[str, FileMode]) -> tuple[list[str], dict[str, list[str]]]:
+    """The private keys among `files` and how each was recognised: its content (grep -l, names only), a HostKey
+    line of `sshd -T`, or its ssh_host_*_key name."""
+    how: dict[str, list[str]] = {}
+    rc, out = command_out(t, "ssh_private_keys")
+    if rc in (0, 1, 2):  # 1: no match; 2: some files could not be read (unprivileged), the readable ones are listed
+        for path in out.splitlines():
+            how.setdefault(below_root(path.strip(), _sysroot(t)), []).append("private-key content")
+    sshd_rc, sshd_out = command_out(t, "sshd_T")
+    by_name = {path.rsplit("/", 1)[-1]: path for path in files}
+    if sshd_rc == 0:
+        for path in parse_sshd_T(sshd_out).get("hostkey", "").split():
+            path = below_root(path, _sysroot(t))
+            # sshd prints the path as configured; the directory may be reached through a symbolic link
+            # (/etc/ssh -> /srv/ssh), so a key of that name beside sshd_config is taken to be the same file
+            how.setdefault(path if path in files else by_name.get(path.rsplit("/", 1)[-1], path), []).append("HostKey")
+    for path in files:
+        if re.fullmatch(r"ssh_host_\w+_key", path.rsplit("/", 1)[-1]):
+            how.setdefault(path, []).append("name")
+    return sorted(p for p in how if p in files), how

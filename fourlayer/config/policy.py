@@ -187,6 +187,7 @@ _SHAPE: dict[str, Any] = {
                  "pass_warn_age": NONNEG_INT, "min_char_classes": _number(1, 4, "expected 1–4 character classes"),
                  "lockout_max_attempts": POS_INT, "lockout_min_unlock_seconds": NONNEG_INT,
                  "uid0_accounts": _account_names},
+    "files": {"host_key_owners": _account_names, "host_key_groups": _account_names},
     "updates": {"max_pending_security": NONNEG_INT, "notice_max_age_days": POS_INT, "lists_max_age_days": POS_INT},
     "antimalware": {"process_names": lambda v: _process_names(v, "clamd"),
                     "unit_names": lambda v: _unit_names(v, "clamav-daemon.service")},
