@@ -391,7 +391,7 @@ def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
 
 # Further command groups live in their own modules; each defines `register(main)`.
 COMMAND_MODULES: tuple[str, ...] = ("fourlayer.cli.frameworks", "fourlayer.cli.history", "fourlayer.cli.keys",
-                                   "fourlayer.cli.ansible", "fourlayer.cli.vulndb")
+                                   "fourlayer.cli.ansible", "fourlayer.cli.vulndb", "fourlayer.cli.audit_account")
 
 
 def _register_command_modules() -> None:
