@@ -75,3 +75,112 @@ def test_sshd_config_with_a_non_root_group_fails(scan) -> None:
     bad = scan(SSH_DIR, "L1-PRM-002", chgrp)
     assert bad.status is Status.FAIL and "group adm, not root" in bad.reason, bad.reason
     assert "thuộc nhóm adm, không phải root" in bad.reason_vi
+
+
+# ---- login.defs keys are case-sensitive (shadow-utils' getdef) ------------------------------------------------
+
+@pytest.mark.parametrize("text, status, said", [
+    ("UMASK 027\n", Status.PASS, "umask 027"),
+    ("umask 027\n", Status.FAIL, "umask is not set"),  # ignored by login(1), useradd, pam_umask
+    ("umask 077\nUMASK 022\n", Status.FAIL, "umask 022"),
+    ('UMASK "077"\n', Status.PASS, "umask 077"),
+])
+def test_lowercase_umask_in_login_defs_is_not_honoured(scan, text: str, status: Status, said: str) -> None:
+    result = scan({"etc/login.defs": text}, "L1-ACC-011")
+    assert result.status is status and said in result.reason, result.reason
+
+
+def test_lowercase_pass_max_days_is_not_honoured(scan) -> None:
+    result = scan({"etc/login.defs": "pass_max_days 30\n"}, "L1-ACC-002")
+    assert result.status is Status.FAIL and "never (not set)" in result.reason, result.reason
+
+
+# ---- audit rules: permission flags, system-call architectures, families reported apart -------------------------
+
+@pytest.fixture
+def auditd_named(tmp_path_factory):
+    from tests.test_checks_host import unique_name
+    from fourlayer.lab.sysroots import AgentProcesses
+    name = unique_name("auditd")
+    with AgentProcesses([name], tmp_path_factory.mktemp("auditd")):
+        yield name
+
+
+def _audit(scan, rules: str, auditd: str):
+    from tests.test_checks_host import policy_with
+    return scan({"etc/audit/rules.d/audit.rules": rules}, "L2-AUD-001",
+                policy=policy_with(audit={"process_names": [auditd]}))
+
+
+def test_audit_families_pass_with_the_lab_rules(scan, auditd_named) -> None:
+    from fourlayer.lab.sysroots import GOOD_ROOT
+    result = _audit(scan, GOOD_ROOT["etc/audit/rules.d/audit.rules"], auditd_named)
+    assert result.status is Status.PASS, result.reason
+    assert "recording every family: identity, sudoers, time-change, logins, sessions, privileged-commands, " \
+           "modules, deletions, network-config" in result.reason
+
+
+def test_a_write_only_watch_does_not_cover_identity_changes(scan, auditd_named) -> None:
+    from fourlayer.lab.sysroots import GOOD_ROOT
+    rules = GOOD_ROOT["etc/audit/rules.d/audit.rules"].replace("-w /etc/passwd -p wa", "-w /etc/passwd -p w")
+    result = _audit(scan, rules, auditd_named)
+    assert result.status is Status.FAIL, result.reason
+    assert "1 of 9 audit rule families" in result.reason
+    assert "identity (too narrow: /etc/passwd -p w, needs wa)" in result.reason
+    assert "identity (quá hẹp: /etc/passwd -p w, needs wa)" in result.reason_vi
+    assert "sudoers: recorded" in result.evidence and "logins: recorded" in result.evidence  # each family apart
+
+
+def test_32_bit_only_syscalls_and_missing_families_are_named(scan, auditd_named) -> None:
+    from fourlayer.lab.sysroots import GOOD_ROOT
+    rules = "\n".join(line for line in GOOD_ROOT["etc/audit/rules.d/audit.rules"].splitlines()
+                      if "-k logins" not in line and "-k session" not in line)
+    rules = rules.replace("-F arch=b64 -S unlink,unlinkat,rename,renameat", "-F arch=b32 -S unlink,unlinkat,rename,renameat")
+    rules = rules.replace("-a always,exit -F arch=b64 -S init_module", "-a never,exit -F arch=b64 -S init_module")
+    result = _audit(scan, rules, auditd_named)
+    assert result.status is Status.FAIL, result.reason
+    assert "4 of 9 audit rule families" in result.reason
+    assert "logins (not recorded: /var/log/lastlog, /var/run/faillock)" in result.reason
+    assert "sessions (not recorded: /var/run/utmp, /var/log/wtmp, /var/log/btmp)" in result.reason
+    assert "deletions (too narrow: unlink for b32 only, needs arch=b64" in result.reason
+    assert "modules (not recorded: init_module, finit_module, delete_module)" in result.reason  # never,exit
+
+
+# ---- a locked UID-0 account is not an extra root -------------------------------------------------------------
+
+UID0_ROOT = {"etc/passwd": "root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/bash\n",
+             "etc/shadow": File("root:$y$j9T$lab$hash:20000:0:99999:7:::\ntoor:!$y$j9T$lab$hash:20000:0:99999:7:::\n",
+                                0o640)}
+
+
+def test_without_sudo_the_lock_state_is_said_to_be_unknown(scan) -> None:
+    result = scan(UID0_ROOT, "L1-ACC-001")  # the lab audit account is not root: passwd -S is refused
+    assert result.status is Status.FAIL, result.reason
+    assert "UID 0: toor; whether they are locked could not be told (passwd -S needs ssh.sudo: true)" in result.reason
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="passwd -S reads /etc/shadow as root")
+@pytest.mark.parametrize("toor_hash, status, said", [
+    ("!$y$j9T$lab$hash", Status.PASS, "toor also has UID 0 but is locked (passwd -S: L)"),
+    ("$y$j9T$lab$hash", Status.FAIL, "have UID 0: toor"),
+])
+def test_lock_state_from_passwd_status(sshd_hardened, ssh_known_hosts, host_root, toor_hash: str, status: Status,
+                                       said: str) -> None:
+    import subprocess
+
+    from fourlayer.collectors import allowlist
+    from fourlayer.config.inventory import SSHSettings
+    root = host_root({**UID0_ROOT, "etc/shadow": File(f"root:$y$j9T$lab$hash:20000:0:99999:7:::\n"
+                                                      f"toor:{toor_hash}:20000:0:99999:7:::\n", 0o640)})
+    host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(root))
+    evidence = {"host": host, "ssh_shell": ssh_shell.collect(host, CTX)}
+    # the one privileged command, run for real as root (what `sudo -n` does on a host with the audit drop-in,
+    # tests/test_audit_account.py); the rest was collected over SSH
+    command = allowlist.render("password_status", SSHSettings(sysroot=str(root)))
+    proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    evidence["ssh_shell"]["commands"]["password_status"] = {"rc": 0, "out": proc.stdout, "err": ""}
+    result = judge("L1-ACC-001", host_target(evidence))
+    assert result.status is status and said in result.reason, result.reason
+    for text in (result.reason, result.evidence, proc.stdout):
+        assert "$y$" not in text  # passwd -S never shows a hash

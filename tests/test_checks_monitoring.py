@@ -65,9 +65,25 @@ def ossec_conf(endpoint: str) -> str:
 AUDIT_RULES = ("-D\n-b 8192\n"
                "-w /etc/passwd -p wa -k identity\n-w /etc/shadow -p wa -k identity\n"
                "-w /etc/group -p wa -k identity\n-w /etc/gshadow -p wa -k identity\n"
-               "-w /etc/sudoers -p wa -k scope\n"
+               "-w /etc/security/opasswd -p wa -k identity\n"
+               "-w /etc/sudoers -p wa -k scope\n-w /etc/sudoers.d/ -p wa -k scope\n"
                "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change\n"
-               "-w /etc/localtime -p wa -k time-change\n")
+               "-w /etc/localtime -p wa -k time-change\n"
+               + """-w /var/log/lastlog -p wa -k logins
+-w /var/run/faillock -p wa -k logins
+-w /var/run/utmp -p wa -k session
+-w /var/log/wtmp -p wa -k session
+-w /var/log/btmp -p wa -k session
+-a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -F auid!=unset -k privileged
+-a always,exit -F path=/usr/bin/su -F perm=x -F auid>=1000 -F auid!=unset -k privileged
+-a always,exit -F path=/usr/bin/passwd -F perm=x -F auid>=1000 -F auid!=unset -k privileged
+-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F auid>=1000 -F auid!=unset -k modules
+-a always,exit -F arch=b64 -S unlink,unlinkat,rename,renameat -F auid>=1000 -F auid!=unset -k delete
+-a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale
+-w /etc/hosts -p wa -k system-locale
+-w /etc/issue -p wa -k system-locale
+-w /etc/issue.net -p wa -k system-locale
+""")
 
 
 def good_root(sinks: dict[str, str]) -> dict[str, str]:
@@ -148,9 +164,11 @@ def test_neglected_configuration_fails_with_its_evidence(tmp_path, sshd_hardened
     assert r["L2-LOG-003"].status is Status.FAIL
     assert r["L2-LOG-003"].reason == "logs are deleted before 30 days: /var/log/syslog 28 days, journald 7 days"
     audit = r["L2-AUD-001"]
-    assert audit.status is Status.FAIL and "identity: /etc/shadow, /etc/group, /etc/gshadow" in audit.reason
-    assert "sudoers: /etc/sudoers" in audit.reason and "time-change: adjtimex" in audit.reason
-    assert "/etc/passwd" not in audit.reason.split("identity:")[1].split(";")[0]  # the one rule present counts
+    assert audit.status is Status.FAIL and "9 of 9 audit rule families" in audit.reason
+    assert "identity (not recorded: /etc/shadow, /etc/group, /etc/gshadow, /etc/security/opasswd)" in audit.reason
+    assert "sudoers (not recorded: /etc/sudoers, /etc/sudoers.d)" in audit.reason
+    assert "time-change (not recorded: adjtimex" in audit.reason
+    assert "/etc/passwd" not in audit.reason.split("identity")[1].split(")")[0]  # the one rule present counts
     assert r["L2-NTP-001"].status is Status.FAIL and r["L2-NTP-001"].reason == \
         f"{agents['time']} runs, but no time server is configured"
     edr = r["L2-EDR-001"]

@@ -15,7 +15,7 @@ from fourlayer.core.model import Unevaluable, failed, passed
 from fourlayer.core.registry import check
 from fourlayer.resources.host_files import config_files, shown
 from fourlayer.resources.parse import PamRule, as_int, excerpt, pam_rules
-from fourlayer.rules.engine import parse_keyvalue
+from fourlayer.rules.engine import parse_keyvalue, parse_login_defs
 
 # Built-in defaults of the modules when a setting is absent (pam_pwquality(8)/pwquality.conf(5), pam_cracklib(8),
 # pam_unix(8), pam_faillock(8)).
@@ -33,7 +33,7 @@ def _login_defs(t) -> dict[str, str]:
     rc, out = command_out(t, "login_defs")
     if rc != 0:
         raise Unevaluable(f"/etc/login.defs could not be read on the target (rc={rc})")
-    return parse_keyvalue(out)
+    return parse_login_defs(out)  # case-sensitive keys, as shadow-utils reads them
 
 
 def _pam(t, kind: str) -> list[PamRule]:
@@ -117,14 +117,46 @@ def uid0_accounts(t):
         raise Unevaluable(f"/etc/passwd could not be read on the target (rc={rc})")
     allowed = list(t.policy.accounts.uid0_accounts)
     uid0 = [r[0] for r in rows if r[1].strip() == "0"]
-    extra = [name for name in uid0 if name not in allowed]
-    evidence = f"UID 0: {', '.join(uid0) or 'none'} ({len(rows)} accounts)"
+    others = [name for name in uid0 if name not in allowed]
+    status = password_status(t)
+    locked = [name for name in others if status is not None and status.get(name) in LOCKED]
+    extra = [name for name in others if name not in locked]
+    evidence = f"UID 0: {', '.join(uid0) or 'none'} ({len(rows)} accounts)" + (
+        "; password status (passwd -S): " + ", ".join(f"{n} {status.get(n, '?')}" for n in others)
+        if others and status is not None else "")
     if extra:
-        return failed({"en": f"accounts besides {', '.join(allowed)} have UID 0: {shown(extra)}",
-                       "vi": f"ngoài {', '.join(allowed)}, các tài khoản sau có UID 0: {shown(extra, lang='vi')}"},
+        unknown = status is None
+        return failed({"en": f"accounts besides {', '.join(allowed)} have UID 0: {shown(extra)}"
+                             + ("; whether they are locked could not be told (passwd -S needs ssh.sudo: true)"
+                                if unknown else ""),
+                       "vi": f"ngoài {', '.join(allowed)}, các tài khoản sau có UID 0: {shown(extra, lang='vi')}"
+                             + ("; không xác định được các tài khoản này có bị khóa hay không (passwd -S cần "
+                                "ssh.sudo: true)" if unknown else "")},
                       evidence)
+    if locked:
+        return passed({"en": f"only {', '.join(u for u in uid0 if u not in locked)} can log in with UID 0; "
+                             f"{shown(locked)} also {'has' if len(locked) == 1 else 'have'} UID 0 but "
+                             f"{'is' if len(locked) == 1 else 'are'} locked (passwd -S: L)",
+                       "vi": f"chỉ {', '.join(u for u in uid0 if u not in locked)} đăng nhập được với UID 0; "
+                             f"{shown(locked, lang='vi')} cũng có UID 0 nhưng đã bị khóa (passwd -S: L)"}, evidence)
     return passed({"en": f"only {', '.join(uid0) or 'no account'} has UID 0",
                    "vi": f"chỉ {', '.join(uid0)} có UID 0" if uid0 else "không có tài khoản nào có UID 0"}, evidence)
+
+
+LOCKED = ("L", "LK")  # passwd -S: shadow-utils prints L, RHEL's passwd LK; P/PS password set, NP none
+
+
+def password_status(t) -> dict[str, str] | None:
+    """{account: passwd -S status} without any hash, or None when `passwd -S -a` could not run (it needs root)."""
+    rc, out = command_out(t, "password_status")
+    if rc != 0:
+        return None
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1] in ("P", "PS", "L", "LK", "NP"):
+            found[parts[0]] = parts[1]
+    return found or None
 
 
 @check(id="L1-ACC-002", severity="medium", min_level=1, **_ACC,

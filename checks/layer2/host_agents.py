@@ -8,70 +8,62 @@ from fourlayer.checks import refs
 
 from fourlayer.core.model import failed, passed, warned
 from fourlayer.core.registry import check
-from fourlayer.resources import forwarding
+from fourlayer.resources import audit_rules, forwarding
 from fourlayer.resources.forwarding import agent_managers, endpoints
 from fourlayer.resources.host_files import ConfigFile, config_files, running, shown
 
 # ---- auditd ---------------------------------------------------------------------------------------------
 
-def audit_rule_words(files: list[ConfigFile]) -> tuple[set[str], list[str]]:
-    """(every word of the active -w/-a rules, those rule lines) in the *.rules files."""
-    words: set[str] = set()
-    rules: list[str] = []
-    for f in files:
-        if not f.path.endswith(".rules"):
-            continue
-        for line in f.text.splitlines():
-            line = line.strip()
-            if line.startswith(("-w ", "-a ")):
-                rules.append(line)
-                words.update(w for w in re.split(r"[\s,=]+", line) if w)
-    return words, rules
-
-
-def missing_rules(words: set[str], required: dict[str, list[str]]) -> dict[str, list[str]]:
-    """group -> the items of that group no active rule names."""
-    gaps = {group: [item for item in items if item not in words] for group, items in required.items()}
-    return {group: items for group, items in gaps.items() if items}
-
-
 @check(id="L2-AUD-001", layer=2, severity="medium", min_level=2, needs=("ssh_shell",), applies_to=("linux",),
-       title={"en": "auditd is running with rules for identity, sudoers and time changes",
-              "vi": "auditd đang chạy với các quy tắc giám sát tài khoản, sudoers và thay đổi thời gian"},
-       rationale={"en": "The kernel audit trail records who changed accounts, privileges and the clock — the "
-                        "events a SOC needs to detect and investigate an intrusion. Without the daemon, or "
-                        "without rules, nothing is recorded.",
-                  "vi": "Nhật ký kiểm toán của nhân hệ điều hành ghi lại ai đã thay đổi tài khoản, quyền và đồng hồ "
-                        "— những sự kiện SOC cần để phát hiện và điều tra xâm nhập. Không có tiến trình auditd, "
-                        "hoặc không có quy tắc, thì không có gì được ghi."},
+       title={"en": "auditd is running with rules for every required event family",
+              "vi": "auditd đang chạy với quy tắc cho mọi nhóm sự kiện bắt buộc"},
+       rationale={"en": "The kernel audit trail records who changed accounts, privileges, the clock, kernel modules "
+                        "and the network configuration, who logged in and who deleted files — the events a SOC "
+                        "needs to detect and investigate an intrusion. A rule counts only if it records the event: "
+                        "a watch needs its permission flags (`-p wa`, not `-p w`), a system call an always,exit "
+                        "rule for 64-bit calls. Each family of the policy is judged and reported apart.",
+                  "vi": "Nhật ký kiểm toán của nhân hệ điều hành ghi lại ai đã thay đổi tài khoản, quyền, đồng hồ, "
+                        "mô-đun nhân và cấu hình mạng, ai đăng nhập và ai xóa tệp — những sự kiện SOC cần để phát "
+                        "hiện và điều tra xâm nhập. Một quy tắc chỉ được tính khi nó thực sự ghi sự kiện: quy tắc "
+                        "theo dõi tệp cần đủ cờ quyền (`-p wa`, không phải `-p w`), lời gọi hệ thống cần quy tắc "
+                        "always,exit cho lời gọi 64 bit. Mỗi nhóm sự kiện trong chính sách được đánh giá và báo cáo "
+                        "riêng."},
        remediation={"en": "Install and enable auditd (`apt install auditd`, `systemctl enable --now auditd`) and "
-                          "add watch rules in /etc/audit/rules.d/, e.g. `-w /etc/passwd -p wa -k identity`, "
-                          "`-w /etc/sudoers -p wa -k scope`, `-a always,exit -F arch=b64 -S adjtimex,settimeofday,"
-                          "clock_settime -k time-change`, `-w /etc/localtime -p wa -k time-change`; then "
-                          "`augenrules --load`.",
+                          "add rules in /etc/audit/rules.d/ for each family reported, e.g. `-w /etc/passwd -p wa -k "
+                          "identity`, `-w /etc/sudoers -p wa -k scope`, `-w /var/log/lastlog -p wa -k logins`, "
+                          "`-a always,exit -F path=/usr/bin/sudo -F perm=x -k privileged`, `-a always,exit -F "
+                          "arch=b64 -S init_module,finit_module,delete_module -k modules`, `-a always,exit -F "
+                          "arch=b64 -S unlink,unlinkat,rename,renameat -k delete`; then `augenrules --load`.",
                     "vi": "Cài đặt và bật auditd (`apt install auditd`, `systemctl enable --now auditd`) và thêm quy "
-                          "tắc trong /etc/audit/rules.d/, ví dụ `-w /etc/passwd -p wa -k identity`, "
-                          "`-w /etc/sudoers -p wa -k scope`, `-a always,exit -F arch=b64 -S adjtimex,settimeofday,"
-                          "clock_settime -k time-change`, `-w /etc/localtime -p wa -k time-change`; sau đó chạy "
-                          "`augenrules --load`."},
+                          "tắc trong /etc/audit/rules.d/ cho từng nhóm được báo cáo, ví dụ `-w /etc/passwd -p wa -k "
+                          "identity`, `-w /etc/sudoers -p wa -k scope`, `-w /var/log/lastlog -p wa -k logins`, "
+                          "`-a always,exit -F path=/usr/bin/sudo -F perm=x -k privileged`, `-a always,exit -F "
+                          "arch=b64 -S init_module,finit_module,delete_module -k modules`, `-a always,exit -F "
+                          "arch=b64 -S unlink,unlinkat,rename,renameat -k delete`; sau đó chạy `augenrules --load`."},
        references=(refs.TCVN_SRV, refs.CIRCULAR_12, refs.CIS_AUDIT))
 def auditd_running_with_rules(t):
     names = list(t.policy.audit.process_names)
     up, _ = running(t, names)
-    words, rules = audit_rule_words(config_files(t, "auditd_conf"))
-    gaps = missing_rules(words, dict(t.policy.audit.required_rules))
-    evidence = f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n" + "\n".join(rules[-20:])
+    rules = audit_rules.parse_rules(config_files(t, "auditd_conf"))
+    verdicts = [audit_rules.judge_family(rules, family, list(items))
+                for family, items in dict(t.policy.audit.required_rules).items()]
+    per_family = "\n".join(f"{v.family}: {'recorded' if v.covered else audit_rules.describe(v)}" for v in verdicts)
+    evidence = (f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n{per_family}\n"
+                + ("\n".join(rules.lines[-20:]) or "no active -w/-a rules in /etc/audit"))
     if not up:
         return failed({"en": f"the audit daemon is not running (looked for {', '.join(names)})",
                        "vi": f"tiến trình kiểm toán (audit) không chạy (đã tìm {', '.join(names)})"}, evidence)
+    gaps = [v for v in verdicts if not v.covered]
     if gaps:
-        text = "; ".join(f"{group}: {', '.join(items)}" for group, items in gaps.items())
-        return failed({"en": f"{up[0]} runs, but audit rules are missing for {text}",
-                       "vi": f"{up[0]} đang chạy, nhưng thiếu quy tắc kiểm toán cho {text}"},
-                      evidence if rules else evidence + "no active -w/-a rules in /etc/audit")
-    covered = ", ".join(t.policy.audit.required_rules)
-    return passed({"en": f"{up[0]} runs with {len(rules)} active rules covering {covered}",
-                   "vi": f"{up[0]} đang chạy với {len(rules)} quy tắc hiệu lực, bao quát {covered}"}, evidence)
+        return failed({"en": f"{up[0]} runs, but {len(gaps)} of {len(verdicts)} audit rule families are not "
+                             f"recorded as required: " + "; ".join(audit_rules.describe(v) for v in gaps),
+                       "vi": f"{up[0]} đang chạy, nhưng {len(gaps)}/{len(verdicts)} nhóm quy tắc kiểm toán chưa "
+                             "được ghi đúng yêu cầu: " + "; ".join(audit_rules.describe(v, "vi") for v in gaps)},
+                      evidence)
+    covered = ", ".join(v.family for v in verdicts)
+    return passed({"en": f"{up[0]} runs with {len(rules.lines)} active rules recording every family: {covered}",
+                   "vi": f"{up[0]} đang chạy với {len(rules.lines)} quy tắc hiệu lực ghi nhận mọi nhóm: {covered}"},
+                  evidence)
 
 
 # ---- time synchronisation -------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ ssh.max_auth_tries))": the rule's words, then the deciding settings or lines, ne
 reason is the conditions' own wording (which shows a regex as `/pattern/`). Every built-in rule has one.
 
 `source.command` names a command of the read-only allowlist; its output is read as `KEY VALUE` / `KEY=VALUE`
-lines (`format: keyvalue`, the default) or as `sshd -T` output (`format: sshd`, the default for sshd_T).
+lines (`format: keyvalue`, the default) or as `sshd -T` output (`format: sshd`, the default for sshd_T)
+or as shadow-utils reads login.defs (`format: login_defs`, the default for login_defs: upper-case keys only).
 `expect` is one condition or a list (all must hold):
   - `{regex: PATTERN, must: match | not_match}` over the whole output (multi-line; `(?i)` for case-insensitive),
     run on RE2 (fourlayer.rules.regex: linear time, so no pattern can hang a scan; no backreferences/lookaround);
@@ -79,7 +80,7 @@ SOURCE_LABELS = {"sshd_T": "sshd -T", "login_defs": "/etc/login.defs"}  # how a 
 DEFAULTABLE = ("layer", "severity", "min_level", "applies_to", "references", "source")
 FILE_KEYS = ("version", "defaults", "rules")
 SOURCE_KEYS = ("command", "format")
-FORMATS = ("keyvalue", "sshd")
+FORMATS = ("keyvalue", "sshd", "login_defs")
 KEY_EXPECT_KEYS = ("key", "op", "value", "missing", "case_sensitive")
 REGEX_EXPECT_KEYS = ("regex", "must")
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "bits_set")
@@ -230,6 +231,21 @@ def parse_keyvalue(text: str) -> dict[str, str]:
     return out
 
 
+def parse_login_defs(text: str) -> dict[str, str]:
+    """/etc/login.defs -> {lowercase key: value}, as shadow-utils reads it: `NAME VALUE` lines whose NAME is written
+    exactly as a login.defs key (upper case: the lookup is case-sensitive, so `umask 027` sets nothing), the value's
+    quotes removed, the last line of a key winning."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        m = re.match(r"^\s*([A-Z][A-Z0-9_]*)\s+(.*?)\s*$", raw)
+        if m and not raw.lstrip().startswith("#"):
+            out[m.group(1).lower()] = m.group(2).strip('"')
+    return out
+
+
+DEFAULT_FORMATS = {"sshd_T": "sshd", "login_defs": "login_defs"}  # how a source command's output is read
+
+
 # ---- the compiled rule -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -247,7 +263,8 @@ class RuleSpec:
         if rc != 0:
             err = str(cmd.get("err", "")).strip()[:200]
             raise Unevaluable(f"command {self.command} failed on the target (rc={rc}){': ' + err if err else ''}")
-        settings = parse_sshd_T(out) if self.format == "sshd" else parse_keyvalue(out)
+        settings = parse_sshd_T(out) if self.format == "sshd" else \
+            parse_login_defs(out) if self.format == "login_defs" else parse_keyvalue(out)
         verdicts = [c.judge(settings, out, t.policy) for c in self.conditions]
         evidence = "\n".join(dict.fromkeys(v[2] for v in verdicts))
         bad = [v for v in verdicts if not v[0]]
@@ -280,7 +297,7 @@ class _RuleValidator(DataValidator):
         if command not in TEMPLATES:
             self.fail(cline, cwhere, f"expected an allowlisted read-only command ({', '.join(TEMPLATES)}), "
                                      f"got {got(command)}")
-        fmt = self.choice(src, "format", where, FORMATS, "sshd" if command == "sshd_T" else "keyvalue")
+        fmt = self.choice(src, "format", where, FORMATS, DEFAULT_FORMATS.get(command, "keyvalue"))
         return command, fmt
 
     def value(self, raw: Any, line: int, where: str, op: str) -> Any:
