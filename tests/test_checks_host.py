@@ -22,7 +22,8 @@ from tests.host_lab import host_evidence, host_target, judge, sysroots
 
 HOST_CHECKS = ("L1-ACC-001", "L1-ACC-002", "L1-ACC-003", "L1-ACC-004", "L1-ACC-005", "L1-ACC-006",
                "L1-UPD-001", "L1-UPD-002", "L1-UPD-003", "L1-FW-001", "L1-AV-001", "L1-SVC-001",
-               "L1-PRM-001", "L1-PRM-002", "L1-PRM-003")
+               "L1-PRM-001", "L1-PRM-002", "L1-PRM-003",
+               "L1-ACC-007", "L1-ACC-008", "L1-ACC-009", "L1-ACC-010", "L1-PRM-004")
 
 # check id -> (text the PASS reason on GOOD_ROOT names, text the FAIL reason on WEAK_ROOT names)
 DECISIVE = {
@@ -41,6 +42,12 @@ DECISIVE = {
     "L1-PRM-001": ("/etc/shadow is 640 root:", "mode 644 grants 004 beyond 640"),
     "L1-PRM-002": ("sshd_config is 644 root:", "mode 664 lets its group write it"),
     "L1-PRM-003": ("2 host private keys are 600", "ssh_host_rsa_key 640 nobody:"),
+    "L1-ACC-007": ("last 24 passwords cannot be reused (pam_pwhistory.so remember=24)",
+                   "neither pam_pwhistory nor pam_unix remember="),
+    "L1-ACC-008": ("retry=3 difok=4 dictcheck=1 enforce_for_root", "pam_pwquality is not in the PAM password stack"),
+    "L1-ACC-009": ("hashed with yescrypt (PAM) and yescrypt", "login.defs ENCRYPT_METHOD is not set, so DES"),
+    "L1-ACC-010": ("no nullok", "/etc/pam.d/common-auth (auth: nullok_secure)"),
+    "L1-PRM-004": ("5 account files have safe owner", "/etc/shadow 644 root:root (mode 644 > 640)"),
 }
 # evidence that decided, for a few where the reason alone does not show the value
 DECISIVE_EVIDENCE = {

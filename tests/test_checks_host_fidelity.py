@@ -184,3 +184,115 @@ def test_lock_state_from_passwd_status(sshd_hardened, ssh_known_hosts, host_root
     assert result.status is status and said in result.reason, result.reason
     for text in (result.reason, result.evidence, proc.stdout):
         assert "$y$" not in text  # passwd -S never shows a hash
+
+
+# ---- coverage added for issue #13: PAM options, auditd disk actions, log transport, log files, journald --------
+
+PAM_PASSWORD = "etc/pam.d/common-password"
+
+
+@pytest.mark.parametrize("stack, conf, status, said", [
+    ("password requisite pam_pwquality.so retry=3\npassword required pam_unix.so yescrypt\n",
+     "difok = 3\nenforce_for_root\n", Status.PASS, "retry=3 difok=3 dictcheck=1 enforce_for_root"),
+    ("password requisite pam_pwquality.so retry=5\npassword required pam_unix.so yescrypt\n",
+     "difok = 3\ndictcheck = 0\n", Status.FAIL,
+     "retry=5 (at most 3); dictcheck=0 (dictionary words accepted); enforce_for_root not set"),
+    ("password requisite pam_pwquality.so difok=1 enforce_for_root\npassword required pam_unix.so\n",
+     "difok = 5\n", Status.FAIL, "difok=1 (at least 2)"),  # the module's argument overrides the file
+])
+def test_pwquality_options(scan, stack: str, conf: str, status: Status, said: str) -> None:
+    result = scan({PAM_PASSWORD: stack, "etc/security/pwquality.conf": conf}, "L1-ACC-008")
+    assert result.status is status and said in result.reason, result.reason
+
+
+@pytest.mark.parametrize("files, status, said", [
+    ({PAM_PASSWORD: "password required pam_unix.so md5\n", "etc/login.defs": "ENCRYPT_METHOD SHA512\n"},
+     Status.FAIL, "PAM hashes with md5 (pam_unix md5)"),
+    ({PAM_PASSWORD: "password required pam_unix.so\n", "etc/login.defs": "ENCRYPT_METHOD SHA512\n"},
+     Status.PASS, "hashed with sha512 (PAM) and sha512"),  # pam_unix without an option follows login.defs
+    ({PAM_PASSWORD: "password required pam_unix.so\n", "etc/login.defs": "encrypt_method SHA512\n"},
+     Status.FAIL, "ENCRYPT_METHOD unset (DES)"),
+])
+def test_password_hashing(scan, files: dict, status: Status, said: str) -> None:
+    result = scan(files, "L1-ACC-009")
+    assert result.status is status and said in result.reason, result.reason
+
+
+def test_pwhistory_conf_and_short_history(scan) -> None:
+    short = scan({PAM_PASSWORD: "password required pam_pwhistory.so\npassword required pam_unix.so\n",
+                  "etc/security/pwhistory.conf": "remember = 5\n"}, "L1-ACC-007")
+    assert short.status is Status.FAIL and "only the last 5 passwords are remembered" in short.reason
+
+
+AUDITD_CONF = "etc/audit/auditd.conf"
+
+
+def test_auditd_disk_full_actions(scan) -> None:
+    ok = scan({AUDITD_CONF: "space_left_action = email\nadmin_space_left_action = single\ndisk_full_action = HALT\n"},
+              "L2-AUD-002")
+    assert ok.status is Status.PASS and "disk_full_action=halt" in ok.reason, ok.reason
+    defaults = scan({AUDITD_CONF: "log_file = /var/log/audit/audit.log\n"}, "L2-AUD-002")
+    assert defaults.status is Status.FAIL, defaults.reason
+    assert "admin_space_left_action suspend by default (allowed: single, halt)" in defaults.reason
+    assert "disk_full_action suspend by default" in defaults.reason and "theo mặc định" in defaults.reason_vi
+    assert scan({"etc/hostname": "x\n"}, "L2-AUD-002").status is Status.ERROR
+
+
+RSYSLOG_SOC = "etc/rsyslog.d/60-soc.conf"
+
+
+@pytest.mark.parametrize("text, status, said", [
+    ('action(type="omfwd" target="10.0.0.5" port="6514" protocol="tcp" StreamDriver="gtls" StreamDriverMode="1" '
+     'StreamDriverAuthMode="x509/name")\n', Status.PASS, "TLS (gtls, auth mode x509/name)"),
+    ("$DefaultNetstreamDriver ossl\n$ActionSendStreamDriverMode 1\n$ActionSendStreamDriverAuthMode x509/name\n"
+     "*.* @@10.0.0.5:6514\n", Status.PASS, "TLS (ossl, auth mode x509/name)"),
+    ("*.* @@10.0.0.5:514\n", Status.FAIL, "plain TCP (stream driver ptcp, mode 0)"),
+    ("*.* @10.0.0.5\n", Status.FAIL, "UDP, never encrypted"),
+    ('action(type="omfwd" target="10.0.0.5" protocol="tcp" StreamDriver="gtls" StreamDriverMode="1")\n',
+     Status.FAIL, "without authenticating the collector (auth mode anon)"),
+    ('action(type="omrelp" target="10.0.0.5" port="2514" tls="on")\n', Status.PASS, 'RELP with tls="on"'),
+])
+def test_log_forwarding_encryption(scan, text: str, status: Status, said: str) -> None:
+    result = scan({"etc/rsyslog.conf": "module(load=\"imuxsock\")\n", RSYSLOG_SOC: text}, "L2-LOG-004")
+    assert result.status is status and said in result.reason, result.reason
+
+
+def test_no_forwarding_means_nothing_to_encrypt(scan) -> None:
+    result = scan({"etc/rsyslog.conf": "*.* /var/log/syslog\n"}, "L2-LOG-004")
+    assert result.status is Status.NOT_APPLICABLE
+
+
+def test_log_file_permissions(scan) -> None:
+    ok = scan({"var/log/syslog": File("", 0o640), "var/log/auth.log": File("", 0o600)}, "L2-LOG-005")
+    assert ok.status is Status.PASS and ok.reason.startswith("2 system log files are 640 or stricter"), ok.reason
+    bad = scan({"var/log/syslog": File("", 0o640), "var/log/auth.log": File("", 0o644)}, "L2-LOG-005")
+    assert bad.status is Status.FAIL and "/var/log/auth.log 644 root:root" in bad.reason, bad.reason
+    assert scan({"etc/hostname": "x\n"}, "L2-LOG-005").status is Status.NOT_APPLICABLE
+
+
+@pytest.mark.parametrize("files, status, said", [
+    ({"etc/systemd/journald.conf": "[Journal]\nStorage=persistent\n"}, Status.PASS, "Storage=persistent"),
+    ({"var/log/journal/.keep": ""}, Status.PASS, "Storage=auto (default), ForwardToSyslog=unset, /var/log/journal exists"),
+    ({"etc/systemd/journald.conf": "[Journal]\nForwardToSyslog=yes\n", "etc/rsyslog.conf": "*.* /var/log/syslog\n"},
+     Status.PASS, "journald forwards to rsyslog"),
+    ({"etc/systemd/journald.conf": "[Journal]\nStorage=volatile\n"}, Status.FAIL, "loses its logs at reboot"),
+    ({"etc/rsyslog.conf": "*.* /var/log/syslog\n"}, Status.FAIL, "ForwardToSyslog=unset, /var/log/journal absent"),
+])
+def test_journald_persistence_and_forwarding(scan, files: dict, status: Status, said: str) -> None:
+    result = scan(files, "L2-LOG-006")
+    assert result.status is status and said in result.reason, result.reason
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_account_file_backups_are_judged_like_their_originals(scan) -> None:
+    files = {"etc/passwd": "root:x:0:0::/root:/bin/sh\n", "etc/group": "root:x:0:\n",
+             "etc/shadow": File("root:*:1::::::\n", 0o640), "etc/shadow-": File("root:*:1::::::\n", 0o644)}
+    bad = scan(files, "L1-PRM-004")
+    assert bad.status is Status.FAIL and "/etc/shadow- 644 root:root (mode 644 > 640)" in bad.reason, bad.reason
+
+    def give_group_away(root):
+        os.chown(root / "etc/group", pwd.getpwnam("nobody").pw_uid, 0)
+    files["etc/shadow-"] = File("root:*:1::::::\n", 0o600)
+    owner = scan(files, "L1-PRM-004", give_group_away)
+    assert owner.status is Status.FAIL and "/etc/group 644 nobody:root (owner nobody)" in owner.reason
+    assert scan({"etc/hostname": "x\n"}, "L1-PRM-004").status is Status.ERROR

@@ -37,7 +37,8 @@ def test_defaults_hold_the_documented_values():
                         "weak_cipher_classes": ["RC4", "3DES", "DES", "EXPORT", "NULL", "aNULL"]}
     assert p["accounts"] == {"pass_min_len": 12, "pass_max_days": 90, "pass_min_days": 1, "pass_warn_age": 7,
                              "min_char_classes": 3, "lockout_max_attempts": 5, "lockout_min_unlock_seconds": 900,
-                             "uid0_accounts": ["root"]}
+                             "uid0_accounts": ["root"], "password_history": 24, "pwquality_max_retry": 3,
+                             "pwquality_min_difok": 2, "password_hashes": ["yescrypt", "sha512"]}
     assert p["updates"] == {"max_pending_security": 0, "notice_max_age_days": 7, "lists_max_age_days": 7}
     assert p["files"] == {"host_key_owners": ["root"], "host_key_groups": ["root", "ssh_keys"]}
     assert "clamd" in p["antimalware"]["process_names"] and "clamav-daemon.service" in p["antimalware"]["unit_names"]

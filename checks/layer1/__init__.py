@@ -6,6 +6,7 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     http,
     network,
     org,
+    pam_policy,
     ssh,
     ssh_wire,
     tls,

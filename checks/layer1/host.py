@@ -569,3 +569,54 @@ def _private_keys(t, files: dict[str, FileMode]) -> tuple[list[str], dict[str, l
         if re.fullmatch(r"ssh_host_\w+_key", path.rsplit("/", 1)[-1]):
             how.setdefault(path, []).append("name")
     return sorted(p for p in how if p in files), how
+
+
+# the account databases and their `-` backups: most permissive mode and the groups allowed (CIS 7.1.x)
+ACCOUNT_FILES = {"/etc/passwd": (0o644, ("root",)), "/etc/group": (0o644, ("root",)),
+                 "/etc/shadow": (0o640, SHADOW_GROUPS), "/etc/gshadow": (0o640, SHADOW_GROUPS)}
+REQUIRED_ACCOUNT_FILES = ("/etc/passwd", "/etc/group")
+
+
+@check(id="L1-PRM-004", severity="high", min_level=1, **_HOST,
+       title={"en": "Account databases and their backups have safe owner, group and mode",
+              "vi": "Cơ sở dữ liệu tài khoản và bản sao lưu có chủ sở hữu, nhóm và quyền an toàn"},
+       rationale={"en": "Whoever can write /etc/passwd or /etc/group makes themselves root; whoever can read "
+                        "/etc/shadow, /etc/gshadow or their `-` backups (left by every account change) cracks the "
+                        "hashes offline. Owner, group and mode are judged together, from `stat` only: passwd and "
+                        "group root:root 644 at most, shadow and gshadow root:root or root:shadow 640 at most, the "
+                        "backups like their originals.",
+                  "vi": "Ai ghi được /etc/passwd hoặc /etc/group có thể tự biến mình thành root; ai đọc được "
+                        "/etc/shadow, /etc/gshadow hoặc các bản sao lưu `-` (được tạo mỗi lần thay đổi tài khoản) có "
+                        "thể bẻ khóa giá trị băm ngoại tuyến. Chủ sở hữu, nhóm và quyền được đánh giá cùng nhau, chỉ "
+                        "qua `stat`: passwd và group tối đa root:root 644, shadow và gshadow tối đa root:root hoặc "
+                        "root:shadow 640, bản sao lưu như tệp gốc."},
+       remediation={"en": "`chown root:root /etc/passwd* /etc/group*; chmod 644 /etc/passwd* /etc/group*`; "
+                          "`chown root:shadow /etc/shadow* /etc/gshadow*; chmod 640 /etc/shadow* /etc/gshadow*` "
+                          "(RHEL: root:root and 000).",
+                    "vi": "`chown root:root /etc/passwd* /etc/group*; chmod 644 /etc/passwd* /etc/group*`; "
+                          "`chown root:shadow /etc/shadow* /etc/gshadow*; chmod 640 /etc/shadow* /etc/gshadow*` "
+                          "(RHEL: root:root và 000)."},
+       references=(refs.TCVN_SRV_ACCESS, refs.CIS_FILE_PERMS, refs.CIS_USERS))
+def account_file_permissions(t):
+    rc, out = command_out(t, "account_file_perms")
+    files = {f.path: f for f in file_modes(out, _sysroot(t))}
+    absent = [p for p in REQUIRED_ACCOUNT_FILES if p not in files]
+    if absent:
+        raise Unevaluable(f"{', '.join(absent)} could not be examined (rc={rc}): no account database to judge")
+    problems, lines = [], []
+    for path, f in sorted(files.items()):
+        limit, groups = ACCOUNT_FILES[path.rstrip("-")]
+        wrong = ([f"mode {f.mode:o} > {limit:o}"] if f.mode & ~limit else []) + \
+                ([f"owner {f.owner}"] if f.owner != "root" else []) + \
+                ([f"group {f.group}"] if f.group not in groups else [])
+        lines.append(f"{f}{' — ' + ', '.join(wrong) if wrong else ''}")
+        if wrong:
+            problems.append(f"{path} {f.mode:o} {f.owner}:{f.group} ({', '.join(wrong)})")
+    evidence = "\n".join(lines)
+    if problems:
+        listed = "; ".join(problems)
+        return failed({"en": f"account files with unsafe owner, group or mode: {listed}",
+                       "vi": f"tệp tài khoản có chủ sở hữu, nhóm hoặc quyền không an toàn: {listed}"}, evidence)
+    return passed({"en": f"{len(files)} account files have safe owner, group and mode: {', '.join(sorted(files))}",
+                   "vi": f"{len(files)} tệp tài khoản có chủ sở hữu, nhóm và quyền an toàn: "
+                         f"{', '.join(sorted(files))}"}, evidence)

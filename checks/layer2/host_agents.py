@@ -6,11 +6,12 @@ import re
 
 from fourlayer.checks import refs
 
-from fourlayer.core.model import failed, passed, warned
+from fourlayer.core.model import Unevaluable, failed, passed, warned
 from fourlayer.core.registry import check
 from fourlayer.resources import audit_rules, forwarding
 from fourlayer.resources.forwarding import agent_managers, endpoints
 from fourlayer.resources.host_files import ConfigFile, config_files, running, shown
+from fourlayer.rules.engine import parse_keyvalue
 
 # ---- auditd ---------------------------------------------------------------------------------------------
 
@@ -64,6 +65,52 @@ def auditd_running_with_rules(t):
     return passed({"en": f"{up[0]} runs with {len(rules.lines)} active rules recording every family: {covered}",
                    "vi": f"{up[0]} đang chạy với {len(rules.lines)} quy tắc hiệu lực ghi nhận mọi nhóm: {covered}"},
                   evidence)
+
+
+# auditd.conf(5) when a setting is absent
+AUDITD_DEFAULTS = {"space_left_action": "syslog", "admin_space_left_action": "suspend", "disk_full_action": "suspend"}
+
+
+@check(id="L2-AUD-002", layer=2, severity="medium", min_level=2, needs=("ssh_shell",), applies_to=("linux",),
+       title={"en": "auditd acts when its disk fills up",
+              "vi": "auditd có biện pháp xử lý khi đĩa lưu nhật ký kiểm toán đầy"},
+       rationale={"en": "An attacker who fills the audit partition stops the trail: auditd's default is to "
+                        "suspend logging (disk_full_action, admin_space_left_action SUSPEND) and only syslog a "
+                        "warning. Space running low must alert someone, and a full disk must stop the host or "
+                        "bring it to single-user mode rather than run unaudited.",
+                  "vi": "Kẻ tấn công làm đầy phân vùng kiểm toán sẽ làm dừng việc ghi nhật ký: mặc định auditd tạm "
+                        "ngừng ghi (disk_full_action, admin_space_left_action SUSPEND) và chỉ ghi cảnh báo vào "
+                        "syslog. Khi sắp hết dung lượng phải báo cho người phụ trách, và khi đĩa đầy phải dừng máy "
+                        "hoặc chuyển về chế độ một người dùng thay vì chạy mà không được kiểm toán."},
+       remediation={"en": "In /etc/audit/auditd.conf set `space_left_action = email` (with `action_mail_acct = "
+                          "root`), `admin_space_left_action = single` and `disk_full_action = halt` (or single), "
+                          "then restart auditd.",
+                    "vi": "Trong /etc/audit/auditd.conf đặt `space_left_action = email` (kèm `action_mail_acct = "
+                          "root`), `admin_space_left_action = single` và `disk_full_action = halt` (hoặc single), "
+                          "sau đó khởi động lại auditd."},
+       references=(refs.TCVN_SRV, refs.CIS_AUDIT))
+def auditd_disk_full(t):
+    conf = next((f for f in config_files(t, "auditd_conf") if f.path == "/etc/audit/auditd.conf"), None)
+    if conf is None:
+        raise Unevaluable("/etc/audit/auditd.conf was not found: auditd is not installed or not readable "
+                          "(L2-AUD-001 judges the daemon)")
+    settings = {k: v.lower() for k, v in parse_keyvalue(conf.text).items()}
+    wanted = {"space_left_action": list(t.policy.audit.space_left_actions),
+              "admin_space_left_action": list(t.policy.audit.admin_space_left_actions),
+              "disk_full_action": list(t.policy.audit.disk_full_actions)}
+    values = {k: settings.get(k, AUDITD_DEFAULTS[k]) for k in wanted}
+    said = ", ".join(f"{k}={v}{'' if k in settings else ' (default)'}" for k, v in values.items())
+    bad = [k for k, allowed in wanted.items() if values[k] not in allowed]
+    evidence = f"{conf.path}: {said}"
+    if bad:
+        listed = "; ".join(f"{k} {values[k]}{'' if k in settings else ' by default'} (allowed: "
+                           f"{', '.join(wanted[k])})" for k in bad)
+        listed_vi = "; ".join(f"{k} {values[k]}{'' if k in settings else ' theo mặc định'} (cho phép: "
+                              f"{', '.join(wanted[k])})" for k in bad)
+        return failed({"en": f"auditd does not act on a full or filling disk: {listed}",
+                       "vi": f"auditd không xử lý khi đĩa đầy hoặc sắp đầy: {listed_vi}"}, evidence)
+    return passed({"en": f"auditd acts on a filling and a full disk ({said})",
+                   "vi": f"auditd có xử lý khi đĩa sắp đầy và đã đầy ({said})"}, evidence)
 
 
 # ---- time synchronisation -------------------------------------------------------------------------------

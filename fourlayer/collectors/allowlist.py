@@ -85,6 +85,7 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                   "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
     "faillock": ("if [ -f {root}/etc/security/faillock.conf ]; then cat {root}/etc/security/faillock.conf; fi",
                  False),
+    "pwhistory": (_cat_each("{root}/etc/security/pwhistory.conf"), False),
     "pam_password": ("for f in {root}/etc/pam.d/common-password {root}/etc/pam.d/common-auth "
                      "{root}/etc/pam.d/system-auth {root}/etc/pam.d/password-auth; do "
                      "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
@@ -94,6 +95,10 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "journal_upload_conf": ("for f in {root}/etc/systemd/journal-upload.conf "
                             "{root}/etc/systemd/journal-upload.conf.d/*.conf; do "
                             "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    # the system log files (metadata only) and whether journald has a persistent directory
+    "log_file_perms": (_stat_each(*(f"{{root}}/var/log/{name}" for name in (
+        "syslog", "messages", "auth.log", "secure", "kern.log", "daemon.log", "user.log", "cron", "maillog",
+        "mail.log", "audit/audit.log", "journal"))), False),
     "logrotate_conf": ("for f in {root}/etc/logrotate.conf {root}/etc/logrotate.d/*; do "
                        "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
     # the Wazuh/OSSEC agent's configuration (manager <address>/<port>); root:wazuh 0640 on a real host, so sudo

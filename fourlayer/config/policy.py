@@ -108,6 +108,8 @@ def _account_names(v: Any) -> str | None:
     return "expected a non-empty list of account names, e.g. [root]"
 
 
+AUDITD_ACTIONS = ("ignore", "syslog", "rotate", "email", "exec", "suspend", "single", "halt", "keep_logs")
+PASSWORD_HASHES = ("yescrypt", "gost_yescrypt", "sha512", "sha256", "blowfish", "md5", "bigcrypt", "des")
 CIPHER_CLASSES = ("RC4", "3DES", "DES", "EXPORT", "NULL", "aNULL", "CBC-SHA1")  # as the TLS collector names them
 SIGNATURE_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}\Z")
@@ -186,7 +188,8 @@ _SHAPE: dict[str, Any] = {
     "accounts": {"pass_min_len": POS_INT, "pass_max_days": POS_INT, "pass_min_days": NONNEG_INT,
                  "pass_warn_age": NONNEG_INT, "min_char_classes": _number(1, 4, "expected 1–4 character classes"),
                  "lockout_max_attempts": POS_INT, "lockout_min_unlock_seconds": NONNEG_INT,
-                 "uid0_accounts": _account_names},
+                 "uid0_accounts": _account_names, "password_history": NONNEG_INT, "pwquality_max_retry": POS_INT,
+                 "pwquality_min_difok": NONNEG_INT, "password_hashes": _choices(PASSWORD_HASHES)},
     "files": {"host_key_owners": _account_names, "host_key_groups": _account_names},
     "updates": {"max_pending_security": NONNEG_INT, "notice_max_age_days": POS_INT, "lists_max_age_days": POS_INT},
     "antimalware": {"process_names": lambda v: _process_names(v, "clamd"),
@@ -197,7 +200,9 @@ _SHAPE: dict[str, Any] = {
     "soc": {"contract_warning_days": NONNEG_INT},
     # monitoring and national connection
     "audit": {"process_names": lambda v: _process_names(v, "auditd"),
-              "required_rules": OpenMap(_text, _rule_items, removable=True)},
+              "required_rules": OpenMap(_text, _rule_items, removable=True),
+              "space_left_actions": _choices(AUDITD_ACTIONS), "admin_space_left_actions": _choices(AUDITD_ACTIONS),
+              "disk_full_actions": _choices(AUDITD_ACTIONS)},
     "time_sync": {"process_names": lambda v: _process_names(v, "chronyd")},
     "edr": {"process_names": lambda v: _process_names(v, "wazuh-agentd")},
     "national": {"agent_from_level": LEVEL_OR_0,

@@ -81,6 +81,8 @@ def apt_archive(suite: str, label: str, version: str, archive: str, packages: It
     }
 
 
+_GROUP = "root:x:0:\nadm:x:4:\nshadow:x:42:\nsudo:x:27:admin\nadmin:x:1000:\n"
+_GSHADOW = "root:*::\nadm:*::\nshadow:*::\nsudo:*::admin\nadmin:!::\n"
 _SHADOW = "".join(f"{name}:*:20000:0:99999:7:::\n" for name in ("root", "daemon", "sshd", "admin"))
 _PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
            "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
@@ -89,8 +91,9 @@ _PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
 
 GOOD_ROOT: dict[str, Entry] = {
     "etc/rsyslog.conf": "module(load=\"imuxsock\")\n$IncludeConfig /etc/rsyslog.d/*.conf\n",
-    "etc/rsyslog.d/60-soc.conf": 'action(type="omfwd" target="127.0.0.13" port="1514" protocol="tcp")\n',
-    "etc/login.defs": "PASS_MAX_DAYS 90\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7\nUMASK 027\n",
+    "etc/rsyslog.d/60-soc.conf": ('action(type="omfwd" target="127.0.0.13" port="1514" protocol="tcp"\n'
+                                  '       StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name")\n'),
+    "etc/login.defs": "PASS_MAX_DAYS 90\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7\nUMASK 027\nENCRYPT_METHOD YESCRYPT\n",
     "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n',
     # installed packages (L3-PKG-*): up to date against the demo advisories, booted into the newest kernel
     "var/lib/dpkg/status": dpkg_status([("openssh-server", "openssh", "1:9.2p1-2+deb12u3"),
@@ -101,8 +104,12 @@ GOOD_ROOT: dict[str, Entry] = {
     # accounts and password policy
     "etc/passwd": _PASSWD,
     "etc/shadow": File(_SHADOW, 0o640),
+    "etc/group": _GROUP,
+    "etc/gshadow": File(_GSHADOW, 0o640),
+    "etc/passwd-": _PASSWD,
     "etc/pam.d/common-password": (
         "password\trequisite\t\t\tpam_pwquality.so retry=3\n"
+        "password\trequired\t\t\tpam_pwhistory.so remember=24 enforce_for_root use_authtok\n"
         "password\t[success=1 default=ignore]\tpam_unix.so obscure use_authtok try_first_pass yescrypt\n"
         "password\trequisite\t\t\tpam_deny.so\n"
         "password\trequired\t\t\tpam_permit.so\n"),
@@ -113,7 +120,8 @@ GOOD_ROOT: dict[str, Entry] = {
         "auth\trequisite\t\t\tpam_deny.so\n"
         "auth\trequired\t\t\tpam_permit.so\n"
         "auth\tsufficient\t\t\tpam_faillock.so authsucc\n"),
-    "etc/security/pwquality.conf": "# pam_pwquality\nminlen = 14\nminclass = 3\nmaxrepeat = 3\nenforce_for_root\n",
+    "etc/security/pwquality.conf": ("# pam_pwquality\nminlen = 14\nminclass = 3\nmaxrepeat = 3\ndifok = 4\n"
+                                    "dictcheck = 1\nenforce_for_root\n"),
     "etc/security/faillock.conf": "deny = 5\nunlock_time = 900\nfail_interval = 900\n",
     # updates: unattended-upgrades installed and on, update-notifier's view of pending updates
     "etc/apt/apt.conf.d/20auto-upgrades": ('APT::Periodic::Update-Package-Lists "1";\n'
@@ -148,6 +156,8 @@ WEAK_ROOT: dict[str, Entry] = {
     # a second UID 0 account, /etc/shadow readable by everyone, no password quality or lockout module
     "etc/passwd": _PASSWD + "toor:x:0:0:maintenance:/root:/bin/bash\n",
     "etc/shadow": File(_SHADOW + "toor:*:20000:0:99999:7:::\n", 0o644),
+    "etc/group": _GROUP,
+    "etc/shadow-": File(_SHADOW, 0o644),
     "etc/pam.d/common-password": (
         "password\t[success=1 default=ignore]\tpam_unix.so obscure sha512\n"
         "password\trequisite\t\t\tpam_deny.so\n"
@@ -229,8 +239,13 @@ def _ossec_conf(manager: str) -> str:
 
 
 GOOD_ROOT.update({
-    "etc/rsyslog.d/70-national.conf": "# national monitoring system (Circular 31/2017)\n*.* @@127.0.0.13:5514\n",
-    "etc/audit/auditd.conf": "log_file = /var/log/audit/audit.log\nmax_log_file_action = keep_logs\n",
+    "etc/rsyslog.d/70-national.conf": ("# national monitoring system (Circular 31/2017), over TLS\n"
+                                       "$DefaultNetstreamDriver gtls\n$ActionSendStreamDriverMode 1\n"
+                                       "$ActionSendStreamDriverAuthMode x509/name\n*.* @@127.0.0.13:5514\n"),
+    "etc/audit/auditd.conf": ("log_file = /var/log/audit/audit.log\nmax_log_file_action = keep_logs\n"
+                              "space_left_action = email\nadmin_space_left_action = single\ndisk_full_action = halt\n"),
+    "var/log/syslog": File("", 0o640),
+    "var/log/auth.log": File("", 0o640),
     "etc/audit/rules.d/audit.rules": _AUDIT_RULES,
     "etc/chrony/chrony.conf": ("# agency time servers\nserver ntp1.stttt.demo.test iburst\n"
                                "server ntp2.stttt.demo.test iburst\ndriftfile /var/lib/chrony/chrony.drift\n"
@@ -245,6 +260,8 @@ GOOD_ROOT.update({
 })
 WEAK_ROOT.update({
     "etc/audit/rules.d/audit.rules": "## First rule - delete all\n-D\n-b 320\n-f 1\n",
+    "etc/audit/auditd.conf": "log_file = /var/log/audit/audit.log\nmax_log_file_action = ROTATE\n",
+    "var/log/syslog": File("", 0o644),
     "etc/systemd/timesyncd.conf": "[Time]\n#NTP=\n#FallbackNTP=ntp.ubuntu.com\n",
     "etc/logrotate.conf": _LOGROTATE_CONF,
     "etc/logrotate.d/rsyslog": ("/var/log/syslog\n/var/log/messages\n{\n\trotate 4\n\tweekly\n\tmissingok\n"

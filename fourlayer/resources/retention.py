@@ -46,9 +46,8 @@ class JournaldRetention:
     where: str
 
 
-def journald(files: list[ConfigFile]) -> JournaldRetention:
-    """The effective [Journal] MaxRetentionSec= and Storage= (later files win, as drop-ins do)."""
-    seconds, storage, where = None, "auto", ""
+def _journal_settings(files: list[ConfigFile]):
+    """(file, key, value) of each [Journal] setting of journald.conf and its drop-ins, in reading order."""
     for f in files:
         section = ""
         for line in f.text.splitlines():
@@ -59,11 +58,23 @@ def journald(files: list[ConfigFile]) -> JournaldRetention:
                 section = line
             elif section == "[Journal]" and "=" in line:
                 key, _, value = line.partition("=")
-                if key.strip() == "MaxRetentionSec":
-                    seconds, where = timespan_seconds(value), f.path
-                elif key.strip() == "Storage":
-                    storage = value.strip().lower() or "auto"
+                yield f.path, key.strip(), value.strip()
+
+
+def journald(files: list[ConfigFile]) -> JournaldRetention:
+    """The effective [Journal] MaxRetentionSec= and Storage= (later files win, as drop-ins do)."""
+    seconds, storage, where = None, "auto", ""
+    for path, key, value in _journal_settings(files):
+        if key == "MaxRetentionSec":
+            seconds, where = timespan_seconds(value), path
+        elif key == "Storage":
+            storage = value.lower() or "auto"
     return JournaldRetention(seconds or None, storage, where)
+
+
+def journald_settings(files: list[ConfigFile]) -> dict[str, str]:
+    """Every [Journal] setting (later files win), e.g. {"Storage": "auto", "ForwardToSyslog": "yes"}."""
+    return {key: value for _, key, value in _journal_settings(files)}
 
 
 @dataclass(frozen=True)
