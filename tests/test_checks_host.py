@@ -33,7 +33,8 @@ DECISIVE = {
     "L1-ACC-004": ("3 character classes (pam_pwquality.so", "no password quality module"),
     "L1-ACC-005": ("lock after 5 failed logins, for 900 s", "no lockout module (pam_faillock)"),
     "L1-ACC-006": ("PASS_MIN_DAYS 1, PASS_WARN_AGE 7", "PASS_MIN_DAYS 0 (at least 1); PASS_WARN_AGE not set"),
-    "L1-UPD-001": ("no security update pending (0 updates in all", "87 security updates pending (142 updates"),
+    "L1-UPD-001": ("no security update pending (0 updates in all",
+                   "2 security updates pending (2 packages upgradable in all; apt-get simulation"),
     "L1-UPD-002": ("unattended-upgrades on", "APT::Periodic unattended-upgrade is 0 or unset"),
     "L1-UPD-003": ("no reboot pending", "updates of linux-image-4.4.0-210-generic, libc6"),
     "L1-FW-001": ("default-deny inbound firewall: nftables", "ufw: ENABLED=no"),
@@ -52,7 +53,7 @@ DECISIVE = {
 # evidence that decided, for a few where the reason alone does not show the value
 DECISIVE_EVIDENCE = {
     "L1-FW-001": ("inet filter input policy drop (enabled: nftables.service)", "DEFAULT_INPUT_POLICY=DROP"),
-    "L1-UPD-001": ("0 updates can be applied immediately.", "87 updates are security updates."),
+    "L1-UPD-001": ("0 updates can be applied immediately.", "Debian-Security:11/oldstable-security"),
     "L1-ACC-003": ("minlen = 14", "pam_unix.so obscure sha512"),
 }
 

@@ -174,6 +174,12 @@ WEAK_ROOT: dict[str, Entry] = {
                                         ("linux-image-5.10.0-26-amd64", "linux", "5.10.197-1"),
                                         ("linux-image-5.10.0-30-amd64", "linux", "5.10.218-1")]),
     "proc/sys/kernel/osrelease": "5.10.0-26-amd64\n",
+    # apt's lists as `apt-get update` left them: the security archive has fixes for openssh and sudo, which the
+    # real `apt-get -s dist-upgrade` of L1-UPD-001 finds (update-notifier's count below is the older fallback)
+    **apt_archive("bullseye-security", "Debian-Security", "11", "oldstable-security",
+                  [("openssh-server", "1:8.4p1-5+deb11u3"), ("sudo", "1.9.5p2-3+deb11u1")],
+                  mirror="deb.lab.invalid/debian-security"),
+    **apt_archive("bullseye", "Debian", "11.11", "oldstable", [("bash", "5.1-2+deb11u1")]),
     # package lists refreshed, but nothing installed automatically; security updates and a reboot pending
     "etc/apt/apt.conf.d/20auto-upgrades": ('APT::Periodic::Update-Package-Lists "1";\n'
                                            'APT::Periodic::Unattended-Upgrade "0";\n'),
