@@ -15,7 +15,7 @@ from fourlayer.resources import retention
 from fourlayer.resources.host_files import ConfigFile
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec
-from fourlayer.lab.sysroots import AgentProcesses
+from fourlayer.lab.sysroots import GOOD_ROOT, AgentProcesses
 from fourlayer.core.model import Status
 from tests.scan_harness import TODAY, agency, lab_host, scan, unique_name, write_inventory
 
@@ -62,28 +62,7 @@ def ossec_conf(endpoint: str) -> str:
             "  </client>\n</ossec_config>\n")
 
 
-AUDIT_RULES = ("-D\n-b 8192\n"
-               "-w /etc/passwd -p wa -k identity\n-w /etc/shadow -p wa -k identity\n"
-               "-w /etc/group -p wa -k identity\n-w /etc/gshadow -p wa -k identity\n"
-               "-w /etc/security/opasswd -p wa -k identity\n"
-               "-w /etc/sudoers -p wa -k scope\n-w /etc/sudoers.d/ -p wa -k scope\n"
-               "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time-change\n"
-               "-w /etc/localtime -p wa -k time-change\n"
-               + """-w /var/log/lastlog -p wa -k logins
--w /var/run/faillock -p wa -k logins
--w /var/run/utmp -p wa -k session
--w /var/log/wtmp -p wa -k session
--w /var/log/btmp -p wa -k session
--a always,exit -F path=/usr/bin/sudo -F perm=x -F auid>=1000 -F auid!=unset -k privileged
--a always,exit -F path=/usr/bin/su -F perm=x -F auid>=1000 -F auid!=unset -k privileged
--a always,exit -F path=/usr/bin/passwd -F perm=x -F auid>=1000 -F auid!=unset -k privileged
--a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F auid>=1000 -F auid!=unset -k modules
--a always,exit -F arch=b64 -S unlink,unlinkat,rename,renameat -F auid>=1000 -F auid!=unset -k delete
--a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale
--w /etc/hosts -p wa -k system-locale
--w /etc/issue -p wa -k system-locale
--w /etc/issue.net -p wa -k system-locale
-""")
+AUDIT_RULES = GOOD_ROOT["etc/audit/rules.d/audit.rules"]  # every family of the default policy, recorded
 
 
 def good_root(sinks: dict[str, str]) -> dict[str, str]:
