@@ -128,3 +128,23 @@ def test_a_private_key_is_refused_without_echoing_it(run_cli, tmp_path: Path) ->
     body = (tmp_path / "k").read_text().splitlines()[1]
     output = run_cli("audit-account", "--from", "10.0.0.1", "--key", str(tmp_path / "k"), expect=2)
     assert "this is a PRIVATE key" in output and body not in output
+
+
+def test_the_restricted_key_line_lets_the_scan_in_from_its_address_only(sshd_factory, tmp_path: Path) -> None:
+    # a real sshd whose authorized_keys holds the line audit-account prints: the scan's exec channel works with
+    # `restrict`, and from= refuses the same key from another address
+    from fourlayer.collectors import ssh_shell
+    from fourlayer.collectors.audit_account import authorized_keys_line, public_key_line
+    from fourlayer.core.errors import CollectorError
+    from tests.host_lab import CTX
+
+    instance = sshd_factory()
+    known_hosts = instance.write_known_hosts(tmp_path / "known_hosts")
+    key = public_key_line(Path(f"{instance.client_key}.pub").read_text())
+    authorized = instance.work_dir / "authorized_keys"
+    authorized.write_text(authorized_keys_line(key, "127.0.0.0/8") + "\n")
+    evidence = ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX)
+    assert evidence["commands"]["sshd_T"]["rc"] == 0 and evidence["commands"]["os_release"]["rc"] == 0
+    authorized.write_text(authorized_keys_line(key, "192.0.2.10") + "\n")
+    with pytest.raises(CollectorError, match="authentication as"):
+        ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX)
