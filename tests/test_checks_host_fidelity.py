@@ -296,3 +296,15 @@ def test_account_file_backups_are_judged_like_their_originals(scan) -> None:
     owner = scan(files, "L1-PRM-004", give_group_away)
     assert owner.status is Status.FAIL and "/etc/group 644 nobody:root (owner nobody)" in owner.reason
     assert scan({"etc/hostname": "x\n"}, "L1-PRM-004").status is Status.ERROR
+
+
+def test_hostile_log_and_audit_configuration_stays_fast(scan) -> None:
+    import time
+
+    files = {"etc/rsyslog.d/hostile.conf": 'action(type="omfwd" ' * 20000 + "global(" * 20000,
+             "etc/audit/rules.d/hostile.rules": "-a always,exit -S " + "x," * 100000 + "\n" + "-w /etc -p\n" * 5000}
+    start = time.monotonic()
+    for check_id in ("L2-LOG-004", "L2-AUD-001", "L2-LOG-006"):
+        result = scan(files, check_id)
+        assert "\x1b" not in result.reason and len(result.reason) < 2000, check_id
+    assert time.monotonic() - start < 15  # three collections over SSH included

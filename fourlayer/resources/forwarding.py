@@ -61,7 +61,8 @@ _LEGACY = re.compile(r"(?:^|[\s;])(@@?)(?:\([^)]*\))?(\[[0-9A-Fa-f:.]+\]|[A-Za-z
 _LEGACY_RELP = re.compile(r":omrelp:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d+)")
 # RainerScript statements whose quoted text may contain an '@' that is not a forwarding action
 _NOT_ACTIONS = ("$", "module(", "input(", "template(", "global(", "main_queue(", "property(", "constant(", "set ")
-_ACTION = re.compile(r"\baction\s*\((.*?)\)", re.S | re.I)
+# bounded (an action's parameters fit in 2000 characters): `action(` repeated without `)` stays linear, not quadratic
+_ACTION = re.compile(r"\baction\s*\(([^)]{0,2000})\)", re.I)
 _PARAM = re.compile(r"""([A-Za-z.]+)\s*=\s*["']([^"']*)["']""")
 
 

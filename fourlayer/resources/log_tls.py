@@ -16,7 +16,8 @@ from fourlayer.resources.host_files import ConfigFile
 TLS_DRIVERS = ("gtls", "ossl")
 _LEGACY_SET = re.compile(r"^\s*\$(DefaultNetstreamDriver|ActionSendStreamDriverMode|ActionSendStreamDriverAuthMode)"
                          r"\s+(\S+)", re.I)
-_GLOBAL = re.compile(r"\bglobal\s*\((.*?)\)", re.S | re.I)
+# global(DefaultNetstreamDriver="gtls" ...): the parameter itself, searched in linear time
+_GLOBAL_DRIVER = re.compile(r"""\bDefaultNetstreamDriver\s*=\s*["']([A-Za-z0-9_]{1,20})""", re.I)  # bounded: unclosed `global(` stays linear
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,8 @@ def rsyslog_paths(files: list[ConfigFile]) -> list[Path]:
     driver, mode, auth = "ptcp", "0", "anon"  # rsyslog's defaults: plain TCP
     for f in files:
         text = _strip_comments(f.text)
-        for g in _GLOBAL.finditer(text):
-            params = {k.lower(): v for k, v in _PARAM.findall(g.group(1))}
-            driver = params.get("defaultnetstreamdriver", driver).lower()
+        for g in _GLOBAL_DRIVER.finditer(text):
+            driver = g.group(1).lower()
         for line in text.splitlines():
             legacy = _LEGACY_SET.match(line)
             if legacy:
@@ -81,7 +81,7 @@ def _stream(where: str, driver: str, mode: str, auth: str) -> Path:
     return Path(where, False, f"plain TCP (stream driver {driver}, mode {mode})")
 
 
-_NG_DEST = re.compile(r"\bdestination\s+([A-Za-z0-9_]+)\s*\{(.*?)\}\s*;", re.S)
+_NG_DEST = re.compile(r"\bdestination\s+([A-Za-z0-9_]+)\s*\{([^{}]{0,20000})\}\s*;")
 
 
 def syslog_ng_paths(files: list[ConfigFile]) -> list[Path]:
