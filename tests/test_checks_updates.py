@@ -191,3 +191,12 @@ def test_shipped_forms_are_accepted() -> None:
     for ssh in (SSHSettings(), SSHSettings(sudo=True, sysroot="/srv/img")):
         for name in ("updates_apt", "updates_rpm", "updates_zypper", "password_status", "ssh_private_keys"):
             assert allowlist.read_only_problems(allowlist.render(name, ssh)) == (), name
+
+
+def test_ubuntu_esm_updates_are_not_lost_to_the_simulation(scan) -> None:
+    files = {**debian_root(security=[], main=[]),
+             "var/lib/update-notifier/updates-available": "0 updates can be applied immediately.\n"
+                                                          "3 additional security updates can be applied with ESM Apps.\n"}
+    result = scan(files)
+    assert result.status is Status.WARN, result.reason
+    assert "apt-get simulation" in result.reason and "3 security updates that need Ubuntu Pro (ESM)" in result.reason

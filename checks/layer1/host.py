@@ -12,6 +12,7 @@ from fourlayer.checks import refs
 from fourlayer.checks.util import command_out
 
 from fourlayer.core.model import (
+    Status,
     Unevaluable,
     bi_join,
     failed,
@@ -91,11 +92,18 @@ def _os_family(t) -> set[str]:
                           "việc làm mới siêu dữ liệu hằng ngày (apt-daily.timer, dnf-makecache.timer)."},
        references=(refs.TCVN_SRV_INTRUSION, refs.CIS_UPDATES, refs.CIS_CONTROLS_PATCH, refs.CIRCULAR_12))
 def pending_security_updates(t):
-    simulated = _simulated_upgrade(t)
-    if simulated is not None:
-        return _judge_simulation(t, simulated)
     files = {f.path: f for f in config_files(t, "update_notices")}
     notice_file = files.get(UPDATES_AVAILABLE)
+    simulated = _simulated_upgrade(t)
+    if simulated is not None:
+        outcome = _judge_simulation(t, simulated)
+        esm = update_notice(notice_file.text).esm if notice_file and update_notice(notice_file.text) else 0
+        if esm and outcome.status is Status.PASS:  # apt cannot see what only Ubuntu Pro would install
+            return warned({"en": f"{outcome.reason['en']}, but update-notifier lists {esm} security updates that "
+                                 "need Ubuntu Pro (ESM) to install",
+                           "vi": f"{outcome.reason['vi']}, nhưng update-notifier liệt kê {esm} bản cập nhật bảo mật "
+                                 "cần Ubuntu Pro (ESM) mới cài đặt được"}, outcome.evidence)
+        return outcome
     if notice_file is None:
         family = ", ".join(sorted(_os_family(t))) or "unknown"
         raise Unevaluable(f"no read-only record of pending updates (OS: {family}): no apt-get, dnf, yum or zypper "
