@@ -2,8 +2,8 @@
 created for the test runs every privileged allowlisted command with `sudo -n` while anything else is refused.
 
 The privileged commands are rendered for a lab sysroot (sshd_config with a real host key, passwd/shadow, the Wazuh
-configuration), exactly as a scan of that host renders them, and run by the account through real sudo. dnf, yum
-and zypper are not installed on this Debian machine: their lines are checked by visudo but cannot be run here.
+configuration), exactly as a scan of that host renders them, and run by the account through real sudo. dnf, yum,
+zypper and auditctl are not installed on this Debian machine: their lines are checked by visudo but not run here.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fourlayer.config.inventory import SSHSettings
 from fourlayer.lab.sysroots import File, write_tree
 
 VISUDO, SUDO, RUNUSER = "/usr/sbin/visudo", "/usr/bin/sudo", "/usr/sbin/runuser"
-NOT_HERE = {"updates_rpm", "updates_zypper"}  # dnf, yum, zypper: absent on this Debian machine
+NOT_HERE = {"updates_rpm", "updates_zypper", "audit_rules_loaded"}  # dnf, yum, zypper, auditd: not on this machine
 
 needs_sudo = pytest.mark.skipif(os.geteuid() != 0 or not all(os.path.exists(p) for p in (VISUDO, SUDO, RUNUSER)),
                                 reason="needs root, sudo and visudo (scripts/setup.sh installs sudo)")
@@ -52,6 +52,7 @@ def lab_account(tmp_path: Path):
     write_tree(root, {"etc/passwd": "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/sh\n",
                       "etc/shadow": File("root:*:20000:0:99999:7:::\nadmin:!:20000:0:99999:7:::\n", 0o640),
                       "var/ossec/etc/ossec.conf": File("<ossec_config/>\n", 0o640),
+                      "etc/audit/auditd.conf": File("disk_full_action = halt\n", 0o640),
                       "etc/ssh/sshd_config": f"HostKey {key}\nPermitRootLogin no\n"})
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     os.chmod(tmp_path, 0o755)
@@ -93,6 +94,7 @@ def test_generated_sudoers_runs_every_privileged_command_and_nothing_else(lab_ac
                                                              "admin L 2024-10-04 0 99999 7 -1"]
     assert ran["ssh_private_keys"].stdout.strip() == f"{root}/etc/ssh/ssh_host_ed25519_key"
     assert ran["edr_agent_conf"].stdout == "<ossec_config/>\n"
+    assert ran["auditd_settings"].stdout == "disk_full_action = halt\n"
     assert ran["sshd_config_perms"].stdout.startswith("644 root root ")
     # anything else, even the same program with other arguments, is refused
     for outside in ("sudo -n cat /etc/shadow", f"sudo -n cat {root}/etc/shadow", "sudo -n /usr/sbin/sshd -T -f /tmp/x",

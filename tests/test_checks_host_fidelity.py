@@ -308,3 +308,20 @@ def test_hostile_log_and_audit_configuration_stays_fast(scan) -> None:
         result = scan(files, check_id)
         assert "\x1b" not in result.reason and len(result.reason) < 2000, check_id
     assert time.monotonic() - start < 15  # three collections over SSH included
+
+
+def test_unreadable_audit_configuration_is_an_error_naming_sudo(scan, auditd_named) -> None:
+    from fourlayer.lab.sysroots import GOOD_ROOT
+    from tests.test_checks_host import policy_with
+    files = {"etc/audit/rules.d/audit.rules": GOOD_ROOT["etc/audit/rules.d/audit.rules"],
+             "etc/audit/auditd.conf": File("disk_full_action = halt\n", 0o640)}  # root-owned: the lab account
+    policy = policy_with(audit={"process_names": [auditd_named]})
+
+    def hide(root):
+        os.chmod(root / "etc/audit/rules.d", 0o750)
+    rules = scan(files, "L2-AUD-001", hide, policy)
+    assert rules.status is Status.ERROR and "/etc/audit/rules.d is not readable" in rules.reason, rules.reason
+    assert "set ssh.sudo: true" in rules.reason
+    if os.geteuid() == 0:  # the lab audit account is then another user than the files' owner
+        conf = scan(files, "L2-AUD-002", policy=policy)
+        assert conf.status is Status.ERROR and "is not readable by the audit account" in conf.reason, conf.reason

@@ -10,7 +10,8 @@ from fourlayer.core.model import Unevaluable, failed, passed, warned
 from fourlayer.core.registry import check
 from fourlayer.resources import audit_rules, forwarding
 from fourlayer.resources.forwarding import agent_managers, endpoints
-from fourlayer.resources.host_files import ConfigFile, config_files, running, shown
+from fourlayer.resources.host_files import ConfigFile, command_out, config_files, running, shown
+from fourlayer.resources.updates import tool_sections
 from fourlayer.rules.engine import parse_keyvalue
 
 # ---- auditd ---------------------------------------------------------------------------------------------
@@ -45,15 +46,19 @@ from fourlayer.rules.engine import parse_keyvalue
 def auditd_running_with_rules(t):
     names = list(t.policy.audit.process_names)
     up, _ = running(t, names)
-    rules = audit_rules.parse_rules(config_files(t, "auditd_conf"))
+    rules, source = _audit_rules(t)
     verdicts = [audit_rules.judge_family(rules, family, list(items))
                 for family, items in dict(t.policy.audit.required_rules).items()]
     per_family = "\n".join(f"{v.family}: {'recorded' if v.covered else audit_rules.describe(v)}" for v in verdicts)
-    evidence = (f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n{per_family}\n"
+    evidence = (f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\nsource: {source}\n{per_family}\n"
                 + ("\n".join(rules.lines[-20:]) or "no active -w/-a rules in /etc/audit"))
     if not up:
         return failed({"en": f"the audit daemon is not running (looked for {', '.join(names)})",
                        "vi": f"tiến trình kiểm toán (audit) không chạy (đã tìm {', '.join(names)})"}, evidence)
+    if source is None:
+        raise Unevaluable(f"{up[0]} runs, but its rules could not be read: /etc/audit/rules.d is not readable by the "
+                          "audit account (0750 root on Debian) and `auditctl -l` did not run; set ssh.sudo: true "
+                          "(fourlayer audit-account) so that the loaded rules are read")
     gaps = [v for v in verdicts if not v.covered]
     if gaps:
         return failed({"en": f"{up[0]} runs, but {len(gaps)} of {len(verdicts)} audit rule families are not "
@@ -65,6 +70,19 @@ def auditd_running_with_rules(t):
     return passed({"en": f"{up[0]} runs with {len(rules.lines)} active rules recording every family: {covered}",
                    "vi": f"{up[0]} đang chạy với {len(rules.lines)} quy tắc hiệu lực ghi nhận mọi nhóm: {covered}"},
                   evidence)
+
+
+def _audit_rules(t) -> tuple[audit_rules.AuditRules, str | None]:
+    """(the rules, where they come from): the kernel's loaded rules (`auditctl -l`, under sudo) when they could be
+    read, else the rule files; source None when the files are hidden by an unreadable directory."""
+    rc, out = command_out(t, "audit_rules_loaded")
+    loaded = tool_sections(out).get("auditctl")
+    if rc == 0 and loaded is not None:
+        return audit_rules.parse_rules([ConfigFile("auditctl -l.rules", loaded)]), "loaded rules (auditctl -l)"
+    rules = audit_rules.parse_rules(config_files(t, "auditd_conf"))
+    if "@@unreadable " in command_out(t, "auditd_conf")[1]:
+        return rules, None
+    return rules, "rule files (/etc/audit/audit.rules, /etc/audit/rules.d/*.rules)"
 
 
 # auditd.conf(5) when a setting is absent
@@ -90,18 +108,21 @@ AUDITD_DEFAULTS = {"space_left_action": "syslog", "admin_space_left_action": "su
                           "sau đó khởi động lại auditd."},
        references=(refs.TCVN_SRV, refs.CIS_AUDIT))
 def auditd_disk_full(t):
-    conf = next((f for f in config_files(t, "auditd_conf") if f.path == "/etc/audit/auditd.conf"), None)
-    if conf is None:
-        raise Unevaluable("/etc/audit/auditd.conf was not found: auditd is not installed or not readable "
-                          "(L2-AUD-001 judges the daemon)")
-    settings = {k: v.lower() for k, v in parse_keyvalue(conf.text).items()}
+    path = "/etc/audit/auditd.conf"
+    if not any(f.path == path for f in config_files(t, "auditd_conf")):
+        raise Unevaluable(f"{path} was not found: auditd is not installed (L2-AUD-001 judges the daemon)")
+    rc, text = command_out(t, "auditd_settings")
+    if rc != 0:
+        raise Unevaluable(f"{path} is not readable by the audit account (rc={rc}; 0640 root on Debian): set "
+                          "ssh.sudo: true (fourlayer audit-account)")
+    settings = {k: v.lower() for k, v in parse_keyvalue(text).items()}
     wanted = {"space_left_action": list(t.policy.audit.space_left_actions),
               "admin_space_left_action": list(t.policy.audit.admin_space_left_actions),
               "disk_full_action": list(t.policy.audit.disk_full_actions)}
     values = {k: settings.get(k, AUDITD_DEFAULTS[k]) for k in wanted}
     said = ", ".join(f"{k}={v}{'' if k in settings else ' (default)'}" for k, v in values.items())
     bad = [k for k, allowed in wanted.items() if values[k] not in allowed]
-    evidence = f"{conf.path}: {said}"
+    evidence = f"{path}: {said}"
     if bad:
         listed = "; ".join(f"{k} {values[k]}{'' if k in settings else ' by default'} (allowed: "
                            f"{', '.join(wanted[k])})" for k in bad)

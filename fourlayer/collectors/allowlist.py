@@ -77,7 +77,16 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                       "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
     "auditd_conf": ("for f in {root}/etc/audit/auditd.conf {root}/etc/audit/audit.rules "
                     "{root}/etc/audit/rules.d/*.rules; do "
-                    "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+                    "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done; "
+                    # /etc/audit/rules.d is 0750 root on Debian: an unreadable directory hides its files
+                    "if [ -d {root}/etc/audit/rules.d ]; then if [ -r {root}/etc/audit/rules.d ]; then printf ''; "
+                    "else printf '@@unreadable %s\\n' {root}/etc/audit/rules.d; fi; fi", False),
+    # auditd.conf alone (0640 root on Debian, so under sudo) and the rules the kernel has loaded (auditctl -l:
+    # what is in force, whatever the files say); the live kernel's rules only when no sysroot is set
+    "auditd_settings": ("if [ -f {root}/etc/audit/auditd.conf ]; then {sudo}cat {root}/etc/audit/auditd.conf; fi",
+                        True),
+    "audit_rules_loaded": ("if [ -x {root}/usr/sbin/auditctl ]; then if [ -d {root}/proc/self ]; then "
+                           "printf '@@tool auditctl\\n'; {sudo}auditctl -l; fi; fi", True),
     "time_sync": ("for f in {root}/etc/chrony/chrony.conf {root}/etc/chrony.conf {root}/etc/systemd/timesyncd.conf "
                   "{root}/etc/ntp.conf {root}/etc/ntpsec/ntp.conf; do "
                   "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
@@ -171,6 +180,7 @@ GUARDED_PROGRAMS = {
     "yum": lambda a: _words_after(a, "-C", "updateinfo", "list") and not {"--refresh", "makecache"} & set(a),
     "zypper": lambda a: _words_after(a, "--no-refresh", "list-patches") and "refresh" not in a,
     "passwd": lambda a: "-S" in a and all(w in ("-S", "-a", "-R") or w.startswith("/") for w in a),
+    "auditctl": lambda a: a == ["-l"],
     "grep": lambda a: bool(a) and a[0] in ("-l", "-ls", "-lsR") and a[1:2] == ["-e"] and len(a) == 4,
 }
 _SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"})

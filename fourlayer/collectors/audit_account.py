@@ -28,7 +28,7 @@ DEFAULT_USER = "fl-audit"
 # /usr: /bin and /sbin are links, and sudo matches a command by its file as well as its name).
 PROGRAM_PATHS = {"sshd": "/usr/sbin/sshd", "stat": "/usr/bin/stat", "cat": "/usr/bin/cat", "grep": "/usr/bin/grep",
                  "passwd": "/usr/bin/passwd", "dnf": "/usr/bin/dnf", "yum": "/usr/bin/yum",
-                 "zypper": "/usr/bin/zypper"}
+                 "zypper": "/usr/bin/zypper", "auditctl": "/usr/sbin/auditctl"}
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
 _KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
               "ssh-rsa", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
