@@ -19,6 +19,7 @@ import pytest
 from fourlayer.collectors import allowlist
 from fourlayer.collectors.audit_account import privileged_commands, sudoers_dropin
 from fourlayer.config.inventory import SSHSettings
+from fourlayer.lab.sshd import make_lab_dir
 from fourlayer.lab.sysroots import File, write_tree
 
 VISUDO, SUDO, RUNUSER = "/usr/sbin/visudo", "/usr/bin/sudo", "/usr/sbin/runuser"
@@ -47,7 +48,7 @@ def lab_account(tmp_path: Path):
     user = f"fl-t{secrets.token_hex(3)}"
     subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", user], check=True,
                    capture_output=True)
-    root = tmp_path / "root"
+    root = make_lab_dir("auditroot-")  # every directory up to / searchable, as on a real host
     key = root / "etc/ssh/ssh_host_ed25519_key"
     write_tree(root, {"etc/passwd": "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/sh\n",
                       "etc/shadow": File("root:*:20000:0:99999:7:::\nadmin:!:20000:0:99999:7:::\n", 0o640),
@@ -55,7 +56,6 @@ def lab_account(tmp_path: Path):
                       "etc/audit/auditd.conf": File("disk_full_action = halt\n", 0o640),
                       "etc/ssh/sshd_config": f"HostKey {key}\nPermitRootLogin no\n"})
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    os.chmod(tmp_path, 0o755)
     dropin = Path(f"/etc/sudoers.d/zz-fourlayer-test-{user}")
     try:
         yield user, root, dropin

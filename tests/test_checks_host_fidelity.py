@@ -310,6 +310,7 @@ def test_hostile_log_and_audit_configuration_stays_fast(scan) -> None:
     assert time.monotonic() - start < 15  # three collections over SSH included
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="the lab audit account owns the files when not root")
 def test_unreadable_audit_configuration_is_an_error_naming_sudo(scan, auditd_named) -> None:
     from fourlayer.lab.sysroots import GOOD_ROOT
     from tests.test_checks_host import policy_with
@@ -322,6 +323,22 @@ def test_unreadable_audit_configuration_is_an_error_naming_sudo(scan, auditd_nam
     rules = scan(files, "L2-AUD-001", hide, policy)
     assert rules.status is Status.ERROR and "/etc/audit/rules.d is not readable" in rules.reason, rules.reason
     assert "set ssh.sudo: true" in rules.reason
-    if os.geteuid() == 0:  # the lab audit account is then another user than the files' owner
-        conf = scan(files, "L2-AUD-002", policy=policy)
-        assert conf.status is Status.ERROR and "is not readable by the audit account" in conf.reason, conf.reason
+    conf = scan(files, "L2-AUD-002", policy=policy)  # 0640 root: not for the lab account
+    assert conf.status is Status.ERROR and "is not readable by the audit account" in conf.reason, conf.reason
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the lab audit account owns the files when not root")
+def test_an_unreadable_etc_audit_hides_nothing_silently(scan, auditd_named) -> None:
+    from fourlayer.lab.sysroots import GOOD_ROOT
+    from tests.test_checks_host import policy_with
+    files = {"etc/audit/rules.d/audit.rules": GOOD_ROOT["etc/audit/rules.d/audit.rules"],
+             "etc/audit/auditd.conf": "disk_full_action = halt\n"}
+    policy = policy_with(audit={"process_names": [auditd_named]})
+
+    def hide(root):
+        os.chmod(root / "etc/audit", 0o750)
+    for check_id, said in (("L2-AUD-001", "its rules could not be read"), ("L2-AUD-002", "is not readable")):
+        result = scan(files, check_id, hide, policy)
+        assert result.status is Status.ERROR and said in result.reason, (check_id, result.reason)
+    assert scan({"etc/hostname": "x\n"}, "L2-AUD-002").reason.endswith("auditd is not installed (L2-AUD-001 "
+                                                                       "judges the daemon)")

@@ -109,12 +109,13 @@ AUDITD_DEFAULTS = {"space_left_action": "syslog", "admin_space_left_action": "su
        references=(refs.TCVN_SRV, refs.CIS_AUDIT))
 def auditd_disk_full(t):
     path = "/etc/audit/auditd.conf"
-    if not any(f.path == path for f in config_files(t, "auditd_conf")):
-        raise Unevaluable(f"{path} was not found: auditd is not installed (L2-AUD-001 judges the daemon)")
     rc, text = command_out(t, "auditd_settings")
     if rc != 0:
-        raise Unevaluable(f"{path} is not readable by the audit account (rc={rc}; 0640 root on Debian): set "
-                          "ssh.sudo: true (fourlayer audit-account)")
+        listed = any(f.path == path for f in config_files(t, "auditd_conf"))
+        if listed or "@@unreadable " in command_out(t, "auditd_conf")[1]:
+            raise Unevaluable(f"{path} is not readable by the audit account (0640 root, in a 0750 directory on "
+                              "some systems): set ssh.sudo: true (fourlayer audit-account)")
+        raise Unevaluable(f"{path} was not found: auditd is not installed (L2-AUD-001 judges the daemon)")
     settings = {k: v.lower() for k, v in parse_keyvalue(text).items()}
     wanted = {"space_left_action": list(t.policy.audit.space_left_actions),
               "admin_space_left_action": list(t.policy.audit.admin_space_left_actions),

@@ -78,13 +78,14 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "auditd_conf": ("for f in {root}/etc/audit/auditd.conf {root}/etc/audit/audit.rules "
                     "{root}/etc/audit/rules.d/*.rules; do "
                     "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done; "
-                    # /etc/audit/rules.d is 0750 root on Debian: an unreadable directory hides its files
-                    "if [ -d {root}/etc/audit/rules.d ]; then if [ -r {root}/etc/audit/rules.d ]; then printf ''; "
-                    "else printf '@@unreadable %s\\n' {root}/etc/audit/rules.d; fi; fi", False),
+                    # /etc/audit and its rules.d are 0750 root on some systems: an unreadable directory hides its
+                    # files, so it is marked instead of looking empty
+                    "for d in {root}/etc/audit {root}/etc/audit/rules.d; do if [ -d \"$d\" ]; then "
+                    "if [ -r \"$d\" ]; then printf ''; else printf '@@unreadable %s\\n' \"$d\"; fi; fi; done",
+                    False),
     # auditd.conf alone (0640 root on Debian, so under sudo) and the rules the kernel has loaded (auditctl -l:
     # what is in force, whatever the files say); the live kernel's rules only when no sysroot is set
-    "auditd_settings": ("if [ -f {root}/etc/audit/auditd.conf ]; then {sudo}cat {root}/etc/audit/auditd.conf; fi",
-                        True),
+    "auditd_settings": ("{sudo}cat {root}/etc/audit/auditd.conf", True),
     "audit_rules_loaded": ("if [ -x {root}/usr/sbin/auditctl ]; then if [ -d {root}/proc/self ]; then "
                            "printf '@@tool auditctl\\n'; {sudo}auditctl -l; fi; fi", True),
     "time_sync": ("for f in {root}/etc/chrony/chrony.conf {root}/etc/chrony.conf {root}/etc/systemd/timesyncd.conf "
