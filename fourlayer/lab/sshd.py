@@ -25,6 +25,7 @@ from typing import Any
 
 from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab import keys
+from fourlayer.lab.servers import require_loopback
 
 SSHD = "/usr/sbin/sshd"
 AUDIT_USER = "fl-audit"
@@ -161,8 +162,7 @@ class SshdInstance:
     def __init__(self, address: str = "127.0.0.100", port: int = 0, profile: str = "hardened",
                  directives: dict[str, str | list[str] | None] | None = None, banner_text: str | None = None,
                  extra_config: str = "", start_timeout: float = 10.0, keep_work_dir: bool = False):
-        if not address.startswith("127."):
-            raise ValueError("the lab sshd only listens on loopback (127.0.0.0/8)")
+        require_loopback(address)  # 127.0.0.0/8, or a bench's own network namespace
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
         self.address = address
