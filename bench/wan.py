@@ -136,6 +136,7 @@ def read_flows(path: Path) -> list[dict]:
     for row in rows:
         for key in ("site_port", "client_port", "turns", "pkts_up", "pkts_down", "bytes_up", "bytes_down"):
             row[key] = int(row[key])
+        row["start"] = float(row["start"])
         row["seconds"] = float(row["seconds"])
     return rows
 

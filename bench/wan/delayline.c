@@ -50,7 +50,7 @@ static double rate_bps;  /* 0 = unlimited */
 static const char *stats_path;
 static flow *flows;
 static volatile sig_atomic_t dump_now, stop_now;
-static uint64_t dropped, carried;
+static uint64_t dropped, carried, started_ns;
 
 static uint64_t now_ns(void) {
     struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -115,14 +115,14 @@ static void dump(void) {
     FILE *out = fopen(tmp, "w");
     if (!out) { perror(tmp); return; }
     fprintf(out, "# carried %llu dropped %llu\n", (unsigned long long)carried, (unsigned long long)dropped);
-    fprintf(out, "site\tsite_port\tclient_port\tturns\tpkts_up\tpkts_down\tbytes_up\tbytes_down\tseconds\n");
+    fprintf(out, "site\tsite_port\tclient_port\tturns\tpkts_up\tpkts_down\tbytes_up\tbytes_down\tstart\tseconds\n");
     for (int i = 0; i < FLOWS; i++) {
         flow *f = &flows[i];
         if (!f->used) continue;
         char a[INET_ADDRSTRLEN]; inet_ntop(AF_INET, &f->site_ip, a, sizeof a);
-        fprintf(out, "%s\t%u\t%u\t%u\t%u\t%u\t%llu\t%llu\t%.6f\n", a, f->site_port, f->client_port, f->turns,
-                f->pkts[0], f->pkts[1], (unsigned long long)f->bytes[0], (unsigned long long)f->bytes[1],
-                (f->last_ns - f->first_ns) / 1e9);
+        fprintf(out, "%s\t%u\t%u\t%u\t%u\t%u\t%llu\t%llu\t%.6f\t%.6f\n", a, f->site_port, f->client_port,
+                f->turns, f->pkts[0], f->pkts[1], (unsigned long long)f->bytes[0], (unsigned long long)f->bytes[1],
+                (f->first_ns - started_ns) / 1e9, (f->last_ns - f->first_ns) / 1e9);
     }
     fclose(out);
     rename(tmp, stats_path);
@@ -168,6 +168,7 @@ int main(int argc, char **argv) {
     queue q[2] = {{0}};  /* q[0]: towards B, q[1]: towards A; one FIFO per direction (see below) */
     uint64_t link_free[2] = {0, 0};
     int fds[2] = {fa, fb};
+    started_ns = now_ns();
     printf("ready\n"); fflush(stdout);
     while (!stop_now) {
         if (dump_now) { dump_now = 0; dump(); }
