@@ -159,8 +159,9 @@ class BenchLab:
     """`with BenchLab(200) as lab:` starts everything and writes `lab.inventory`; leaving stops everything."""
 
     def __init__(self, n_hosts: int, dead: int | None = None, tarpits: int = 1, workers: int = 16,
-                 plan: AddressPlan = AddressPlan()):
+                 plan: AddressPlan = AddressPlan(), sshd_directives: dict | None = None):
         self.plan = plan
+        self.sshd_directives = sshd_directives  # added to every sshd's configuration (bench/oscap_compare.py)
         self.sink = plan.sink
         self.hosts = plan_hosts(n_hosts, max(1, n_hosts // 100) if dead is None else dead, tarpits, plan)
         self.workers = workers
@@ -253,7 +254,8 @@ class BenchLab:
         def start(host: LabHost) -> None:
             if self._stopping.is_set():
                 return
-            inst = SshdInstance(host.address, host.ports["ssh"], profile=host.kind, start_timeout=60)
+            inst = SshdInstance(host.address, host.ports["ssh"], profile=host.kind, start_timeout=60,
+                                directives=self.sshd_directives)
             with self._lock:
                 if self._stopping.is_set():
                     return
