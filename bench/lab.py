@@ -42,7 +42,7 @@ LOOPBACK_NET = "127.0"  # the default lab: 127.0.x.y on this machine's loopback;
 @dataclass(frozen=True)
 class AddressPlan:
     """Where the lab's hosts live: `<net>.1-4.*` live and tarpit hosts (`<net>.1.0` holds the sinks),
-    `<net>.16-23.*` dead hosts."""
+    `<net>.16-31.*` and `<net>.48-79.*` dead hosts, `<net>.32-47.*` cheap hosts (one HTTP listener each)."""
 
     net: str = LOOPBACK_NET
 
@@ -55,8 +55,12 @@ class AddressPlan:
         return [f"{self.net}.{b}.{c}" for b in (1, 2, 3, 4) for c in range(256)][1:]
 
     @property
-    def dead(self) -> list[str]:  # 2,048; nothing listens there
-        return [f"{self.net}.{b}.{c}" for b in range(16, 24) for c in range(256)]
+    def dead(self) -> list[str]:  # 12,288; nothing listens there
+        return [f"{self.net}.{b}.{c}" for b in (*range(16, 32), *range(48, 80)) for c in range(256)]
+
+    @property
+    def cheap(self) -> list[str]:  # 4,096
+        return [f"{self.net}.{b}.{c}" for b in range(32, 48) for c in range(256)]
 
 BENCH_DNS = "bench.fourlayer.test"
 TLS_CYCLE = ("good", "good", "weak", "expired", "expiring", "mismatch")
@@ -76,19 +80,23 @@ class LabHost:
     id: str
     address: str
     slot: int
-    kind: str  # hardened | weak | dead | tarpit
-    tls_profile: str | None  # None for dead and tarpit hosts
+    kind: str  # hardened | weak | dead | tarpit | cheap
+    tls_profile: str | None  # None for dead, tarpit and cheap hosts
 
     @property
     def ports(self) -> dict[str, int]:
         return ports(self.slot)
 
 
-def plan_hosts(n: int, dead: int, tarpits: int, plan: AddressPlan = AddressPlan()) -> list[LabHost]:
-    """Which host is what: dead and tarpit hosts spread through the list, the live ones alternate profiles."""
+def plan_hosts(n: int, dead: int, tarpits: int, plan: AddressPlan = AddressPlan(), cheap: int = 0
+               ) -> list[LabHost]:
+    """Which host is what: dead and tarpit hosts spread through the list, the live ones alternate profiles; the
+    last `cheap` of the others are cheap hosts (an HTTP listener, no SSH or TLS: a scale bench's filler)."""
     addresses, dead_addresses = plan.addresses, plan.dead
-    if dead + tarpits > n:
-        raise ValueError("more dead and tarpit hosts than hosts")
+    if dead + tarpits + cheap > n:
+        raise ValueError("more dead, tarpit and cheap hosts than hosts")
+    if cheap > len(plan.cheap):
+        raise ValueError(f"the bench lab holds at most {len(plan.cheap)} cheap hosts")
     special: dict[int, str] = {}
     for k in range(tarpits):
         special[(n // (tarpits + 1)) * (k + 1) // 1] = "tarpit"
@@ -97,12 +105,18 @@ def plan_hosts(n: int, dead: int, tarpits: int, plan: AddressPlan = AddressPlan(
         while index in special:
             index -= 1
         special[index] = "dead"
-    if dead > len(dead_addresses) or n - dead > 2 * len(addresses):
+    if dead > len(dead_addresses) or n - dead - cheap > 2 * len(addresses):
         raise ValueError(f"the bench lab holds at most {len(dead_addresses)} dead and {2 * len(addresses)} "
                          "other hosts")
-    hosts, live, served = [], 0, 0
+    hosts, live, served, n_dead = [], 0, 0, 0
+    cheap_at = set([i for i in range(n - 1, -1, -1) if i not in special][:cheap])  # the last `cheap` others
+    n_cheap = 0
     for i in range(n):
         kind = special.get(i)
+        if i in cheap_at:
+            hosts.append(LabHost(i, f"h{i:04d}", plan.cheap[n_cheap], 0, "cheap", None))
+            n_cheap += 1
+            continue
         if kind is None:
             kind = ("hardened", "weak")[live % 2]
             tls = TLS_CYCLE[live % len(TLS_CYCLE)]
@@ -110,7 +124,8 @@ def plan_hosts(n: int, dead: int, tarpits: int, plan: AddressPlan = AddressPlan(
         else:
             tls = None
         if kind == "dead":  # an address of its own, where nothing of the lab ever listens
-            hosts.append(LabHost(i, f"h{i:04d}", dead_addresses[i - served], 0, kind, tls))
+            hosts.append(LabHost(i, f"h{i:04d}", dead_addresses[n_dead], 0, kind, tls))
+            n_dead += 1
             continue
         hosts.append(LabHost(i, f"h{i:04d}", addresses[served % len(addresses)], served // len(addresses), kind,
                              tls))
@@ -159,11 +174,11 @@ class BenchLab:
     """`with BenchLab(200) as lab:` starts everything and writes `lab.inventory`; leaving stops everything."""
 
     def __init__(self, n_hosts: int, dead: int | None = None, tarpits: int = 1, workers: int = 16,
-                 plan: AddressPlan = AddressPlan(), sshd_directives: dict | None = None):
+                 plan: AddressPlan = AddressPlan(), sshd_directives: dict | None = None, cheap: int = 0):
         self.plan = plan
         self.sshd_directives = sshd_directives  # added to every sshd's configuration (bench/oscap_compare.py)
         self.sink = plan.sink
-        self.hosts = plan_hosts(n_hosts, max(1, n_hosts // 100) if dead is None else dead, tarpits, plan)
+        self.hosts = plan_hosts(n_hosts, max(1, n_hosts // 100) if dead is None else dead, tarpits, plan, cheap)
         self.workers = workers
         self.dir: Path | None = None
         self.inventory: Path | None = None
@@ -239,6 +254,8 @@ class BenchLab:
             p = h.ports
             if h.kind == "tarpit":
                 specs += [ListenerSpec("tarpit", h.address, p[k], name=f"{h.id}-{k}") for k in ("ssh", "tls", "http")]
+            elif h.kind == "cheap":
+                specs.append(http_listener("good", h.address, p["http"], name=f"{h.id}-http"))
             elif h.kind != "dead":
                 specs.append(tls_listener(h.tls_profile, self.certs, h.address, p["tls"], name=f"{h.id}-tls"))
                 specs.append(http_listener("good" if h.kind == "hardened" else "weak", h.address, p["http"],
@@ -280,6 +297,9 @@ class BenchLab:
                "sysroot": str(self.dir / root)}
         if inst is not None:
             ssh["sshd_config"] = str(inst.config_path)
+        if host.kind == "cheap":  # a web front only: no SSH login, no TLS
+            return {"address": host.address, "id": host.id, "roles": ["web"], "services": [p["http"]],
+                    "http": [p["http"]], "ssh": {"port": p["ssh"], "enabled": False}}
         entry = {"address": host.address, "id": host.id, "roles": ["linux", "web"], "services": siblings,
                  "tls": [p["tls"]], "http": [p["http"]], "tls_ca_file": self.certs["ca"].cert,
                  "tls_server_name": BENCH_DNS, "ssh": {k: v for k, v in ssh.items() if v is not None}}

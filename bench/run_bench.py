@@ -100,7 +100,7 @@ def summarise_scan(lab: BenchLab, usage: dict, timings: dict, args: argparse.Nam
         "host_seconds": {"live_median": round(statistics.median(live), 3) if live else None,
                          "live_p95": round(live[int(0.95 * (len(live) - 1))], 3) if live else None,
                          "live_max": live[-1] if live else None,
-                         "dead_max": cost("dead"), "tarpit_max": cost("tarpit")},
+                         "dead_max": cost("dead"), "tarpit_max": cost("tarpit"), "cheap_max": cost("cheap")},
         "complete": timings.get("complete"), "profiled": bool(args.profile),
     }
 
@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--dead", type=int, default=None, help="dead addresses (default 1 per 100 hosts)")
     parser.add_argument("--tarpits", type=int, default=1)
+    parser.add_argument("--cheap", type=int, default=0,
+                        help="cheap hosts: one HTTP listener each, no SSH or TLS (a 10,000-host bench's filler)")
     parser.add_argument("--concurrency", type=int, default=16, help="fourlayer scan --concurrency")
     parser.add_argument("--timeout", type=float, default=5.0, help="fourlayer scan --timeout (per operation)")
     parser.add_argument("--formats", default="html,json", help="fourlayer scan --format; `all` = every format")
@@ -187,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "machine": machine(),
                     "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     plan = AddressPlan(wan.SITE_NET) if args.wan_inner else AddressPlan()
-    lab = BenchLab(args.hosts, dead=args.dead, tarpits=args.tarpits, plan=plan)
+    lab = BenchLab(args.hosts, dead=args.dead, tarpits=args.tarpits, plan=plan, cheap=args.cheap)
     start = time.perf_counter()
     try:
         lab.start()
