@@ -127,7 +127,7 @@ def _groups(v: Validator, m: LineDict, where: str | None) -> dict[str, dict[str,
         groups[name] = {"name": title, "ports": tuple(ports)}
     for name in REQUIRED_GROUPS:
         if name not in groups:
-            v.fail(line, gwhere, f"no port group '{name}'; add {name}: {{name: {{en:, vi:}}, ports: [...]}} "
+            v.fail(m.key_line("port_groups"), gwhere, f"no port group '{name}'; add {name}: {{name: {{en:, vi:}}, ports: [...]}} "
                                  "(the segmentation checks judge it)")
     return groups
 
