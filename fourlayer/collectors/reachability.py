@@ -21,11 +21,15 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from fourlayer.collectors.base import CollectContext
+from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.segmentation import probe_from_zone
 from fourlayer.config.inventory import Host, Inventory
 from fourlayer.core.errors import CollectorError
 
+# In-process probe: a dropped port costs one attempt's timeout, so the attempts are short and many run at once
+# (8,000 dropped ports take 8,000 × 2 s ÷ 256 ≈ 63 s); the scan's --host-timeout bounds the whole probe.
+PROBE_TIMEOUT_CAP = 2.0
+PROBE_CONCURRENCY = 256
 NO_VANTAGE = ("no vantage point: this scan ran no segmentation probe from another zone (the scanning machine's "
               "addresses are in no declared zone); run it with --from-zone ID, or run a worker in each zone")
 
@@ -68,6 +72,8 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
         raise CollectorError(NO_VANTAGE)
     if host.id not in table:
         raise CollectorError(f"host {host.id} is in no declared zone, so no segmentation evidence exists for it")
+    if "error" in table[host.id]:
+        raise CollectorError(table[host.id]["error"])
     return table[host.id]
 
 
@@ -122,6 +128,12 @@ def scan_reachability(inventory: Inventory, from_zone: str | None, timeout_s: fl
     if zone is None:
         return None, None
     start = time.monotonic()
-    records = probe_from_zone(inventory, zone, timeout_s=timeout_s, deadline=start + budget_s)
+    try:
+        records = probe_from_zone(inventory, zone, timeout_s=min(timeout_s, PROBE_TIMEOUT_CAP),
+                                  deadline=start + budget_s, concurrency=PROBE_CONCURRENCY)
+    except (OSError, CollectorError) as exc:  # e.g. out of file descriptors: the checks say so, the scan goes on
+        why = f"the segmentation probe from zone {zone} failed: {clean_text(str(exc), 200)}"
+        return ({h.id: {"error": why} for _, _, h in inventory.iter_hosts() if h.zone},
+                {"records": [], "vantage_zones": [], "error": why})
     return assemble(inventory, records, [zone]), {"records": records, "vantage_zones": [zone],
                                                     "seconds": round(time.monotonic() - start, 3)}
