@@ -89,6 +89,10 @@ def test_without_zones_nothing_changes(tmp_path):
     (ZONES.replace("id: srv", "id: users"), "id: users", "duplicate zone id 'users'"),
     (ZONES.replace(", networks: [10.1.0.0/24]", ""), "id: users", "add networks:"),
     ("version: 1\nzones: []\n", "zones: []", "expected a list of zones"),
+    (ZONES.replace("[10.2.0.0/24,", "[10.2.0.0/24, 10.2.0.128/25,"), "10.2.0.128/25", "overlaps 10.2.0.0/24 of zone 'srv'"),
+    (ZONES.replace("[10.1.0.0/24]", "[10.2.0.64/26]"), "10.2.0.0/24", "overlaps 10.2.0.64/26 of zone 'users'"),
+    (ZONES.replace('"fd00:2::/64"', '"fd00::/16"').replace("[10.1.0.0/24]", '[10.1.0.0/24, "fd00:2:0:0:1::/80"]'),
+     "fd00::/16", "overlaps fd00:2:0:0:1::/80 of zone 'users'"),
 ])
 def test_bad_zones_are_refused(tmp_path, zones, needle, message):
     err = refused(inv(tmp_path, ["{address: 10.2.0.1}"], zones=zones), needle)
@@ -106,6 +110,19 @@ def test_bad_zones_are_refused(tmp_path, zones, needle, message):
 def test_a_host_outside_exactly_one_zone_is_refused(tmp_path, host, message):
     err = refused(inv(tmp_path, ["{address: 10.2.0.9, id: ok}", host]), host[:20])
     assert message in str(err)
+
+
+def test_a_large_inventory_places_hosts_quickly(tmp_path):
+    nets = ", ".join(f"10.{i // 256}.{i % 256}.0/24" for i in range(5000))
+    zones = f"version: 1\nzones:\n  - {{id: big, name: Vùng lớn, kind: server, networks: [{nets}]}}\n"
+    hosts = [f"{{address: 10.{i // 256}.{i % 256}.9, ssh: false}}" for i in range(0, 5000, 2)]
+    start = time.perf_counter()
+    loaded = load_inventory(inv(tmp_path, hosts, zones=zones))
+    assert time.perf_counter() - start < 10  # the YAML parse dominates; the zone lookups are binary searches
+    assert {h.zone for _, _, h in loaded.iter_hosts()} == {"big"}
+    too_many = ", ".join(f"10.{i // 256}.{i % 256}.0/24" for i in range(10_001))
+    err = refused(inv(tmp_path, hosts[:1], zones=zones.replace(nets, too_many)), "networks:")
+    assert "more than 10000 networks" in str(err)
 
 
 def test_zone_keys_need_zones(tmp_path):
