@@ -192,6 +192,16 @@ def test_a_zone_policy_file(tmp_path):
     assert str(info.value).startswith(f"{tmp_path / 'zp.yaml'}:") and "did you mean 'database'?" in str(info.value)
 
 
+def test_the_zones_example_loads_and_matches_the_schema():
+    example = ROOT / "inventory" / "example-zones.yaml"
+    loaded = load_inventory(example)
+    assert {h.id: h.zone for _, _, h in loaded.iter_hosts()} == {
+        "portal-web": "dmz", "portal-app": "servers", "portal-db": "db", "jump1": "mgmt"}
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(
+        yaml.safe_load(example.read_text(encoding="utf-8")))) == []
+
+
 def test_schema_knows_zones_and_the_policy(tmp_path):
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert set(zones_load.ZONE_KEYS) == set(schema["$defs"]["zone"]["properties"])
@@ -252,5 +262,6 @@ def test_probe_is_bounded_by_rate_and_deadline(tmp_path):
         assert len(late) == ports and {r["state"] for r in late} == {"closed", "unprobed"}  # port 22 first
         assert sum(r["state"] == "unprobed" for r in late) == ports - 1
         assert probe_from_zone(loaded, "b") == []  # the user zone has no port the policy judges
+        assert probe_from_zone(loaded, "a", only={"127.0.1.5"}) == []  # hosts outside the scan are not probed
     finally:
         listener.close()

@@ -17,6 +17,7 @@ once per scan by `scan_reachability`), and without it says that no vantage point
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,6 +27,7 @@ from fourlayer.collectors.segmentation import probe_from_zone
 from fourlayer.config.inventory import Host, Inventory
 from fourlayer.core.errors import CollectorError
 
+log = logging.getLogger("fourlayer.collectors.reachability")
 # In-process probe: a dropped port costs one attempt's timeout, so the attempts are short and many run at once
 # (8,000 dropped ports take 8,000 × 2 s ÷ 256 ≈ 63 s); the scan's --host-timeout bounds the whole probe.
 PROBE_TIMEOUT_CAP = 2.0
@@ -119,7 +121,8 @@ def scanner_zone(inventory: Inventory, from_zone: str | None = None,
     return None
 
 
-def scan_reachability(inventory: Inventory, from_zone: str | None, timeout_s: float, budget_s: float
+def scan_reachability(inventory: Inventory, from_zone: str | None, timeout_s: float, budget_s: float,
+                      only: set[str] | None = None
                       ) -> tuple[dict[str, dict[str, Any]] | None, dict[str, Any] | None]:
     """(reachability evidence per host, the probe's records and vantage) for an in-process scan: the probe runs
     from the scanner's own zone only, so every other zone is a missing vantage point. (None, None) when zones
@@ -130,10 +133,12 @@ def scan_reachability(inventory: Inventory, from_zone: str | None, timeout_s: fl
     start = time.monotonic()
     try:
         records = probe_from_zone(inventory, zone, timeout_s=min(timeout_s, PROBE_TIMEOUT_CAP),
-                                  deadline=start + budget_s, concurrency=PROBE_CONCURRENCY)
+                                  deadline=start + budget_s, concurrency=PROBE_CONCURRENCY, only=only)
     except (OSError, CollectorError) as exc:  # e.g. out of file descriptors: the checks say so, the scan goes on
         why = f"the segmentation probe from zone {zone} failed: {clean_text(str(exc), 200)}"
         return ({h.id: {"error": why} for _, _, h in inventory.iter_hosts() if h.zone},
                 {"records": [], "vantage_zones": [], "error": why})
-    return assemble(inventory, records, [zone]), {"records": records, "vantage_zones": [zone],
-                                                    "seconds": round(time.monotonic() - start, 3)}
+    seconds = round(time.monotonic() - start, 3)
+    log.info("segmentation probe from zone %s: %d ports of %d hosts in %.1f s", zone, len(records),
+             len({r["dst_host"] for r in records}), seconds)
+    return assemble(inventory, records, [zone]), {"records": records, "vantage_zones": [zone], "seconds": seconds}
