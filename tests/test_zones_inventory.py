@@ -265,3 +265,20 @@ def test_probe_is_bounded_by_rate_and_deadline(tmp_path):
         assert probe_from_zone(loaded, "a", only={"127.0.1.5"}) == []  # hosts outside the scan are not probed
     finally:
         listener.close()
+
+
+def test_malformed_records_from_a_worker_are_dropped(tmp_path):
+    from fourlayer.collectors.reachability import assemble
+
+    loaded = load_inventory(inv(tmp_path, ["{address: 127.0.2.20, id: db, ssh: false}",
+                                           "{address: 127.0.1.5, id: ws, ssh: false}"], zones=LOOP_ZONES))
+    good = {"src_zone": "a", "dst_host": "db", "dst_address": "127.0.2.20", "dst_zone": "b", "port": 5432,
+            "state": "open", "ms": 0.3, "why": "handshake completed\x1b[31m"}
+    bad = [{**good, "port": "5432"}, {**good, "state": "wide open"}, {**good, "src_zone": "z"},
+           {**good, "dst_host": "nobody"}, {**good, "src_zone": "b"}, {**good, "port": 0}, "not a record", None,
+           {k: v for k, v in good.items() if k != "state"}]
+    table = assemble(loaded, [good, *bad], ["a"])
+    records = table["db"]["records"]
+    assert len(records) == 1 and records[0]["why"] == "handshake completed\\x1b[31m"  # escaped, bounded
+    assert records[0]["allowed"] is False and records[0]["group"] == "database"
+    assert table["db"]["missing_zones"] == [] and table["ws"]["records"] == []

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fourlayer.collectors.base import CollectContext, clean_text
-from fourlayer.collectors.segmentation import probe_from_zone
+from fourlayer.collectors.segmentation import clean_record, probe_from_zone
 from fourlayer.config.inventory import Host, Inventory
 from fourlayer.core.errors import CollectorError
 
@@ -44,8 +44,8 @@ def assemble(inventory: Inventory, records: Iterable[dict[str, Any]], vantage_zo
     policy = inventory.zone_policy
     reported = set(vantage_zones)
     by_host: dict[str, list[dict[str, Any]]] = {}
-    for rec in records:
-        if rec.get("src_zone") in reported:
+    for rec in clean_records(inventory, records):
+        if rec["src_zone"] in reported:
             by_host.setdefault(rec["dst_host"], []).append(rec)
     kinds = {z.id: z.kind for z in inventory.zones}
     out: dict[str, dict[str, Any]] = {}
@@ -56,9 +56,7 @@ def assemble(inventory: Inventory, records: Iterable[dict[str, Any]], vantage_zo
         judged = {str(p): policy.group_of(p) for p in sorted(policy.judged_ports(dst))}
         recs = []
         for rec in by_host.get(host.id, ()):
-            src = zones.get(rec["src_zone"])
-            if src is None or src.id == dst.id:
-                continue
+            src = zones[rec["src_zone"]]
             recs.append({**rec, "group": policy.group_of(rec["port"]),
                          "allowed": policy.allows(src, dst, rec["port"])})
         others = [z for z in zones if z != dst.id]
@@ -66,6 +64,13 @@ def assemble(inventory: Inventory, records: Iterable[dict[str, Any]], vantage_zo
                         "records": recs, "vantage_zones": [z for z in others if z in reported],
                         "missing_zones": [z for z in others if z not in reported]}
     return out
+
+
+def clean_records(inventory: Inventory, records: Iterable[Any]) -> list[dict[str, Any]]:
+    """The well-formed records among `records` (segmentation.clean_record), normalised."""
+    zones = {z.id for z in inventory.zones}
+    hosts = {h.id: h.zone for _, _, h in inventory.iter_hosts() if h.zone}
+    return [r for r in (clean_record(rec, zones, hosts) for rec in records) if r is not None]
 
 
 def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:

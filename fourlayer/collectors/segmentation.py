@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import math
 import selectors
 import socket
 import struct
@@ -29,6 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from fourlayer.collectors.base import clean_text
 from fourlayer.collectors.guard import check_allowed
 from fourlayer.config.inventory import Host, Inventory, Zone
 from fourlayer.core.errors import CollectorError
@@ -51,6 +53,24 @@ class _Attempt:
     port: int
     sock: socket.socket | None = None
     started: float = 0.0
+
+
+def clean_record(rec: Any, zones: set[str], hosts: dict[str, str]) -> dict[str, Any] | None:
+    """A record as the coordinator keeps it, or None when it is not one: records come back from workers over a
+    broker, so a malformed one (unknown zone or host, a port out of range, an unknown state) is dropped rather
+    than trusted; texts are bounded. `hosts` maps host id -> zone id."""
+    if not isinstance(rec, dict):
+        return None
+    src, host, port, state = rec.get("src_zone"), rec.get("dst_host"), rec.get("port"), rec.get("state")
+    if src not in zones or host not in hosts or state not in STATES or type(port) is not int \
+            or not 1 <= port <= 65535 or hosts[host] == src:
+        return None
+    ms = rec.get("ms")
+    return {"src_zone": src, "dst_host": host, "dst_address": clean_text(str(rec.get("dst_address", "")), 100),
+            "dst_zone": hosts[host], "port": port, "state": state,
+            "ms": round(float(ms), 1) if isinstance(ms, (int, float)) and not isinstance(ms, bool)
+            and math.isfinite(ms) else None,
+            "why": clean_text(str(rec.get("why", "")), 200)}
 
 
 def probe_targets(inventory: Inventory, zone_id: str, only: set[str] | None = None
