@@ -9,4 +9,6 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     ssh,
     ssh_wire,
     tls,
+    windows_accounts,
+    windows_host,
 )
