@@ -11,7 +11,7 @@ from fourlayer.checks import refs
 from fourlayer.collectors.windows_allowlist import SCHANNEL_PROTOCOLS
 from fourlayer.core.model import Unevaluable, failed, passed, warned
 from fourlayer.core.registry import check
-from fourlayer.resources.windows import key_ending, ps_bool, ps_int, windows
+from fourlayer.resources.windows import CommandFailed, key_ending, ps_bool, ps_int, windows
 
 _WIN = dict(layer=1, needs=("ssh_shell",), applies_to=("windows",))
 
@@ -68,7 +68,7 @@ def windows_antimalware(t):
     w = windows(t)
     try:
         d = w.defender()
-    except Unevaluable as exc:
+    except CommandFailed as exc:
         others = [n for n in t.policy.windows.antimalware_services if n.lower() != "windefend"]
         try:
             alt = w.running(others) if others else []
@@ -114,7 +114,7 @@ def windows_smb1(t):
     w = windows(t)
     try:
         enabled, source = ps_bool(w.smb_server().get("EnableSMB1Protocol")), "Get-SmbServerConfiguration"
-    except Unevaluable as exc:
+    except CommandFailed as exc:
         value = ps_int(w.registry_value("win_smb1_registry", "SMB1"))
         if value is None:
             raise Unevaluable(f"{exc}; and the registry value LanmanServer\\Parameters SMB1 is not set") from None

@@ -208,16 +208,21 @@ def shown_command(name: str) -> str:
     return words[0]
 
 
+class CommandFailed(Unevaluable):
+    """The command ran and failed on the host (non-zero exit: cmdlet missing, access denied): a check may then
+    turn to another source; malformed or cut-short output is never a reason to (plain `Unevaluable`)."""
+
+
 _NOT_RECOGNIZED = re.compile(r"is not recognized as (?:the name of a cmdlet|an internal or external command)", re.I)
 
 
-def _failure(name: str, rc: int, err: str) -> Unevaluable:
+def _failure(name: str, rc: int, err: str) -> CommandFailed:
     what = shown_command(name)
     if _NOT_RECOGNIZED.search(err):
-        return Unevaluable(f"`{what}` is not available on the host (\"not recognized\": the cmdlet's module or "
+        return CommandFailed(f"`{what}` is not available on the host (\"not recognized\": the cmdlet's module or "
                            "feature is missing, or the audit account cannot load it)")
     first = next((line.strip() for line in err.splitlines() if line.strip()), "no error text")
-    return Unevaluable(f"`{what}` failed on the host (exit code {rc}): {clean_text(first, 160)}")
+    return CommandFailed(f"`{what}` failed on the host (exit code {rc}): {clean_text(first, 160)}")
 
 
 def _parse_json(name: str, text: str) -> Any:
