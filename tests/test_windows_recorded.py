@@ -33,7 +33,7 @@ from fourlayer.resources.windows import ps_date
 DATA = Path(__file__).parent / "data" / "windows"
 CTX = CollectContext(timeout=3.0)
 ADDRESSES = {"ws2022-hardened": "127.0.0.210", "ws2022-weak": "127.0.0.211", "win11-workstation": "127.0.0.212",
-             "failures": "127.0.0.213"}
+             "failures": "127.0.0.213", "capped": "127.0.0.214"}
 WINDOWS_CHECKS = ["L1-WIN-001", "L1-WIN-002", "L1-WIN-003", "L1-WIN-004", "L1-WIN-005", "L1-WIN-006", "L1-WIN-007",
                   "L1-WIN-008", "L1-WIN-009", "L1-WIN-010", "L1-WIN-011", "L1-WIN-012", "L1-WIN-013", "L2-WIN-001",
                   "L2-WIN-002", "L4-WIN-001"]
@@ -220,3 +220,44 @@ def test_powershell_dates_and_encodings():
     assert decode(b"\xff\xfe" + text.encode("utf-16-le")) == text
     assert decode(text.encode("utf-16-le")) == text
     assert decode(b"\xef\xbb\xbf" + text.encode()) == text and decode(text.encode()) == text
+
+
+# ---- the inventory --------------------------------------------------------------------------------------------
+
+def test_a_host_is_windows_or_linux_never_both(tmp_path):
+    from fourlayer.config.inventory_load import load_inventory
+    from fourlayer.core.errors import InputError
+
+    text = ("version: 1\nagencies:\n  - id: a\n    name: A\n    systems:\n      - id: s\n        name: S\n"
+            "        level: 2\n        hosts:\n          - {address: 127.0.0.11, id: w1, roles: [windows]}\n"
+            "          - {address: 127.0.0.12, id: w2, roles: [linux, windows]}\n")
+    path = tmp_path / "inv.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_inventory(path)
+    err = info.value
+    assert err.line == 11 and err.field == "agencies[0].systems[0].hosts[1].roles" and "keep one" in err.message
+    path.write_text(text.replace("[linux, windows]", "[windows, web]"), encoding="utf-8")
+    hosts = [h for _, _, h in load_inventory(path).iter_hosts()]
+    assert [h.roles for h in hosts] == [("windows",), ("windows", "web")]
+
+
+def test_the_collectors_output_cap_over_real_ssh_leaves_the_rest_unjudged(tmp_path_factory):
+    """A host printing more than the collector keeps (1 MiB): that command and the ones after it are cut short or
+    not run, and their checks are ERROR; what came before is still judged."""
+    from fourlayer.collectors.ssh_windows import MAX_OUTPUT
+
+    item = '{"HotFixID":"KB5000000","Description":"Update","InstalledOn":null}'
+    huge = "[" + ",".join([item] * (MAX_OUTPUT // len(item) + 10)) + "]"
+    rec, lab = _start(tmp_path_factory, "ws2022-hardened", {"win_hotfixes": {"stdout": huge, "rc": 0, "stderr": ""}},
+                      key="capped")
+    try:
+        assert rec.evidence["truncated"] is True and rec.evidence["commands"]["win_hotfixes"]["rc"] is None
+        assert rec.evidence["commands"]["win_services"]["rc"] is None
+        target = rec.target()
+        assert judge("L1-WIN-001", target).status is Status.PASS  # ran before the flood
+        for check_id in ("L1-WIN-007", "L1-WIN-005", "L2-WIN-002"):
+            result = judge(check_id, target)
+            assert result.status is Status.ERROR and "cut short" in result.reason, (check_id, result.reason)
+    finally:
+        lab.stop()
