@@ -45,6 +45,11 @@ def national_agent(t):
     names = list(t.policy.national.agent_process_names) or \
         list(t.policy.edr.process_names)
     up, _ = running(t, names)
+    return judge_national_agent(t, up, names)
+
+
+def judge_national_agent(t: Target, up: list[str], names: list[str]) -> Outcome:
+    """The verdict on the national agent, from what runs of `names` (Linux processes or Windows services)."""
     nat = t.agency.national_monitoring
     connected = bool(nat and nat.connected)
     evidence = f"running: {', '.join(up) or 'none of ' + shown(names)}; national_monitoring.connected: " \
@@ -154,18 +159,4 @@ def windows_national_agent(t):
     if skip:
         return skip
     names = list(t.policy.windows.national_agent_services) or list(t.policy.windows.soc_agent_services)
-    up = windows(t).running(names)
-    nat = t.agency.national_monitoring
-    connected = bool(nat and nat.connected)
-    evidence = f"running: {', '.join(up) or 'none of ' + shown(names)}; national_monitoring.connected: " \
-               f"{str(connected).lower()}"
-    if not up:
-        return failed({"en": f"no national monitoring agent service is running (looked for {shown(names)})",
-                       "vi": f"không có dịch vụ tác tử giám sát quốc gia nào đang chạy (đã tìm {shown(names)})"},
-                      evidence)
-    if not connected:
-        return failed({"en": f"{up[0]} runs, but the agency declares no connection to the national monitoring system",
-                       "vi": f"{up[0]} đang chạy, nhưng cơ quan chưa khai báo kết nối với hệ thống giám sát quốc "
-                             "gia"}, evidence)
-    return passed({"en": f"{up[0]} runs and the agency is connected to the national monitoring system",
-                   "vi": f"{up[0]} đang chạy và cơ quan đã kết nối với hệ thống giám sát quốc gia"}, evidence)
+    return judge_national_agent(t, windows(t).running(names), names)
