@@ -33,7 +33,7 @@ from fourlayer.resources.windows import ps_date
 DATA = Path(__file__).parent / "data" / "windows"
 CTX = CollectContext(timeout=3.0)
 ADDRESSES = {"ws2022-hardened": "127.0.0.210", "ws2022-weak": "127.0.0.211", "win11-workstation": "127.0.0.212",
-             "failures": "127.0.0.213", "capped": "127.0.0.214"}
+             "failures": "127.0.0.213", "capped": "127.0.0.214", "hung": "127.0.0.215"}
 WINDOWS_CHECKS = ["L1-WIN-001", "L1-WIN-002", "L1-WIN-003", "L1-WIN-004", "L1-WIN-005", "L1-WIN-006", "L1-WIN-007",
                   "L1-WIN-008", "L1-WIN-009", "L1-WIN-010", "L1-WIN-011", "L1-WIN-012", "L1-WIN-013", "L2-WIN-001",
                   "L2-WIN-002", "L4-WIN-001"]
@@ -258,6 +258,46 @@ def test_the_collectors_output_cap_over_real_ssh_leaves_the_rest_unjudged(tmp_pa
         assert judge("L1-WIN-001", target).status is Status.PASS  # ran before the flood
         for check_id in ("L1-WIN-007", "L1-WIN-005", "L2-WIN-002"):
             result = judge(check_id, target)
+            assert result.status is Status.ERROR and "cut short" in result.reason, (check_id, result.reason)
+    finally:
+        lab.stop()
+
+
+def test_hostile_output_is_escaped_or_error(recorded):
+    """Terminal escapes and a bidirectional override in an account name are shown escaped; JSON nested 50,000 deep
+    (deeper than Python's stack) is ERROR, not a crash."""
+    target = recorded["failures"].target()
+    admins = judge("L1-WIN-009", target)
+    assert admins.status is Status.WARN and "\x1b" not in admins.reason + admins.evidence
+    assert "\u202e" not in admins.reason + (admins.reason_vi or "") + admins.evidence
+    assert "\\x1b[31mqtv" in admins.reason
+    updates = judge("L1-WIN-007", target)
+    assert updates.status is Status.ERROR and "cannot be read (RecursionError)" in updates.reason, updates.reason
+
+
+def test_a_hung_command_is_error_within_the_collectors_deadline(tmp_path_factory):
+    """A cmdlet that does not return (here: the gate sleeps) is cut at the deadline: ERROR, and the commands after
+    it are not run, so their checks are ERROR too."""
+    import time
+
+    from fourlayer.collectors import ssh_windows
+
+    lab = RecordedWindowsHost(ADDRESSES["hung"], "ws2022-hardened",
+                              {"win_defender": {"stdout": "{}", "rc": 0, "stderr": "", "sleep": 6}}).start()
+    try:
+        host = lab.host("hung", lab.sshd.write_known_hosts(tmp_path_factory.mktemp("hung") / "known_hosts"))
+        ctx = CollectContext(timeout=0.25)  # all commands together: 0.25 s x TIMEOUT_FACTOR
+        start = time.monotonic()
+        evidence = ssh_shell.collect(host, ctx)
+        assert time.monotonic() - start < 0.25 * ssh_windows.TIMEOUT_FACTOR + 2
+        commands = evidence["commands"]
+        assert commands["win_firewall"]["rc"] == 0 and commands["win_defender"]["rc"] is None
+        assert commands["win_services"]["rc"] is None
+        rec = Recorded.__new__(Recorded)
+        rec.lab, rec.host, rec.evidence = lab, host, evidence
+        assert judge("L1-WIN-001", rec.target()).status is Status.PASS
+        for check_id in ("L1-WIN-002", "L1-WIN-008", "L4-WIN-001"):
+            result = judge(check_id, rec.target())
             assert result.status is Status.ERROR and "cut short" in result.reason, (check_id, result.reason)
     finally:
         lab.stop()

@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import sys
+import time
 
 
 def main() -> int:
@@ -30,6 +31,7 @@ def main() -> int:
                          "operable program or batch file.\r\n"
                          "[recorded-output stand-in, not a Windows host: this command line is not in its table]\r\n")
         return 1
+    time.sleep(float(entry.get("sleep", 0)))  # a cmdlet that hangs (tests of the collector's deadline)
     sys.stdout.buffer.write(base64.b64decode(entry["stdout"]))
     sys.stdout.flush()
     sys.stderr.buffer.write(base64.b64decode(entry["stderr"]))

@@ -78,7 +78,7 @@ def build_table(entries: dict[str, dict[str, Any]], now: dt.datetime | None = No
         table[WINDOWS_COMMANDS[name]] = {
             "stdout": base64.b64encode(_encode(render_dates(text, now), encoding)).decode(),
             "stderr": base64.b64encode(entry.get("stderr", "").encode("utf-8")).decode(),
-            "rc": int(entry.get("rc", 0))}
+            "rc": int(entry.get("rc", 0)), "sleep": float(entry.get("sleep", 0))}
     return table
 
 

@@ -234,6 +234,8 @@ def _parse_json(name: str, text: str) -> Any:
     except json.JSONDecodeError as exc:  # the text itself is not echoed: it is the host's data
         raise Unevaluable(f"`{shown_command(name)}` printed malformed or truncated JSON ({exc.msg} at character "
                           f"{exc.pos} of {len(text)})") from None
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, nesting deeper than Python's stack
+        raise Unevaluable(f"`{shown_command(name)}` printed JSON that cannot be read ({type(exc).__name__})") from None
 
 
 class WindowsView:
