@@ -11,7 +11,7 @@ from fourlayer.core.scoring import score_tree
 
 # 1.1: system last_assessment.licence; optional framework, history and per-result clauses (see
 # reports/schema/report.schema.json, the published contract; a minor version only adds optional fields).
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: hosts may carry "os" (windows, linux)
 
 SCORING_METHOD = {
     "en": ("Each evaluated check carries its severity weight (critical 10, high 5, medium 3, low 1, info 0 unless "
@@ -27,6 +27,11 @@ SCORING_METHOD = {
            "hệ thống lên cơ quan."),
 }
 
+
+
+def _host_os(roles: tuple[str, ...]) -> str | None:
+    """The operating system a host was audited as: its roles decide which allowlist the shell collector used."""
+    return "windows" if "windows" in roles else "linux" if "linux" in roles else None
 
 def _contact(c) -> dict | None:
     return None if c is None else {"name": c.name, "email": c.email, "phone": c.phone}
@@ -73,6 +78,7 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
                 hr = host_runs.get((agency.id, system.id, host.id))
                 hosts.append({
                     "id": host.id, "address": host.address, "roles": list(host.roles),
+                    **({"os": _host_os(host.roles)} if _host_os(host.roles) else {}),
                     "summary": snode["hosts"][host.id],
                     "collectors": hr.collectors if hr else {}, "seconds": hr.seconds if hr else None})
             la = system.last_assessment

@@ -279,7 +279,11 @@ class _InventoryValidator(ZoneValidation, Validator):
         tls_name, name_line, name_where = self.get(m, "tls_server_name", field)
         if tls_name is not None:
             tls_name = self.address(tls_name, name_line, name_where)
-        return Host(address=address, id=host_id, roles=self.ident_list(m, "roles", field), ssh=ssh,
+        roles = self.ident_list(m, "roles", field)
+        if "windows" in roles and "linux" in roles:  # the shell collector runs one allowlist or the other
+            self.fail(m.value_line("roles"), field_path(field, "roles"),
+                      "a host is audited either as windows or as linux; keep one of the two roles")
+        return Host(address=address, id=host_id, roles=roles, ssh=ssh,
                     tls=self.port_list(m, "tls", field), http=self.port_list(m, "http", field),
                     services=self.port_list(m, "services", field),
                     tls_ca_file=self.local_path(m, "tls_ca_file", field), tls_server_name=tls_name,
