@@ -38,7 +38,8 @@ def test_fortios_hardened():
     assert ssh.enabled and ssh.version == "2" and ssh.defaulted and ssh.interfaces == ("internal",)
     assert ssh.allowed_from == ("10.10.0.0/24",)
     wan = next(i for i in m.interfaces if i.role == "wan")
-    assert wan.name == "wan1" and wan.management_access == ("ping",) and wan.addresses == ("203.0.113.10/29",)
+    assert wan.name == "wan1" and wan.management_access == () and wan.addresses == ("203.0.113.10/29",)  # ping only
+    assert next(i for i in m.interfaces if i.name == "internal").management_access == ("https", "ssh")
     (comm,) = m.snmp_communities
     assert not comm.well_known and comm.acl == "10.10.0.20/32" and comm.versions == ("v2c",)
     assert comm.fingerprint == fingerprint("FAKE-nms-Ro-7781") and m.snmp_v3
@@ -130,7 +131,7 @@ end
     m = parse("fortios", text)
     assert m.hostname == 'fw "one"' and m.os_version == "7.2.8" and m.model == "FGVM64"
     port1, port2 = m.interfaces
-    assert port1.management_access == ("ping", "ssh", "telnet") and port2.management_access == ()
+    assert port1.management_access == ("ssh", "telnet") and port2.management_access == ()
     assert m.service("telnet").enabled and m.service("telnet").interfaces == ("port1",)
     assert m.ntp_servers == ("fortiguard",)  # ntpsync enable with the default type
     (rule,) = m.firewall_rules
@@ -162,7 +163,7 @@ def test_routeros_hardened():
     assert comm.versions == ("v3",) and comm.acl == "10.20.0.20/32" and not comm.well_known and m.snmp_v3
     assert m.aaa.enabled and m.aaa.servers == ("10.20.0.40",)
     (user,) = m.users  # admin is disabled
-    assert user.name == "netops" and user.trusted_hosts == ("10.20.0.0/24",)
+    assert user.name == "netops" and user.trusted_hosts == ("10.20.0.0/24",) and m.accounts_listed
     assert user.secret.storage == STORAGE_STRONG_HASH and "not exported" in user.secret.scheme
     assert m.banner.startswith("CANH BAO") and "\nWARNING" in m.banner  # \n escape, continued line
     assert m.logging_hosts == ("127.0.0.1:1514",) and m.ntp_servers == ("10.20.0.53", "time.example.gov.vn")
@@ -197,7 +198,8 @@ def test_routeros_defconf_defaults():
     assert telnet.enabled and telnet.defaulted and telnet.interfaces == ("bridge",)
     assert not m.service("https").enabled and not m.service("snmp").enabled
     assert next(i for i in m.interfaces if i.role == "wan").management_access == ()
-    assert m.users == () and any("/user" in n for n in m.notes)  # an export lists no local account: said so
+    assert m.users == () and not m.accounts_listed  # an export lists no local account: unknown, not "none"
+    assert any("/user" in n for n in m.notes)
     assert not any(r.any_any for r in m.firewall_rules)
     assert any(r.action == "permit" and not r.logged and r.opens_new_connections for r in m.firewall_rules)
     assert m.hostname == "MikroTik"
@@ -302,7 +304,7 @@ def test_expected_verdict_sidecars(vendor):
     for path in FIXTURES[vendor]:
         sidecar = path.with_name(path.stem + ".expected.yaml")
         expected = yaml.safe_load(sidecar.read_text())
-        assert set(expected) <= set(CHECK_IDS) and set(expected.values()) <= {"PASS", "FAIL", "WARN", "NA"}
+        assert set(expected) <= set(CHECK_IDS) and set(expected.values()) <= {"PASS", "FAIL", "WARN", "NA", "ERROR"}
         for check, verdict in expected.items():
             seen.setdefault(check, set()).add(verdict)
     exempt = {"L1-DEV-002"} if vendor == "routeros" else set()  # RouterOS's sshd has no SSH-1 at all

@@ -165,6 +165,9 @@ class DeviceConfig:
     banner: str = ""  # login/motd banner text ("" = none); text only, never a secret
     firewall_rules: tuple[FirewallRule, ...] = ()
     notes: tuple[str, ...] = field(default=())  # what the parser could not interpret (line numbers, no text)
+    # False when the configuration format does not list the local accounts at all (a RouterOS `/export` never
+    # does): `users == ()` then means "unknown", not "none", and a check of the accounts cannot be judged
+    accounts_listed: bool = True
 
     def service(self, name: str) -> ManagementService | None:
         return next((s for s in self.services if s.name == name), None)

@@ -48,6 +48,9 @@ FAZ_PORT = "514"  # FortiAnalyzer's OFTP log channel (TCP 514)
 
 _HEADER = re.compile(r"#config-version=([A-Za-z0-9_]+)-(\d+\.\d+\.\d+)-FW(?:-build(\d+))?")
 MANAGEMENT = ("telnet", "ssh", "http", "https", "snmp", "fgfm")
+# `allowaccess` values that open the administrative plane; ping, probe-response, speed-test, capwap (FortiAP),
+# ftm (FortiToken push) and radius-acct do not, so they are not kept in Interface.management_access
+MANAGEMENT_ACCESS = frozenset(MANAGEMENT) | {"fabric"}
 # `set <key> …` lines that hold a secret; the value is never read beyond its storage prefix
 SECRET_KEYS = frozenset({"password", "passwd", "psksecret", "psksecret-remote", "secret", "secondary-secret",
                          "tertiary-secret", "key", "auth-pwd", "priv-pwd", "private-key", "passphrase",
@@ -128,7 +131,9 @@ def _interfaces(tree: Tree) -> list[Interface]:
             ip = e.values("ip")
             addr = (cidr(*ip[:2]),) if ip and ip[0] != "0.0.0.0" else ()
             out.append(Interface(name, role=e.get("role", "undefined").replace("undefined", ""),
-                                 addresses=addr, management_access=e.values("allowaccess"),
+                                 addresses=addr,
+                                 management_access=tuple(a for a in e.values("allowaccess")
+                                                         if a in MANAGEMENT_ACCESS),
                                  enabled=e.get("status", "up") != "down", line=e.line))
     return out
 

@@ -403,4 +403,5 @@ def parse(text: str) -> DeviceConfig:
         services=tuple(services) + (snmp_service,), interfaces=interfaces, snmp_communities=tuple(comms),
         snmp_v3=v3, users=tuple(users), secrets=tuple(secrets), aaa=_aaa(script),
         logging_hosts=tuple(_logging_hosts(script)), ntp_servers=tuple(_ntp(script)), banner=_banner(script),
-        firewall_rules=tuple(_rules(script)), notes=notes.as_tuple())
+        firewall_rules=tuple(_rules(script)), notes=notes.as_tuple(),
+        accounts_listed=bool(script.of("user")))
