@@ -20,7 +20,8 @@ ROOT = pathlib.Path(__file__).parent.parent
 FIXTURES = {"fortios": sorted((DATA / "fortios").glob("*.conf")), "routeros": sorted((DATA / "routeros").glob("*.rsc")),
             "junos": sorted((DATA / "junos").glob("*.conf")) + sorted((DATA / "junos").glob("*.set"))}
 DEMOS = {"fortios": ROOT / "inventory" / "devices" / "demo-fortigate.conf",
-         "routeros": ROOT / "inventory" / "devices" / "demo-mikrotik.rsc"}
+         "routeros": ROOT / "inventory" / "devices" / "demo-mikrotik.rsc",
+         "junos": ROOT / "inventory" / "devices" / "demo-junos.conf"}
 CHECK_IDS = [f"L1-DEV-00{i}" for i in range(1, 10)] + ["L2-DEV-001", "L2-DEV-002", "L3-DEV-001"]
 
 
@@ -385,7 +386,7 @@ def test_expected_verdict_sidecars(vendor):
         assert {"PASS", "FAIL"} <= seen[check] or (check in exempt and seen[check] == {"PASS"}), check
 
 
-@pytest.mark.parametrize("vendor", ["fortios", "routeros"])
+@pytest.mark.parametrize("vendor", ["fortios", "routeros", "junos"])
 def test_demo_device_files_parse_cleanly(vendor):
     m = parse(vendor, DEMOS[vendor].read_text())
     assert m.os_version and m.hostname and m.notes == ()

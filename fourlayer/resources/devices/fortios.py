@@ -27,8 +27,6 @@ DEFAULTS = {
     "admin-telnet": "enable",          # config system global
     "admin-https-redirect": "enable",  # config system global
     "admin-ssh-v1": "disable",         # config system global
-    "admin-port": "80",                # config system global
-    "admin-sport": "443",              # config system global
     "pre-login-banner": "disable",     # config system global
     "ntpsync": "disable",              # config system ntp
     "ntp-type": "fortiguard",          # config system ntp `type`
@@ -163,6 +161,7 @@ def _services(tree: Tree, ifaces: list[Interface], users: list[LocalUser]) -> li
     v1, v1_def = _enabled(glob, "admin-ssh-v1")
     snmp_on, snmp_def = _enabled(tree.first("system snmp sysinfo"), "status", "snmp-agent")
     gline = glob.line if glob else 0
+    first = {p: next((i.line for i in ifaces if i.name in on[p]), 0) for p in MANAGEMENT}  # where it is allowed
     out = [
         ManagementService("telnet", bool(on["telnet"]) and telnet_on, telnet_def, allowed_from=allowed,
                           interfaces=on["telnet"], line=(glob.line_of("admin-telnet") if glob else 0) or gline),
@@ -171,10 +170,14 @@ def _services(tree: Tree, ifaces: list[Interface], users: list[LocalUser]) -> li
         # HTTP that only redirects to HTTPS carries no credentials: plain HTTP management is "enabled" only
         # when an interface accepts http and `admin-https-redirect` is disabled
         ManagementService("http", bool(on["http"]) and not redirect, redirect_def, allowed_from=allowed,
-                          interfaces=on["http"], line=glob.line_of("admin-https-redirect") if glob else 0),
-        ManagementService("https", bool(on["https"]), False, allowed_from=allowed, interfaces=on["https"]),
-        ManagementService("snmp", bool(on["snmp"]) and snmp_on, snmp_def, interfaces=on["snmp"]),
-        ManagementService("fgfm", bool(on["fgfm"]), False, allowed_from=allowed, interfaces=on["fgfm"]),
+                          interfaces=on["http"],
+                          line=(glob.line_of("admin-https-redirect") if glob else 0) or first["http"]),
+        ManagementService("https", bool(on["https"]), False, allowed_from=allowed, interfaces=on["https"],
+                          line=first["https"]),
+        ManagementService("snmp", bool(on["snmp"]) and snmp_on, snmp_def, interfaces=on["snmp"],
+                          line=first["snmp"]),
+        ManagementService("fgfm", bool(on["fgfm"]), False, allowed_from=allowed, interfaces=on["fgfm"],
+                          line=first["fgfm"]),
     ]
     ssl = tree.first("vpn ssl settings")
     if ssl is not None:

@@ -129,12 +129,12 @@ def _covers(spec: str, addresses: list[str]) -> bool:
 class _InputChain:
     """Decides whether a new connection from any source to a local port on an interface is accepted."""
 
-    def __init__(self, rules: list[Command], ifaces: _Interfaces, notes: Notes) -> None:
+    def __init__(self, rules: list[Command], ifaces: _Interfaces) -> None:
         self.chains: dict[str, list[Command]] = {}
         for r in rules:
             if not _yes(r.args.get("disabled", "no")):
                 self.chains.setdefault(r.args.get("chain", ""), []).append(r)
-        self.ifaces, self.notes = ifaces, notes
+        self.ifaces = ifaces
 
     def _matches(self, r: Command, iface: str, proto: str, port: int) -> bool:
         a = r.args
@@ -384,7 +384,7 @@ def parse(text: str) -> DeviceConfig:
     if not version:
         notes.add("no `# … by RouterOS <release>` header: firmware version unknown")
     ifaces = _Interfaces(script)
-    chain = _InputChain(script.of("ip firewall filter", ("add",)), ifaces, notes)
+    chain = _InputChain(script.of("ip firewall filter", ("add",)), ifaces)
     services = _services(script, chain, ifaces)
     comms, comm_secrets, snmp_service, v3 = _snmp(script, chain, ifaces)
     reach = {s.name: s.interfaces for s in services + [snmp_service] if s.enabled}
