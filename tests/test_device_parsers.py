@@ -348,9 +348,12 @@ def test_routeros_unterminated_quote_and_garbage_become_notes():
     assert "FAKEopen" not in repr(m)
 
 
-@pytest.mark.parametrize("vendor", ["fortios", "routeros"])
+@pytest.mark.parametrize("vendor", ["fortios", "routeros", "junos"])
 def test_ten_megabytes_parse_in_bounded_time(vendor):
-    if vendor == "fortios":
+    if vendor == "junos":
+        unit = "".join(f"set security policies from-zone trust to-zone untrust policy p{i} then permit\n"
+                       f"deactivate interfaces ge-0/0/{i}\n" for i in range(1000))
+    elif vendor == "fortios":
         unit = "config firewall policy\n" + "".join(
             f'    edit {i}\n        set srcaddr "all"\n        set dstaddr "all"\n        set service "ALL"\n'
             f'        set action accept\n    next\n' for i in range(1000)) + "end\n"
@@ -364,7 +367,8 @@ def test_ten_megabytes_parse_in_bounded_time(vendor):
     assert len(m.firewall_rules) >= 1000
     assert time.monotonic() - start < 60  # one linear pass; typically a few seconds on a shared CI core
     start = time.monotonic()
-    one_line = parse(vendor, ('"' if vendor == "fortios" else "/ip service set telnet comment=\"") + "x" * 10_000_000)
+    opening = {"fortios": '"', "routeros": '/ip service set telnet comment="', "junos": 'system { host-name "'}
+    one_line = parse(vendor, opening[vendor] + "x" * 10_000_000)
     assert one_line.notes and time.monotonic() - start < 30
 
 

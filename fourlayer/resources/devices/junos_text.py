@@ -61,24 +61,40 @@ def _is_set_format(text: str) -> bool:
     return False
 
 
+def _set_statements(text: str, notes: Notes) -> list[tuple[tuple[str, ...], int]]:
+    """`display set` output, a line per statement (a plain line is split on blanks, one with quotes or a comment
+    goes through the tokenizer)."""
+    out: list[tuple[tuple[str, ...], int]] = []
+    inactive: set[tuple[str, ...]] = set()
+    for no, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if '"' in line or "#" in line or "/*" in line:
+            sub = Notes()
+            words = [v for _, kind, v in _tokens(line, sub) if kind == "word"]
+            if sub.items:
+                notes.add(f"line {no}: a quoted string or comment is never closed; line ignored")
+                continue
+        else:
+            words = line.split()
+        if not words:
+            continue
+        if words[0] == "set" and len(words) > 1:
+            out.append((tuple(words[1:]), no))
+        elif words[0] == "deactivate" and len(words) > 1:
+            inactive.add(tuple(words[1:]))
+        elif words[0] not in ("delete", "activate"):
+            notes.add(f"line {no}: statement not understood")
+    if inactive:  # a deactivated statement and everything below it are not in effect
+        out = [(w, ln) for w, ln in out if not any(w[:i] in inactive for i in range(1, len(w) + 1))]
+    return out
+
+
 def statements(text: str, notes: Notes) -> list[tuple[tuple[str, ...], int]]:
     out: list[tuple[tuple[str, ...], int]] = []
     if _is_set_format(text):
-        words, start, inactive = [], 0, []
-        for line, kind, value in list(_tokens(text, notes)) + [(0, "nl", "")]:
-            if kind != "nl":
-                if not words:
-                    start = line
-                words.append(value)
-                continue
-            if words and words[0] == "set" and len(words) > 1:
-                out.append((tuple(words[1:]), start))
-            elif words and words[0] == "deactivate" and len(words) > 1:
-                inactive.append(tuple(words[1:]))
-            elif words and words[0] not in ("delete", "activate"):
-                notes.add(f"line {start}: statement not understood")
-            words = []
-        return [(w, ln) for w, ln in out if not any(w[:len(p)] == p for p in inactive)]
+        return _set_statements(text, notes)
     stack: list[tuple[tuple[str, ...], bool]] = []  # (words of each open block, inactive)
     words: list[str] = []
     in_list: list[str] | None = None
@@ -136,10 +152,14 @@ class Conf:
 
     def __init__(self, stmts: list[tuple[tuple[str, ...], int]]) -> None:
         self.stmts = stmts
+        self._by_head: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for w, ln in stmts:
+            if w:
+                self._by_head.setdefault(w[0], []).append((w, ln))
 
     def under(self, *prefix: str) -> list[tuple[tuple[str, ...], int]]:
         k = len(prefix)
-        return [(w[k:], ln) for w, ln in self.stmts if w[:k] == prefix]
+        return [(w[k:], ln) for w, ln in self._by_head.get(prefix[0], []) if w[:k] == prefix]
 
     def has(self, *prefix: str) -> int:
         """Line of the first statement at or below `prefix` (0 = none)."""

@@ -108,6 +108,14 @@ def parse_script(text: str) -> Script:
             notes.add(f"line {line}: scripting is not interpreted")
             continue
         words, finds, pairs, pos, bad = [], {}, {}, 0, False
+        if '"' not in s and "[" not in s:  # the common line: blank-separated words and key=value pairs
+            for tok in s.split():
+                key, eq, raw = tok.partition("=")
+                if eq and not tok.startswith("/"):
+                    pairs[key] = raw
+                else:
+                    words.append(tok)
+            pos = len(s)
         while pos < len(s):
             m = _TOKEN.match(s, pos)
             kind = m.lastgroup
