@@ -141,6 +141,15 @@ end
     assert m.notes == ()
 
 
+def test_fortios_http_redirected_to_https_is_no_http_management():
+    text = "config system interface\nedit lan\nset allowaccess https http\nnext\nend\n"
+    redirected = parse("fortios", text)  # admin-https-redirect absent: enabled by default
+    assert redirected.interfaces[0].management_access == ("https",) and not redirected.service("http").enabled
+    assert redirected.service("http").defaulted
+    plain = parse("fortios", "config system global\nset admin-https-redirect disable\nend\n" + text)
+    assert plain.interfaces[0].management_access == ("https", "http") and plain.service("http").enabled
+
+
 def test_fortios_admin_password_schemes():
     text = "config system admin\n" + "".join(
         f"edit u{i}\nset password ENC {blob}\nnext\n" for i, blob in

@@ -123,6 +123,10 @@ def _secrets(tree: Tree) -> list[SecretRef]:
 
 
 def _interfaces(tree: Tree) -> list[Interface]:
+    """Interfaces with the administrative protocols their `allowaccess` names; `http` only when HTTP is not
+    redirected to HTTPS (`admin-https-redirect`, on by default): a redirect serves no login page."""
+    redirect, _ = _enabled(tree.first("system global"), "admin-https-redirect")
+    keep = MANAGEMENT_ACCESS - {"http"} if redirect else MANAGEMENT_ACCESS
     out = []
     for blk in tree.find("system interface"):
         for name, e in blk.entries.items():
@@ -130,8 +134,7 @@ def _interfaces(tree: Tree) -> list[Interface]:
             addr = (cidr(*ip[:2]),) if ip and ip[0] != "0.0.0.0" else ()
             out.append(Interface(name, role=e.get("role", "undefined").replace("undefined", ""),
                                  addresses=addr,
-                                 management_access=tuple(a for a in e.values("allowaccess")
-                                                         if a in MANAGEMENT_ACCESS),
+                                 management_access=tuple(a for a in e.values("allowaccess") if a in keep),
                                  enabled=e.get("status", "up") != "down", line=e.line))
     return out
 
@@ -168,7 +171,7 @@ def _services(tree: Tree, ifaces: list[Interface], users: list[LocalUser]) -> li
         ManagementService("ssh", bool(on["ssh"]), v1_def, version="1.99" if v1 else "2", allowed_from=allowed,
                           interfaces=on["ssh"], line=(glob.line_of("admin-ssh-v1") if glob else 0) or gline),
         # HTTP that only redirects to HTTPS carries no credentials: plain HTTP management is "enabled" only
-        # when an interface accepts http and `admin-https-redirect` is disabled
+        # when an interface accepts http and `admin-https-redirect` is disabled (see _interfaces)
         ManagementService("http", bool(on["http"]) and not redirect, redirect_def, allowed_from=allowed,
                           interfaces=on["http"],
                           line=(glob.line_of("admin-https-redirect") if glob else 0) or first["http"]),
