@@ -3,8 +3,8 @@
 A backup made with `show` omits every value equal to the CLI schema default, so an absent line means the
 default. The defaults below are those of the FortiOS 7.2 CLI Reference (docs.fortinet.com, "config system
 global", "config system ntp", "config firewall policy", "config system snmp …", "config log syslogd setting");
-`ntpsync` is `disable` there (7.0.8 and 7.2 references alike), so a backup without `set ntpsync enable` does
-not synchronise its clock, whatever a factory unit's first boot does.
+`ntpsync` is `disable` in the tables of the 6.4.11 and 7.0.8 references, so a backup without `set ntpsync
+enable` does not synchronise its clock, whatever a factory unit's first boot does.
 
 Secrets: admin password hashes (`ENC SH2…`, `ENC PB2…`, `ENC AK1…`), reversibly encrypted secrets (`ENC <base64>`:
 VPN pre-shared keys, RADIUS/TACACS+/LDAP keys, SNMPv3 passwords) and SNMP community names become SecretRef or a
