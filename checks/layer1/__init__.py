@@ -8,5 +8,6 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     org,
     ssh,
     ssh_wire,
+    sshd_settings,
     tls,
 )
