@@ -76,6 +76,8 @@ class SshdTRun:
                     "in the inventory (see `fourlayer audit-account`)")
         if "sudo" in self.err and "password" in self.err:
             return "sudo asked for a password: give the audit account a NOPASSWD sudoers entry for `sshd -T`"
+        if "No such file" in self.err and "host key" not in self.err.lower():
+            return "sshd_config is not where the scan looked: set ssh.sshd_config in the inventory to the file sshd uses"
         if self.rc == 127 or "not found" in self.err:
             return "sshd is not installed or not in /usr/sbin:/sbin on the target; is this host an SSH server?"
         return "run `sshd -T` on the target as the audit account to see why it fails"
