@@ -153,3 +153,20 @@ def test_max_auth_tries_0_locks_everyone_out_and_fails(sshd_factory, sshd_harden
     ev = _collect(sshd_hardened, ssh_known_hosts, root)
     r = judge("L1-SSH-013", host_target(ev))
     assert r.status is Status.FAIL and "maxauthtries 0, required ≥ 1" in r.reason and "(sshd -T: " in r.reason
+
+
+def test_includes_are_followed_below_the_sysroot_and_a_deeper_one_is_a_gap(sshd_hardened, ssh_known_hosts,
+                                                                            host_root):
+    root = host_root({"etc/ssh/custom/a.conf": "Include /etc/ssh/deeper/*.conf\nX11Forwarding no\n",
+                      "etc/ssh/deeper/b.conf": "MaxAuthTries 2\n"})
+    (root / "etc/ssh/sshd_config").write_text(f"{_host_key_line(root)}\nPermitRootLogin no\n"
+                                              "Include custom/*.conf\nPasswordAuthentication no\n")
+    ev = _collect(sshd_hardened, ssh_known_hosts, root)
+    printed = ev["ssh_shell"]["commands"]["sshd_config_files"]["out"]
+    assert "/etc/ssh/custom/a.conf" in printed  # relative to /etc/ssh below the sysroot, followed by the shell
+    assert "/etc/ssh/deeper/b.conf" not in printed  # an Include inside an included file is not followed
+    t = host_target(ev)
+    assert sshd(t).files.gaps == ["/etc/ssh/custom/a.conf:1 Include /etc/ssh/deeper/*.conf"]
+    assert judge("L1-SSH-010", t).status is Status.PASS  # set before the gap: certain
+    unknown = judge("L1-SSH-013", t)
+    assert unknown.status is Status.ERROR and "/etc/ssh/deeper/*.conf" in unknown.reason, unknown.reason
