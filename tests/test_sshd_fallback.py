@@ -36,6 +36,7 @@ def _host_key_line(root) -> str:
 STOCK = """# as a distribution and a hardening guide write it
 Include /etc/ssh/sshd_config.d/*.conf
 {hostkey}
+UsePrivilegeSeparation sandbox
 PermitRootLogin no
 PasswordAuthentication no
 PasswordAuthentication yes
@@ -68,13 +69,13 @@ def test_unprivileged_account_gets_verdicts_from_the_files(unprivileged):
     assert results["L1-SSH-010"].status is Status.PASS
     # the first PasswordAuthentication line is the one sshd uses; the later one is named as ignored
     pw = results["L1-SSH-011"]
-    assert pw.status is Status.PASS and "ignores the later yes at /etc/ssh/sshd_config:6" in pw.reason, pw.reason
-    assert "Match User backup (/etc/ssh/sshd_config:11) sets yes" in pw.reason
-    assert "bỏ qua giá trị sau yes tại /etc/ssh/sshd_config:6" in pw.reason_vi
+    assert pw.status is Status.PASS and "ignores the later yes at /etc/ssh/sshd_config:7" in pw.reason, pw.reason
+    assert "Match User backup (/etc/ssh/sshd_config:12) sets yes" in pw.reason
+    assert "bỏ qua giá trị sau yes tại /etc/ssh/sshd_config:7" in pw.reason_vi
     # the drop-in is included at the top, so its MaxAuthTries 8 comes first and wins over the 3 below
     tries = results["L1-SSH-013"]
     assert tries.status is Status.FAIL and "maxauthtries 8" in tries.reason
-    assert "ignores the later 3 at /etc/ssh/sshd_config:8" in tries.reason
+    assert "ignores the later 3 at /etc/ssh/sshd_config:9" in tries.reason
     empty = results["L1-SSH-012"]  # absent: the release default decides, and the reason says so
     assert empty.status is Status.PASS and "permitemptypasswords no by default of OpenSSH" in empty.reason
     assert "theo mặc định của OpenSSH" in empty.reason_vi
@@ -102,16 +103,18 @@ def test_implicit_compliance_is_a_warning_when_the_policy_asks(unprivileged, ssh
     assert judge("L1-SSH-030", host_target(live)).status is Status.PASS  # default policy: pass
 
 
+@pytest.mark.parametrize("bad_line, said", [("UseRoaming no", "Bad configuration option: UseRoaming"),
+                                             ("MaxSessions many", "MaxSessions integer value invalid")])
 def test_a_configuration_sshd_refuses_is_a_finding_and_settings_come_from_the_file(sshd_hardened, ssh_known_hosts,
-                                                                                 host_root):
+                                                                                 host_root, bad_line, said):
     root = host_root({})
     (root / "etc/ssh").mkdir(parents=True, exist_ok=True)
     (root / "etc/ssh/sshd_config").write_text(f"{_host_key_line(root)}\nPermitRootLogin yes\n"
-                                              "UseRoaming no\nPermitEmptyPasswords no\n")
+                                              f"{bad_line}\nPermitEmptyPasswords no\n")
     ev = _collect(sshd_hardened, ssh_known_hosts, root)
     t = host_target(ev)
     refused = judge("L1-SSH-023", t)
-    assert refused.status is Status.FAIL and "Bad configuration option: UseRoaming" in refused.reason, refused.reason
+    assert refused.status is Status.FAIL and said in refused.reason and "line 3" in refused.reason, refused.reason
     assert "restart or reload fails" in refused.reason and "khởi động lại" in refused.reason_vi
     root_login = judge("L1-SSH-010", t)
     assert root_login.status is Status.FAIL and "sshd_config (files)" in root_login.reason
@@ -149,10 +152,13 @@ def test_max_auth_tries_0_locks_everyone_out_and_fails(sshd_factory, sshd_harden
     # the same setting in a configuration sshd -T reads (a host key the audit account can use)
     root = host_root({})
     (root / "etc/ssh").mkdir(parents=True, exist_ok=True)
-    (root / "etc/ssh/sshd_config").write_text(f"HostKey {sshd_hardened.host_key_paths[0]}\nMaxAuthTries 0\n")
+    (root / "etc/ssh/sshd_config").write_text(f"HostKey {sshd_hardened.host_key_paths[0]}\nMaxAuthTries 0\n"
+                                              "MaxAuthTries 4\n")
     ev = _collect(sshd_hardened, ssh_known_hosts, root)
     r = judge("L1-SSH-013", host_target(ev))
-    assert r.status is Status.FAIL and "maxauthtries 0, required ≥ 1" in r.reason and "(sshd -T: " in r.reason
+    assert r.status is Status.FAIL and "maxauthtries 0" in r.reason and "required ≥ 1" in r.reason, r.reason
+    # the daemon itself took the first of the two lines; the reason names the one it ignores
+    assert "(sshd -T: " in r.reason and "ignores the later 4 at /etc/ssh/sshd_config:3" in r.reason, r.reason
 
 
 def test_includes_are_followed_below_the_sysroot_and_a_deeper_one_is_a_gap(sshd_hardened, ssh_known_hosts,

@@ -27,9 +27,12 @@ from fourlayer.resources.sshd_files import SSH_DIR, ParsedConfig, parse_files
 
 SSHD_T = "sshd -T"
 FILES = "sshd_config (files)"
-_REFUSED = re.compile(r"Bad configuration option|bad configuration options|terminating, \d+ bad|"
-                      r"Unsupported option|Directive '[^']*' is not allowed|missing argument|"
-                      r"unsupported|garbage at end of line", re.I)
+# sshd checks the whole configuration before it loads the host keys; a fatal error names the file and line
+# ("line 3: Bad configuration option: UseRoaming", "line 2: MaxAuthTries integer value invalid.", "Directive
+# 'Port' is not allowed within a Match block"); "Deprecated option" lines are warnings sshd goes on after.
+_CONFIG_ERROR = re.compile(r"\bline \d+: |terminating, \d+ bad configuration options")
+_WARNING = re.compile(r"Deprecated option", re.I)
+_PARSED = ("no hostkeys available", "Unable to load host key", "Could not load host key")
 
 
 def parse_sshd_T(text: str) -> dict[str, str]:
@@ -58,9 +61,17 @@ class SshdTRun:
         return self.rc == 0 and bool(self.out.strip())
 
     @property
+    def parsed(self) -> bool:
+        """sshd got past its configuration and stopped at the host keys (an account that cannot read them)."""
+        return any(marker in self.err for marker in _PARSED)
+
+    @property
     def refused(self) -> list[str]:
         """The lines in which sshd refused its configuration (empty when it accepted it)."""
-        return [line.strip() for line in self.err.splitlines() if _REFUSED.search(line)][:10]
+        if self.ok or self.parsed:
+            return []
+        return [line.strip() for line in self.err.splitlines()
+                if _CONFIG_ERROR.search(line) and not _WARNING.search(line)][:10]
 
     def problem(self) -> str:
         """Why the output cannot be used, in one line (never empty)."""
@@ -71,7 +82,7 @@ class SshdTRun:
         """The one thing to do so that `sshd -T` runs."""
         if self.refused:
             return "fix the configuration sshd refuses (see L1-SSH-023), then `sshd -t` must print nothing"
-        if "hostkeys" in self.err or "host key" in self.err.lower():
+        if self.parsed:
             return ("the audit account cannot read the host keys: allow it `sudo -n sshd -T` and set ssh.sudo: true "
                     "in the inventory (see `fourlayer audit-account`)")
         if "sudo" in self.err and "password" in self.err:
@@ -154,7 +165,8 @@ class SshdConfig:
         if self.files is not None:
             first = self.files.settings.get(key)
             ignored = self.files.ignored.get(key, [])
-            if first is not None and ignored:
+            agrees = first is not None and (self.source == FILES or first.value.lower() == str(value).lower())
+            if agrees and ignored:  # (with sshd -T, only when the daemon's value is the file's first one)
                 later = ", ".join(f"{line.value} at {line.where}" for line in ignored[:3])
                 later_vi = ", ".join(f"{line.value} tại {line.where}" for line in ignored[:3])
                 en += f" (set first at {first.where}, which sshd uses; it ignores the later {later})"
