@@ -5,6 +5,8 @@ can be read. Also: a Banner naming a missing file, and MaxAuthTries 0, each on a
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from fourlayer.collectors import ssh_shell
@@ -13,6 +15,7 @@ from fourlayer.core.errors import CollectorError
 from fourlayer.core.model import Status
 from fourlayer.lab import keys
 from fourlayer.lab.sshd import is_root
+from fourlayer.lab.sysroots import File
 from fourlayer.resources.sshd import FILES, SSHD_T, sshd
 from fourlayer.resources.sshd_defaults import openssh_version
 from tests.host_lab import CTX, host_target, judge
@@ -148,6 +151,9 @@ def test_max_auth_tries_0_locks_everyone_out_and_fails(sshd_factory, sshd_harden
     known = locked.write_known_hosts(tmp_path / "known_hosts")
     with pytest.raises(CollectorError, match="authentication"):
         ssh_shell.collect(locked.host(known_hosts=known), CTX)
+    deadline = time.monotonic() + 5  # sshd's pre-auth child writes the line a moment after it disconnects
+    while "Too many authentication failures" not in locked.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "Too many authentication failures" in locked.log_text()
     # the same setting in a configuration sshd -T reads (a host key the audit account can use)
     root = host_root({})
@@ -176,3 +182,23 @@ def test_includes_are_followed_below_the_sysroot_and_a_deeper_one_is_a_gap(sshd_
     assert judge("L1-SSH-010", t).status is Status.PASS  # set before the gap: certain
     unknown = judge("L1-SSH-013", t)
     assert unknown.status is Status.ERROR and "/etc/ssh/deeper/*.conf" in unknown.reason, unknown.reason
+
+
+@pytest.mark.skipif(not is_root(), reason="needs a root-owned file the lab audit account cannot read")
+def test_sshd_config_only_root_can_read_names_sudo_as_the_remedy(sshd_hardened, ssh_known_hosts, host_root):
+    root = host_root({"etc/ssh/sshd_config": File("PermitRootLogin no\n", 0o600)})  # CIS asks for 0600
+    t = host_target(_collect(sshd_hardened, ssh_known_hosts, root))
+    r = judge("L1-SSH-010", t)
+    assert r.status is Status.ERROR and "not readable by the audit account" in r.reason, r.reason
+    assert "cannot read sshd_config: allow it `sudo -n sshd -T` and set ssh.sudo: true" in r.reason
+
+
+@pytest.mark.skipif(not is_root(), reason="needs a root-owned file the lab audit account cannot read")
+def test_an_included_file_only_root_can_read_is_a_gap_at_its_place(sshd_hardened, ssh_known_hosts, host_root):
+    root = host_root({"etc/ssh/sshd_config.d/10-secret.conf": File("PasswordAuthentication yes\n", 0o600)})
+    (root / "etc/ssh/sshd_config").write_text(f"{_host_key_line(root)}\nPermitRootLogin no\n"
+                                              "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\n")
+    t = host_target(_collect(sshd_hardened, ssh_known_hosts, root))
+    assert judge("L1-SSH-010", t).status is Status.PASS  # set before the unreadable file
+    unknown = judge("L1-SSH-011", t)
+    assert unknown.status is Status.ERROR and "10-secret.conf (not readable by the audit account)" in unknown.reason

@@ -82,8 +82,9 @@ class SshdTRun:
         """The one thing to do so that `sshd -T` runs."""
         if self.refused:
             return "fix the configuration sshd refuses (see L1-SSH-023), then `sshd -t` must print nothing"
-        if self.parsed:
-            return ("the audit account cannot read the host keys: allow it `sudo -n sshd -T` and set ssh.sudo: true "
+        if self.parsed or "Permission denied" in self.err:
+            what = "the host keys" if self.parsed else "sshd_config"
+            return (f"the audit account cannot read {what}: allow it `sudo -n sshd -T` and set ssh.sudo: true "
                     "in the inventory (see `fourlayer audit-account`)")
         if "sudo" in self.err and "password" in self.err:
             return "sudo asked for a password: give the audit account a NOPASSWD sudoers entry for `sshd -T`"
@@ -221,21 +222,23 @@ def read_files(t: Target) -> _Files:
         command_out(t, "sshd_config_files")
     except Unevaluable as exc:  # cut short by the collector's output cap
         return _Files(problem=str(exc))
+    err = str(t.ev("ssh_shell")["commands"]["sshd_config_files"].get("err", ""))
+    root = _sysroot(t)
+    unreadable = []  # "cat: <path>: Permission denied": framed like a file, but without its text
+    for line in err.splitlines():
+        m = re.match(r"cat: (/.*): Permission denied", line.strip())
+        if m:
+            path = m.group(1)
+            unreadable.append(path[len(root):] if root and path.startswith(root + "/") else path)
     texts: dict[str, str] = {}
     for f in config_files(t, "sshd_config_files"):
-        texts.setdefault(f.path, f.text)
-    err = str(t.ev("ssh_shell")["commands"]["sshd_config_files"].get("err", ""))
-    unreadable = [line.strip()[:160] for line in err.splitlines() if "ermission denied" in line]
+        if f.path not in unreadable:
+            texts.setdefault(f.path, f.text)
     if main not in texts:
         why = "not readable by the audit account" if unreadable else "absent"
         return _Files(problem=f"{main} could not be read ({why})", unreadable=unreadable)
     followed = {p for p in texts if posixpath.dirname(p) == posixpath.join(SSH_DIR, "sshd_config.d")}
-    parsed = parse_files(texts, main, followed)
-    if unreadable:  # an included file that exists but could not be read is a gap like an unfollowed Include
-        parsed.gaps.extend(unreadable)
-        if parsed.certain is None:
-            parsed.certain = frozenset()
-    return _Files(parsed=parsed, unreadable=unreadable)
+    return _Files(parsed=parse_files(texts, main, followed, unreadable=set(unreadable)), unreadable=unreadable)
 
 
 def server_version(t: Target) -> str:

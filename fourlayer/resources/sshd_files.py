@@ -126,8 +126,9 @@ def normalise(keyword: str, args: list[str]) -> str:
 
 
 class _Reader:
-    def __init__(self, texts: dict[str, str], followed: set[str], main: str, ssh_dir: str):
-        self.texts, self.followed, self.ssh_dir = texts, followed, ssh_dir
+    def __init__(self, texts: dict[str, str], followed: set[str], main: str, ssh_dir: str,
+                 unreadable: set[str]):
+        self.texts, self.followed, self.ssh_dir, self.unreadable = texts, followed, ssh_dir, unreadable
         self.out = ParsedConfig(main)
         self.order: list[str] = []  # global keywords in the order first set
 
@@ -150,15 +151,20 @@ class _Reader:
     def include(self, path: str, number: int, patterns: list[str], depth: int, block: MatchBlock | None) -> None:
         for pattern in patterns:
             full = pattern if pattern.startswith("/") else posixpath.join(self.ssh_dir, pattern)
-            found = sorted(p for p in self.texts if fnmatch.fnmatchcase(p, full))
-            if not found and path not in self.followed and self.out.certain is None:
-                self.out.gaps.append(f"{path}:{number} Include {pattern}")
-                self.out.certain = frozenset(self.out.settings)
-            elif not found and path not in self.followed:
-                self.out.gaps.append(f"{path}:{number} Include {pattern}")
+            found = sorted(p for p in {*self.texts, *self.unreadable} if fnmatch.fnmatchcase(p, full))
+            if not found and path not in self.followed:
+                self.gap(f"{path}:{number} Include {pattern}")
             for target in found:
-                if depth < MAX_DEPTH:
+                if target in self.unreadable:
+                    self.gap(f"{path}:{number} Include {target} (not readable by the audit account)")
+                elif depth < MAX_DEPTH:
                     self.read(target, depth + 1, block)  # a Match opened inside ends with the included file
+
+    def gap(self, what: str) -> None:
+        """Files that would be read here are unknown: what is set by now is certain, the rest is not."""
+        self.out.gaps.append(what)
+        if self.out.certain is None:
+            self.out.certain = frozenset(self.out.settings)
 
     def put(self, keyword: str, line: Line, block: MatchBlock | None) -> None:
         into = block.settings if block is not None else self.out.settings
@@ -172,12 +178,13 @@ class _Reader:
 
 
 def parse_files(texts: dict[str, str], main: str, followed: set[str] | None = None,
-                ssh_dir: str = SSH_DIR) -> ParsedConfig:
+                ssh_dir: str = SSH_DIR, unreadable: set[str] | None = None) -> ParsedConfig:
     """Parse `main` and what it includes; `texts` maps each file the collector printed to its text.
 
     `followed` names the files whose Include lines the collector followed (their targets are in `texts` when
-    they exist); an unmatched Include elsewhere is a gap. Raises KeyError if `main` is not in `texts`."""
-    reader = _Reader(texts, set(followed or ()) | {main}, main, ssh_dir)
+    they exist); an unmatched Include elsewhere is a gap, and so is an included file in `unreadable` (it exists
+    but the account could not read it). Raises KeyError if `main` is not in `texts`."""
+    reader = _Reader(texts, set(followed or ()) | {main}, main, ssh_dir, set(unreadable or ()))
     if main not in texts:
         raise KeyError(main)
     reader.read(main, 0, None)
