@@ -113,3 +113,12 @@ def test_line_and_time_syntax() -> None:
     assert convtime("soon") is None
     parsed = parse_files({"/c": "ChallengeResponseAuthentication no\nKbdInteractiveAuthentication yes\n"}, "/c")
     assert parsed.values()["kbdinteractiveauthentication"] == "no"  # an alias: the first of the two wins
+
+
+def test_files_that_include_each_other_stop_quickly_as_a_gap() -> None:
+    """A hostile or broken target: every drop-in includes all of them (sshd itself refuses this)."""
+    texts = {f"/etc/ssh/sshd_config.d/{n}.conf": "Include /etc/ssh/sshd_config.d/*.conf\n" for n in range(4)}
+    texts["/etc/ssh/sshd_config"] = "PermitRootLogin no\nInclude /etc/ssh/sshd_config.d/*.conf\n"
+    parsed = parse_files(texts, "/etc/ssh/sshd_config")
+    assert len(parsed.files) <= 256 + 1 and parsed.gaps and "nested deeper" in parsed.gaps[0]
+    assert parsed.decided("permitrootlogin") and not parsed.decided("maxauthtries")

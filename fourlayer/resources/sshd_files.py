@@ -39,7 +39,8 @@ FLAGS = frozenset({
     "permittunnel", "permittty", "compression", "tcpkeepalive", "usedns", "printmotd", "printlastlog",
     "gssapicleanupcredentials", "kerberosorlocalpasswd", "kerberosticketcleanup", "disableforwarding"})
 SSH_DIR = "/etc/ssh"
-MAX_DEPTH = 16  # OpenSSH's own limit on nested Include
+MAX_DEPTH = 16  # OpenSSH's own limit on nested Include (deeper: sshd refuses the configuration)
+MAX_READS = 256  # files read in all: a target's files that include each other must not blow up a scan
 _TIME = re.compile(r"(\d+)([sSmMhHdDwW]?)")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -157,7 +158,10 @@ class _Reader:
             for target in found:
                 if target in self.unreadable:
                     self.gap(f"{path}:{number} Include {target} (not readable by the audit account)")
-                elif depth < MAX_DEPTH:
+                elif depth >= MAX_DEPTH or len(self.out.files) >= MAX_READS:
+                    self.gap(f"{path}:{number} Include {pattern} (includes nested deeper than sshd allows)")
+                    return
+                else:
                     self.read(target, depth + 1, block)  # a Match opened inside ends with the included file
 
     def gap(self, what: str) -> None:
