@@ -19,6 +19,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from fourlayer.collectors.allowlist import sshd_config_path
+from fourlayer.config.inventory import SSHSettings
 from fourlayer.core.model import Outcome, Status, Unevaluable, bi, reason_parts, warned
 from fourlayer.core.target import Target
 from fourlayer.resources.host_files import _sysroot, command_out, config_files
@@ -30,7 +32,8 @@ FILES = "sshd_config (files)"
 # sshd checks the whole configuration before it loads the host keys; a fatal error names the file and line
 # ("line 3: Bad configuration option: UseRoaming", "line 2: MaxAuthTries integer value invalid.", "Directive
 # 'Port' is not allowed within a Match block"); "Deprecated option" lines are warnings sshd goes on after.
-_CONFIG_ERROR = re.compile(r"\bline \d+: |terminating, \d+ bad configuration options")
+_CONFIG_ERROR = re.compile(r"\bline \d+: |terminating, \d+ bad configuration options|"
+                           r"Too many recursive configuration includes")
 _WARNING = re.compile(r"Deprecated option", re.I)
 _PARSED = ("no hostkeys available", "Unable to load host key", "Could not load host key")
 
@@ -205,9 +208,6 @@ class _Files:
 
 def _main_config(t: Target) -> str:
     """The main sshd_config as the file evidence names it (below the sysroot)."""
-    from fourlayer.collectors.allowlist import sshd_config_path
-    from fourlayer.config.inventory import SSHSettings
-
     path = sshd_config_path(t.host.ssh if t.host and t.host.ssh else SSHSettings())
     root = _sysroot(t)
     return path[len(root):] if root and path.startswith(root + "/") else path
