@@ -104,6 +104,10 @@ def test_implicit_compliance_is_a_warning_when_the_policy_asks(unprivileged, ssh
     assert gss.status is Status.WARN and "gssapiauthentication no by default" in gss.reason
     assert judge("L1-SSH-012", host_target(live, policy=policy)).status is Status.PASS  # written in the file
     assert judge("L1-SSH-030", host_target(live)).status is Status.PASS  # default policy: pass
+    # evidence of a collector that did not read the files (an older scan): the PASS says what it could not tell
+    del live["ssh_shell"]["commands"]["sshd_config_files"]
+    unknown = judge("L1-SSH-030", host_target(live, policy=policy))
+    assert unknown.status is Status.PASS and "is written explicitly is unknown" in unknown.reason, unknown.reason
 
 
 @pytest.mark.parametrize("bad_line, said", [("UseRoaming no", "line 3: Bad configuration option: UseRoaming"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from fourlayer.collectors.allowlist import sshd_config_path
 from fourlayer.config.inventory import SSHSettings
-from fourlayer.core.model import Outcome, Status, Unevaluable, bi, reason_parts, warned
+from fourlayer.core.model import Outcome, Status, Unevaluable, bi, passed, reason_parts, warned
 from fourlayer.core.target import Target
 from fourlayer.resources.host_files import _sysroot, command_out, config_files
 from fourlayer.resources.sshd_defaults import Defaults, defaults_for, openssh_version
@@ -104,14 +104,6 @@ def sshd_T_run(t: Target) -> SshdTRun:
     return SshdTRun(rc, out, str(cmd.get("err", "")))
 
 
-def sshd_settings(t: Target) -> dict[str, str]:
-    """The effective settings as `sshd -T` printed them; Unevaluable (with the remedy) when it failed."""
-    run = sshd_T_run(t)
-    if not run.ok:
-        raise Unevaluable(f"{run.problem()}; {run.remedy()}")
-    return parse_sshd_T(run.out)
-
-
 @dataclass(frozen=True)
 class SshdConfig:
     """The effective settings of a host's sshd: lower-case keywords to values, as `sshd -T` prints them."""
@@ -120,7 +112,7 @@ class SshdConfig:
     source: str = SSHD_T  # SSHD_T or FILES
     files: ParsedConfig | None = None  # the configuration files as read, when they could be
     defaults: Defaults | None = None  # the release defaults used for absent keywords (source FILES)
-    sshd_T: str = ""  # with source FILES: why `sshd -T` could not be used
+    sshd_T: str = ""  # with source FILES: why `sshd -T` could not be used (shown in rule evidence)
     files_problem: str = ""  # why the files could not be read (empty when they were)
     server_version: str = ""
 
@@ -274,11 +266,19 @@ def sshd(t: Target) -> SshdConfig:
 def by_default(t: Target, config: SshdConfig, keywords: list[str], outcome: Outcome) -> Outcome:
     """A PASS that holds only because sshd's defaults are compliant becomes a WARN when the policy asks for
     explicit settings (`ssh.implicit_defaults: warn`); the reason names the keywords to write down."""
-    implicit = config.implicit(keywords)
-    if outcome.status is not Status.PASS or not implicit or t.policy.ssh.implicit_defaults != "warn":
+    if outcome.status is not Status.PASS or t.policy.ssh.implicit_defaults != "warn":
         return outcome
-    named = ", ".join(implicit)
+    implicit = config.implicit(keywords)
     en, vi = reason_parts(outcome.reason)
+    if not implicit:
+        unknown = [k.lower() for k in keywords if config.explicit(k) is None]
+        if not unknown:
+            return outcome
+        why = config.files_problem or "the files could not decide"
+        return passed(bi(f"{en}; whether {', '.join(unknown)} is written explicitly is unknown ({why})",
+                         f"{vi or en}; không xác định được {', '.join(unknown)} có được đặt tường minh hay không "
+                         f"({why})"), outcome.evidence)
+    named = ", ".join(implicit)
     return warned(bi(f"{en}; compliant only by default ({named}): policy ssh.implicit_defaults asks for an "
                      "explicit setting in sshd_config",
                      f"{vi or en}; chỉ đạt nhờ giá trị mặc định ({named}): chính sách ssh.implicit_defaults yêu "

@@ -71,7 +71,7 @@ from fourlayer.core.model import (
 )
 from fourlayer.core.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.core.target import Target
-from fourlayer.resources.sshd import by_default, parse_sshd_T, sshd, sshd_T_run
+from fourlayer.resources.sshd import SSHD_T, by_default, parse_sshd_T, sshd, sshd_T_run
 from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
 
 RULE_KEYS = ("id", "layer", "severity", "min_level", "applies_to", "title", "rationale", "remediation",
@@ -265,12 +265,14 @@ class RuleSpec:
         keys = [c.key for c in self.conditions if c.regex is None]
         for key in keys:
             config.require(key)  # Unevaluable when the source cannot decide it
-        if config.source != "sshd -T" and any(c.regex is not None for c in self.conditions) and \
+        if config.source != SSHD_T and any(c.regex is not None for c in self.conditions) and \
                 config.files is not None and config.files.certain is not None:
             raise Unevaluable(f"the scan could not read every included file ({config.files.gaps[0]}), so the "
                               "effective settings are incomplete; allow `sshd -T` (ssh.sudo: true)")
-        text = sshd_T_run(t).out if config.source == "sshd -T" else config.text()
+        text = sshd_T_run(t).out if config.source == SSHD_T else config.text()
         outcome = self._verdict(dict(config.settings), text, t, config.label, config.describe)
+        if config.sshd_T:  # judged from the files: say why sshd -T was not the source
+            outcome = Outcome(outcome.status, outcome.reason, f"{outcome.evidence}\n{config.sshd_T}")
         return by_default(t, config, keys, outcome)
 
     def _verdict(self, settings: dict[str, str], text: str, t: Target, source: str,
