@@ -44,14 +44,6 @@ def _links_each(*paths: str) -> str:
 TEMPLATES: dict[str, tuple[str, bool]] = {
     "sshd_T": (SBIN_PATH + "{sudo}sshd -T{sshd_config_opt}", True),
     "sshd_config_perms": ("{sudo}stat -c '%a %U %G %n' {sshd_config}", True),
-    # the sshd configuration as files, for when `sshd -T` cannot run (fourlayer.resources.sshd_files): the main
-    # file, /etc/ssh/sshd_config.d/*, then the targets of the Include lines of those files (globs; relative
-    # paths below /etc/ssh, as sshd resolves them), each framed by `### <path>`. 0644 on stock systems.
-    "sshd_config_files": (_cat_each("{sshd_config}", "{root}/etc/ssh/sshd_config.d/*") + "; "
-                          "for s in {sshd_config} {root}/etc/ssh/sshd_config.d/*; do if [ -f \"$s\" ]; then "
-                          "while read -r k a b c d; do case \"$k\" in [Ii][Nn][Cc][Ll][Uu][Dd][Ee]) "
-                          "for g in $a $b $c $d; do case \"$g\" in /*) p={root}$g;; *) p={root}/etc/ssh/$g;; "
-                          "esac; " + _cat_each("$p") + "; done;; esac; done < \"$s\"; fi; done", False),
     # host keys beside the sshd config (/etc/ssh/ssh_host_*_key on a standard system)
     "ssh_host_key_perms": ("{sudo}stat -c '%a %U %G %n' {sshd_config_dir}/ssh_host_*_key", True),
     "os_release": ("if [ -f {root}/etc/os-release ]; then cat {root}/etc/os-release; "
@@ -117,14 +109,24 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     # the running kernel (`uname -r`); below a sysroot, the file that stands for /proc
     "kernel_release": ("if [ -f {root}/proc/sys/kernel/osrelease ]; then cat {root}/proc/sys/kernel/osrelease; fi",
                        False),
+    # the sshd configuration as files, for when `sshd -T` cannot run (fourlayer.resources.sshd_files): the main
+    # file, /etc/ssh/sshd_config.d/*, then the targets of the Include lines of those files (globs; relative
+    # paths below /etc/ssh, as sshd resolves them), each framed by `### <path>`. 0644 on stock systems.
+    "sshd_config_files": (_cat_each("{sshd_config}", "{root}/etc/ssh/sshd_config.d/*") + "; "
+                          "for s in {sshd_config} {root}/etc/ssh/sshd_config.d/*; do if [ -f \"$s\" ]; then "
+                          "while read -r k a b c d; do case \"$k\" in [Ii][Nn][Cc][Ll][Uu][Dd][Ee]) "
+                          "for g in $a $b $c $d; do case \"$g\" in /*) p={root}$g;; *) p={root}/etc/ssh/$g;; "
+                          "esac; " + _cat_each("$p") + "; done;; esac; done < \"$s\"; fi; done", False),
 }
 
 # Programs the templates may start; `is_read_only` rejects anything else (defence in depth).
 # dpkg-query and rpm -qa only read their databases (--admindir / --dbpath below the sysroot)
-# `read` (a shell builtin) only reads its standard input into variables
-READ_ONLY_PROGRAMS = frozenset({"sshd", "stat", "cat", "cut", "ps", "ss", "printf", "[", "export", "dpkg-query", "rpm",
-                                "read"})
-_SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done", "while", "esac"})
+READ_ONLY_PROGRAMS = frozenset({"sshd", "stat", "cat", "cut", "ps", "ss", "printf", "[", "export", "dpkg-query", "rpm"})
+_SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"})
+# sshd_config_files follows Include lines: `while read ... done < FILE` and `case ... esac` (`read`, a shell
+# builtin, only reads its standard input into variables; read_only_problems checks the commands inside)
+READ_ONLY_PROGRAMS = READ_ONLY_PROGRAMS | {"read"}
+_SHELL_WORDS = _SHELL_WORDS | {"while", "esac"}
 
 
 def safe_path(path: str, field: str = "path") -> str:
