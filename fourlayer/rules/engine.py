@@ -25,13 +25,13 @@ reason is the conditions' own wording (which shows a regex as `/pattern/`). Ever
 
 `source.command` names a command of the read-only allowlist; its output is read as `KEY VALUE` / `KEY=VALUE`
 lines (`format: keyvalue`, the default) or as `sshd -T` output (`format: sshd`, the default for sshd_T).
-`sshd_T` rules read the host's sshd settings from `fourlayer.resources.sshd`: `sshd -T`, else sshd_config and its
-includes with the release defaults; the reason names that source and says "by default" for an absent keyword.
 `expect` is one condition or a list (all must hold):
   - `{regex: PATTERN, must: match | not_match}` over the whole output (multi-line; `(?i)` for case-insensitive),
     run on RE2 (fourlayer.rules.regex: linear time, so no pattern can hang a scan; no backreferences/lookaround);
   - `{key: NAME, op: OP, value: V, missing: fail | pass | error}` with OP one of eq ne lt le gt ge in not_in
     bits_set; V may be `{policy: dotted.key}` (a value of the policy in force). Keys match case-insensitively.
+`sshd_T` rules read the host's sshd settings from `fourlayer.resources.sshd`: `sshd -T`, else sshd_config and its
+includes with the release defaults; the reason names that source and says "by default" for an absent keyword.
 A rule that cannot read its source (command failed) is ERROR, never a pass. Every problem in a rule file is one
 `InputError` naming file, line and field.
 """
