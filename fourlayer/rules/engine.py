@@ -257,7 +257,8 @@ class RuleSpec:
             err = str(cmd.get("err", "")).strip()[:200]
             raise Unevaluable(f"command {self.command} failed on the target (rc={rc}){': ' + err if err else ''}")
         settings = parse_sshd_T(out) if self.format == "sshd" else parse_keyvalue(out)
-        return self._verdict(settings, out, t, SOURCE_LABELS.get(self.command, self.command))
+        verdicts = [c.judge(settings, out, t.policy) for c in self.conditions]
+        return self._outcome(verdicts, SOURCE_LABELS.get(self.command, self.command))
 
     def _evaluate_sshd(self, t: Target) -> Outcome:
         """sshd settings from the best source (`sshd -T`, else the files; fourlayer.resources.sshd)."""
@@ -270,14 +271,15 @@ class RuleSpec:
             raise Unevaluable(f"the scan could not read every included file ({config.files.gaps[0]}), so the "
                               "effective settings are incomplete; allow `sshd -T` (ssh.sudo: true)")
         text = sshd_T_run(t).out if config.source == SSHD_T else config.text()
-        outcome = self._verdict(dict(config.settings), text, t, config.label, config.describe)
+        settings = dict(config.settings)
+        outcome = self._outcome([c.judge(settings, text, t.policy, config.describe) for c in self.conditions],
+                                config.label)
         if config.sshd_T:  # judged from the files: say why sshd -T was not the source
             outcome = Outcome(outcome.status, outcome.reason, f"{outcome.evidence}\n{config.sshd_T}")
         return by_default(t, config, keys, outcome)
 
-    def _verdict(self, settings: dict[str, str], text: str, t: Target, source: str,
-                 describe: Describe | None = None) -> Outcome:
-        verdicts = [c.judge(settings, text, t.policy, describe) for c in self.conditions]
+    def _outcome(self, verdicts: list[tuple[bool, Reason, str, Reason]], source: str) -> Outcome:
+        """The rule's result from its conditions' verdicts; `source` names where the values came from."""
         evidence = "\n".join(dict.fromkeys(v[2] for v in verdicts))
         bad = [v for v in verdicts if not v[0]]
         holds, deciding = not bad, bad or verdicts
