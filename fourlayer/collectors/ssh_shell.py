@@ -37,30 +37,28 @@ _known_hosts_lock = threading.Lock()
 
 
 def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
-    """{"user", "host_key", "server_version", "auth_banner", "commands": {name: {"rc", "out", "err"}},
-    "truncated"}; CollectorError on failure."""
+    """{"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated"}; CollectorError on failure."""
     ssh = host.ssh or SSHSettings()
     commands = allowlist.build_commands(ssh)
     user = ssh.user or getpass.getuser()
     client, host_key = connect(host, ssh, user, ctx)
+    server = server_said(client)
     try:
-        # what the daemon itself said: its identification (the OpenSSH version whose defaults apply when sshd -T
-        # cannot run) and the pre-login banner it sent (None when `Banner` names a missing or empty file)
-        transport = client.get_transport()
-        server = {"server_version": clean_text(str(transport.remote_version or ""), 200),
-                  "auth_banner": _banner_text(transport.get_banner())}
         results, truncated = run_script(client, commands, ctx.timeout, host_label(host.address, ssh.port))
     finally:
         client.close()
-    return {"user": user, "host_key": host_key, **server, "commands": results, "truncated": truncated}
+    return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated, **server}
 
 
-def _banner_text(raw: bytes | str | None) -> str | None:
-    """The pre-login banner as text, cut to 2 KiB (it is shown to every client; never a secret)."""
-    if raw is None:
-        return None
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
-    return text[:2048]
+def server_said(client: paramiko.SSHClient) -> dict[str, str | None]:
+    """What the daemon itself said at login (evidence keys of `collect`): `server_version`, its identification
+    (the OpenSSH release whose defaults apply when sshd -T cannot run), and `auth_banner`, the pre-login banner
+    it sent (None when `Banner` names a missing or empty file), cut to 2 KiB (shown to every client, no secret)."""
+    transport = client.get_transport()
+    raw = transport.get_banner()
+    banner = None if raw is None else (raw.decode("utf-8", errors="replace") if isinstance(raw, bytes)
+                                       else str(raw))[:2048]
+    return {"server_version": clean_text(str(transport.remote_version or ""), 200), "auth_banner": banner}
 
 
 # ---- parsing helpers for checks -------------------------------------------------------------------------
