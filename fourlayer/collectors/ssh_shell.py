@@ -50,16 +50,6 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated, **server}
 
 
-def server_said(client: paramiko.SSHClient) -> dict[str, str | None]:
-    """What the daemon itself said at login (evidence keys of `collect`): `server_version`, its identification
-    (the OpenSSH release whose defaults apply when sshd -T cannot run), and `auth_banner`, the pre-login banner
-    it sent (None when `Banner` names a missing or empty file), cut to 2 KiB (shown to every client, no secret)."""
-    transport = client.get_transport()
-    raw = transport.get_banner()
-    banner = None if raw is None else (raw.decode("utf-8", errors="replace") if isinstance(raw, bytes)
-                                       else str(raw))[:2048]
-    return {"server_version": clean_text(str(transport.remote_version or ""), 200), "auth_banner": banner}
-
 
 # ---- parsing helpers for checks -------------------------------------------------------------------------
 
@@ -211,6 +201,16 @@ def _login_error(exc: Exception, label: str, known_hosts: Path, user: str, key_f
                               f"within {timeout:g} s?")
     return CollectorError(f"{label}: SSH connection failed: {detail}")
 
+
+def server_said(client: paramiko.SSHClient) -> dict[str, str | None]:
+    """What the daemon itself said at login (evidence keys of `collect`): `server_version`, its identification
+    (the OpenSSH release whose defaults apply when sshd -T cannot run), and `auth_banner`, the pre-login banner
+    it sent (None when `Banner` names a missing or empty file), cut to 2 KiB (shown to every client, no secret)."""
+    transport = client.get_transport()
+    raw = transport.get_banner()
+    banner = None if raw is None else (raw.decode("utf-8", errors="replace") if isinstance(raw, bytes)
+                                       else str(raw))[:2048]
+    return {"server_version": clean_text(str(transport.remote_version or ""), 200), "auth_banner": banner}
 
 # ---- the one exec channel ----------------------------------------------------------------------------------
 
