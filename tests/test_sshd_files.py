@@ -122,3 +122,21 @@ def test_files_that_include_each_other_stop_quickly_as_a_gap() -> None:
     parsed = parse_files(texts, "/etc/ssh/sshd_config")
     assert len(parsed.files) <= 256 + 1 and parsed.gaps and "nested deeper" in parsed.gaps[0]
     assert parsed.decided("permitrootlogin") and not parsed.decided("maxauthtries")
+
+
+@pytest.mark.skipif(not os.path.exists("/etc/ssh/sshd_config"), reason="no distribution sshd_config installed")
+def test_the_distributions_own_sshd_config_read_as_files_equals_sshd_T(conf_dir: Path) -> None:
+    """This machine's stock sshd_config (with its Include of sshd_config.d), judged the unprivileged way (files +
+    release defaults), gives what the daemon itself prints for every keyword the checks read."""
+    stock = Path("/etc/ssh/sshd_config").read_text()
+    (conf_dir / "sshd_config").write_text(stock + f"\nHostKey {conf_dir}/hostkey\n")
+    real = real_sshd_T(conf_dir / "sshd_config")
+    drop_ins = sorted(Path("/etc/ssh/sshd_config.d").glob("*")) if Path("/etc/ssh/sshd_config.d").is_dir() else []
+    texts = {str(conf_dir / "sshd_config"): (conf_dir / "sshd_config").read_text(),
+             **{str(p): p.read_text() for p in drop_ins if p.is_file()}}
+    parsed = parse_files(texts, str(conf_dir / "sshd_config"), followed=set(texts))
+    table = defaults_for(installed_version())
+    mine = {**table.values, **parsed.values()}
+    differ = {k: (mine[k], real.get(k)) for k in table.values if mine[k] != real.get(k)}
+    assert not differ, differ
+    assert parsed.gaps == [] and parsed.certain is None
