@@ -208,3 +208,26 @@ def test_an_included_file_only_root_can_read_is_a_gap_at_its_place(sshd_hardened
     assert judge("L1-SSH-010", t).status is Status.PASS  # set before the unreadable file
     unknown = judge("L1-SSH-011", t)
     assert unknown.status is Status.ERROR and "10-secret.conf (not readable by the audit account)" in unknown.reason
+
+
+def test_before_openssh_8_7_challenge_response_still_enables_keyboard_interactive(unprivileged):
+    """No OpenSSH older than the installed one runs here, so the server's announcement is replaced by the one of
+    Ubuntu 20.04 (8.2): there KbdInteractiveAuthentication no alone leaves ChallengeResponseAuthentication's
+    default yes on, which enables keyboard-interactive (sshd.c before 8.7); from 8.7 one is an alias of the other."""
+    unprivileged["ssh_shell"]["server_version"] = "SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5"
+    old = sshd(host_target(unprivileged))
+    assert old.defaults.label == "OpenSSH 8.2" and old.kbd_interactive_authentication == "yes"
+    r = judge("L1-SSH-011", host_target(unprivileged))
+    assert r.status is Status.FAIL and "kbdinteractiveauthentication yes" in r.reason, r.reason
+    unprivileged["ssh_shell"]["server_version"] = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
+    assert sshd(host_target(unprivileged)).kbd_interactive_authentication == "no"
+
+
+def test_a_server_without_a_known_release_cannot_default_absent_keywords(unprivileged):
+    """Dropbear or an unknown server (its announcement stands in for one; none runs here): what the files set
+    is judged, what they leave out is ERROR, never a guessed default."""
+    unprivileged["ssh_shell"]["server_version"] = "SSH-2.0-dropbear_2022.83"
+    t = host_target(unprivileged)
+    assert judge("L1-SSH-010", t).status is Status.PASS  # PermitRootLogin no is written
+    unknown = judge("L1-SSH-012", t)  # PermitEmptyPasswords is not
+    assert unknown.status is Status.ERROR and "defaults of SSH-2.0-dropbear_2022.83 are not known" in unknown.reason

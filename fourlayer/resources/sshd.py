@@ -253,7 +253,19 @@ def load_sshd(t: Target) -> SshdConfig:
     defaults = defaults_for(openssh_version(version))
     settings = dict(defaults.values) if defaults else {}  # without defaults, require() refuses absent keywords
     settings.update(files.parsed.values())
+    if defaults and defaults.version < (8, 7):
+        settings["kbdinteractiveauthentication"] = _keyboard_interactive_before_8_7(files.parsed)
     return SshdConfig(settings, FILES, files.parsed, defaults, run.problem(), server_version=version)
+
+
+def _keyboard_interactive_before_8_7(parsed: ParsedConfig) -> str:
+    """Before OpenSSH 8.7 two options enabled keyboard-interactive login: KbdInteractiveAuthentication (default no)
+    OR ChallengeResponseAuthentication (default yes; sshd.c: "challenge-response is implemented via keyboard
+    interactive"). 8.7 made the second an alias of the first (release notes), which the file parser follows."""
+    kbd = parsed.spelled.get("kbdinteractiveauthentication")
+    challenge = parsed.spelled.get("challengeresponseauthentication")
+    on = (kbd.value if kbd else "no") == "yes" or (challenge.value if challenge else "yes") == "yes"
+    return "yes" if on else "no"
 
 
 def sshd(t: Target) -> SshdConfig:

@@ -22,7 +22,7 @@ _BASE: dict[str, str] = {
     "permitrootlogin": "yes",
     "passwordauthentication": "yes",
     "permitemptypasswords": "no",
-    "kbdinteractiveauthentication": "yes",
+    "kbdinteractiveauthentication": "yes",  # before 8.7: enabled by ChallengeResponseAuthentication's default yes
     "pubkeyauthentication": "yes",
     "hostbasedauthentication": "no",
     "ignorerhosts": "yes",

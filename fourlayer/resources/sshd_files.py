@@ -80,6 +80,7 @@ class ParsedConfig:
     matches: list[MatchBlock] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # in the order the daemon reads them
     gaps: list[str] = field(default_factory=list)  # "path:line Include pattern" not followed by the collector
+    spelled: dict[str, Line] = field(default_factory=dict)  # first global line of each alias under its own name
     certain: frozenset[str] | None = None  # with a gap: the keywords set before it (None: no gap)
 
     def values(self) -> dict[str, str]:
@@ -140,6 +141,9 @@ class _Reader:
             if parsed is None:
                 continue
             keyword, args = parsed
+            if block is None and (keyword in ALIASES or keyword in ALIASES.values()):
+                self.out.spelled.setdefault(keyword, Line(normalise(ALIASES.get(keyword, keyword), args), path,
+                                                          number))  # releases before the alias read both apart
             keyword = ALIASES.get(keyword, keyword)
             if keyword == "match":
                 block = MatchBlock(" ".join(args), path, number)
