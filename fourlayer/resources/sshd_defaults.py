@@ -60,9 +60,15 @@ RANGES: tuple[DefaultsRange, ...] = (
     DefaultsRange((5, 1), (6, 2), {}, "sshd_config(5) of OpenSSH 5.1 (MaxSessions added, default 10)"),
     DefaultsRange((6, 2), (7, 0), {"maxstartups": "10:30:100"},
                   "OpenSSH 6.2 release notes: MaxStartups default 10:30:100; sshd_config(5)"),
-    DefaultsRange((7, 0), None, {"permitrootlogin": "without-password"},
+    DefaultsRange((7, 0), (8, 7), {"permitrootlogin": "without-password"},
                   "OpenSSH 7.0 release notes: PermitRootLogin default prohibit-password (sshd -T prints "
-                  "without-password); sshd_config(5) up to 9.x"),
+                  "without-password); sshd_config(5)"),
+    # the effective keyboard-interactive value is "yes" on both sides of 8.7; before it, it comes from
+    # ChallengeResponseAuthentication (default yes) OR KbdInteractiveAuthentication (default no), which
+    # fourlayer.resources.sshd combines when the files are judged
+    DefaultsRange((8, 7), None, {},
+                  "OpenSSH 8.7 release notes: KbdInteractiveAuthentication default yes, ChallengeResponseAuthentication "
+                  "its alias; sshd_config(5) up to 9.x"),
 )
 OLDEST = RANGES[0].first
 
