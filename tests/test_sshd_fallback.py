@@ -165,9 +165,10 @@ def test_max_auth_tries_0_locks_everyone_out_and_fails(sshd_factory, sshd_harden
     root = host_root({})
     (root / "etc/ssh").mkdir(parents=True, exist_ok=True)
     (root / "etc/ssh/sshd_config").write_text(f"HostKey {sshd_hardened.host_key_paths[0]}\nMaxAuthTries 0\n"
-                                              "MaxAuthTries 4\n")
+                                              "MaxAuthTries 4\nMatch User backup\n  MaxAuthTries 2\n")
     ev = _collect(sshd_hardened, ssh_known_hosts, root)
     r = judge("L1-SSH-013", host_target(ev))
+    assert "Match User backup (/etc/ssh/sshd_config:4) sets 2 for the connections it matches" in r.reason, r.reason
     assert r.status is Status.FAIL and "maxauthtries 0" in r.reason and "required ≥ 1" in r.reason, r.reason
     # the daemon itself took the first of the two lines; the reason names the one it ignores
     assert "(sshd -T: " in r.reason and "ignores the later 4 at /etc/ssh/sshd_config:3" in r.reason, r.reason
