@@ -17,6 +17,10 @@ CIS_SSH = "CIS Distribution Independent Linux Benchmark, 5.2 SSH Server Configur
 NIST_52 = "NIST SP 800-52 Rev. 2 (TLS)"
 RFC_8996 = "RFC 8996 (deprecating TLS 1.0 and 1.1)"
 RFC_9142 = "RFC 9142 (SSH key exchange recommendations)"
+SSHD_CONFIG_5 = "OpenSSH sshd_config(5) manual page (keyword semantics and defaults of the release)"
+CIS_DEBIAN_SSH = "CIS Debian Linux 12 Benchmark, 5.1 Configure SSH Server"
+CIS_RHEL_SSH = "CIS Red Hat Enterprise Linux 9 Benchmark, 5.1 Configure SSH Server"
+STIG_RHEL_SSH = "DISA Red Hat Enterprise Linux 8 STIG, SSH daemon requirements"
 
 # monitoring, inspection and national connection (layers 2-4)
 DIRECTIVE_14_ASSESS = ("Directive 14/CT-TTg (7 June 2019): assessor independent of the monitoring provider; "

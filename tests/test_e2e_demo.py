@@ -17,6 +17,14 @@ WEAK_HOST_FAILS = {
     "L1-SSH-004": "1024",                        # RSA-1024 host key
     "L1-SSH-010": "PermitRootLogin yes",
     "L1-SSH-011": "password",
+    "L1-SSH-024": "maxstartups 100:30:200",     # issue #13's sshd coverage, each set in the weak lab profile
+    "L1-SSH-025": "allowusers",
+    "L1-SSH-026": "clientalivecountmax 10",
+    "L1-SSH-027": "maxsessions 64",
+    "L1-SSH-028": "loglevel debug",
+    "L1-SSH-029": "strictmodes no",
+    "L1-SSH-030": "gssapiauthentication yes",
+    "L1-SSH-031": "x11uselocalhost no",
     "L1-TLS-001": "TLSv1",                       # the TLS 1.0 listener on :9443
     "L1-TLS-002": "expired",                     # the expired certificate on :8443
     "L1-TLS-003": "self-signed",

@@ -9,6 +9,7 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     org,
     ssh,
     ssh_wire,
+    sshd_settings,
     tls,
     windows_accounts,
     windows_host,

@@ -51,6 +51,7 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     user = ssh.user or getpass.getuser()
     client, host_key = connect(host, ssh, user, ctx)
     label = host_label(host.address, ssh.port)
+    server = server_said(client)
     try:
         if windows:
             results, truncated = ssh_windows.run_commands(client, commands, ctx.timeout, label)
@@ -59,7 +60,7 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     finally:
         client.close()
     return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated,
-            "platform": "windows" if windows else "posix"}
+            "platform": "windows" if windows else "posix", **server}
 
 
 # ---- parsing helpers for checks -------------------------------------------------------------------------
@@ -212,6 +213,16 @@ def _login_error(exc: Exception, label: str, known_hosts: Path, user: str, key_f
                               f"within {timeout:g} s?")
     return CollectorError(f"{label}: SSH connection failed: {detail}")
 
+
+def server_said(client: paramiko.SSHClient) -> dict[str, str | None]:
+    """What the daemon itself said at login (evidence keys of `collect`): `server_version`, its identification
+    (the OpenSSH release whose defaults apply when sshd -T cannot run), and `auth_banner`, the pre-login banner
+    it sent (None when `Banner` names a missing or empty file), cut to 2 KiB (shown to every client, no secret)."""
+    transport = client.get_transport()
+    raw = transport.get_banner()
+    banner = None if raw is None else (raw.decode("utf-8", errors="replace") if isinstance(raw, bytes)
+                                       else str(raw))[:2048]
+    return {"server_version": clean_text(str(transport.remote_version or ""), 200), "auth_banner": banner}
 
 # ---- the one exec channel ----------------------------------------------------------------------------------
 

@@ -146,6 +146,17 @@ def _port_list(v: Any) -> str | None:
     return "expected a list of port numbers 1–65535, e.g. [23, 513]"
 
 
+def _implicit(v: Any) -> str | None:
+    return None if v in ("pass", "warn") else "expected pass or warn"
+
+
+def _startups(v: Any) -> str | None:
+    """sshd MaxStartups: `start:rate:full` (e.g. "10:30:60") or a single number."""
+    if isinstance(v, str) and re.fullmatch(r"[1-9][0-9]*(:[0-9]{1,3}:[1-9][0-9]*)?", v):
+        return None
+    return 'expected sshd MaxStartups syntax in quotes, e.g. "10:30:60"'
+
+
 def _severity(v: Any) -> str | None:
     return None if v in VULN_SEVERITIES else f"expected one of {', '.join(VULN_SEVERITIES)}"
 
@@ -182,6 +193,8 @@ _SHAPE: dict[str, Any] = {
             "weak_cipher_classes": _choices(CIPHER_CLASSES)},
     "ssh": {"max_auth_tries": POS_INT, "login_grace_time_max": POS_INT, "client_alive_interval_max": POS_INT,
             "password_auth_allowed_max_level": LEVEL_OR_0, "min_rsa_bits": POS_INT,
+            "implicit_defaults": _implicit, "client_alive_count_max": POS_INT, "max_sessions": POS_INT,
+            "max_startups": _startups,
             "weak_kex": _names, "weak_ciphers": _names, "weak_macs": _names, "weak_host_key_algorithms": _names},
     "network": {"risky_ports": OpenMap(PORT, _text, removable=True), "scan_ports": _port_spec,
                 "risky_udp_ports": OpenMap(PORT, _text, removable=True),
