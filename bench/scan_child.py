@@ -62,6 +62,8 @@ def summarise_run(run: Any, *_: Any) -> None:
         "check_seconds": round(sum(r.duration_ms for r in run.results) / 1000, 3),
         "results": len(run.results), "statuses": dict(statuses), "hosts": len(run.hosts),
         "host_seconds": {h.host: round(h.seconds, 3) for h in run.hosts},
+        "host_collector_seconds": {h.host: {k: v.get("seconds") for k, v in h.collectors.items()}
+                                   for h in run.hosts},
         "slowest_hosts": [{"host": h.host, "seconds": h.seconds,
                            "collectors": {k: v.get("seconds") for k, v in h.collectors.items()}} for h in slowest],
         "complete": run.complete})

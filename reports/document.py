@@ -11,7 +11,7 @@ from fourlayer.core.scoring import score_tree
 
 # 1.1: system last_assessment.licence; optional framework, history and per-result clauses (see
 # reports/schema/report.schema.json, the published contract; a minor version only adds optional fields).
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: hosts may carry "os" (windows, linux)
 
 SCORING_METHOD = {
     "en": ("Each evaluated check carries its severity weight (critical 10, high 5, medium 3, low 1, info 0 unless "
@@ -27,6 +27,11 @@ SCORING_METHOD = {
            "hệ thống lên cơ quan."),
 }
 
+
+
+def _host_os(roles: tuple[str, ...]) -> str | None:
+    """The operating system a host was audited as: its roles decide which allowlist the shell collector used."""
+    return "windows" if "windows" in roles else "linux" if "linux" in roles else None
 
 def _contact(c) -> dict | None:
     return None if c is None else {"name": c.name, "email": c.email, "phone": c.phone}
@@ -47,6 +52,15 @@ def _declared(agency) -> dict[str, Any]:
     }
 
 
+def _segmentation(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
+    """The optional `segmentation` field: the zone × zone reachability matrix (reports/zone_matrix.py)."""
+    if getattr(run, "segmentation", None) is None or not inventory.zones:
+        return {}
+    from fourlayer.reports.zone_matrix import zone_matrix
+
+    return {"segmentation": zone_matrix(inventory, run.segmentation)}
+
+
 def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report document; `framework` is `Framework.evidence(results)` of the framework in force (or None)."""
     tree = score_tree(run.results, inventory, run.policy)
@@ -64,6 +78,7 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
                 hr = host_runs.get((agency.id, system.id, host.id))
                 hosts.append({
                     "id": host.id, "address": host.address, "roles": list(host.roles),
+                    **({"os": _host_os(host.roles)} if _host_os(host.roles) else {}),
                     "summary": snode["hosts"][host.id],
                     "collectors": hr.collectors if hr else {}, "seconds": hr.seconds if hr else None})
             la = system.last_assessment
@@ -88,5 +103,6 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
         "checks": run.checks,
         "agencies": agencies,
         **({"framework": framework} if framework is not None else {}),  # optional in the schema
+        **_segmentation(run, inventory),  # optional: only when zones are declared
         "results": [r.to_dict() for r in run.results],
     }

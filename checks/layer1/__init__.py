@@ -1,4 +1,5 @@
-"""Layer 1, on-site force: exposed services, SSH, TLS, HTTP, accounts, host hardening, the security officer."""
+"""Layer 1, on-site force: exposed services, SSH, TLS, HTTP, accounts, host hardening (Linux and Windows), the security
+officer."""
 
 from fourlayer.checks.layer1 import (  # noqa: F401
     accounts,
@@ -9,5 +10,9 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     pam_policy,
     ssh,
     ssh_wire,
+    sshd_settings,
     tls,
+    windows_accounts,
+    windows_host,
+    zones,
 )
