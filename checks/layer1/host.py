@@ -36,7 +36,7 @@ from fourlayer.resources.parse import (
     mtimes,
     update_notice,
 )
-from fourlayer.resources.sshd import parse_sshd_T
+from fourlayer.resources.sshd import sshd
 from fourlayer.rules.engine import parse_keyvalue
 
 UPDATES_AVAILABLE = "/var/lib/update-notifier/updates-available"
@@ -559,16 +559,19 @@ def host_key_permissions(t):
 
 def _private_keys(t, files: dict[str, FileMode]) -> tuple[list[str], dict[str, list[str]]]:
     """The private keys among `files` and how each was recognised: its content (grep -l, names only), a HostKey
-    line of `sshd -T`, or its ssh_host_*_key name."""
+    line (`sshd -T`, else the configuration files), or its ssh_host_*_key name."""
     how: dict[str, list[str]] = {}
     rc, out = command_out(t, "ssh_private_keys")
     if rc in (0, 1, 2):  # 1: no match; 2: some files could not be read (unprivileged), the readable ones are listed
         for path in out.splitlines():
             how.setdefault(below_root(path.strip(), _sysroot(t)), []).append("private-key content")
-    sshd_rc, sshd_out = command_out(t, "sshd_T")
     by_name = {path.rsplit("/", 1)[-1]: path for path in files}
-    if sshd_rc == 0:
-        for path in parse_sshd_T(sshd_out).get("hostkey", "").split():
+    try:  # sshd -T, else the configuration files (fourlayer.resources.sshd)
+        host_keys = (sshd(t).get("hostkey") or "").split()
+    except Unevaluable:
+        host_keys = []
+    if host_keys:
+        for path in host_keys:
             path = below_root(path, _sysroot(t))
             # sshd prints the path as configured; the directory may be reached through a symbolic link
             # (/etc/ssh -> /srv/ssh), so a key of that name beside sshd_config is taken to be the same file
