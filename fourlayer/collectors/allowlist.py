@@ -46,6 +46,10 @@ def _stat_each(*paths: str) -> str:
     return f"for f in {' '.join(paths)}; do if [ -e \"$f\" ]; then stat -c '%a %U %G %n' \"$f\"; fi; done"
 
 
+_APT_SIM = "apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ dist-upgrade"
+_APT_SIM_NO_CACHE = ("apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ -o Dir::Cache::pkgcache= "
+                     "-o Dir::Cache::srcpkgcache= dist-upgrade")
+
 # name -> (template, privileged)
 TEMPLATES: dict[str, tuple[str, bool]] = {
     "sshd_T": (SBIN_PATH + "{sudo}sshd -T{sshd_config_opt}", True),
@@ -140,9 +144,12 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     # pending updates (L1-UPD-001): what an upgrade would install, simulated over the metadata already on the host,
     # never refreshed (no update, no makecache, -C / --no-refresh) and never locked or cached (apt); each prints
     # `@@tool <name>` first so that "no tool" and "nothing pending" differ
+    # apt reads its binary cache (/var/cache/apt/pkgcache.bin, ~1 s instead of parsing every list) only when this
+    # account cannot write it; an account that could (root) runs with the caches off, so nothing is ever written
     "updates_apt": ("if [ -x /usr/bin/apt-get ]; then if [ -d {root}/var/lib/apt/lists ]; then "
-                    "printf '@@tool apt-get\\n'; apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ "
-                    "-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= dist-upgrade; fi; fi", False),
+                    "printf '@@tool apt-get\\n'; if [ -d {root}/var/cache/apt ]; then if [ -w {root}/var/cache/apt ]; "
+                    "then " + _APT_SIM_NO_CACHE + "; else " + _APT_SIM + "; fi; else " + _APT_SIM_NO_CACHE + "; fi; "
+                    "fi; fi", False),
     "updates_rpm": ("if [ -x {root}/usr/bin/dnf ]; then printf '@@tool dnf\\n'; "
                     "{sudo}dnf -q -C --installroot={root}/ updateinfo list --security; "
                     "else if [ -x {root}/usr/bin/yum ]; then printf '@@tool yum\\n'; "

@@ -31,6 +31,10 @@ from fourlayer.config.inventory import Host, SSHSettings
 MAX_OUTPUT = 1 << 20  # bytes of stdout + stderr kept per host
 MAX_ERR = 4096  # bytes of stderr kept per command
 SCRIPT_TIMEOUT_FACTOR = 6  # the whole script may take this many ctx.timeout
+# Package managers parse all their metadata to simulate an upgrade (apt-get -s: 2-8 s on a stock Debian 12 with the
+# full archive's lists; dnf/zypper alike): each such command present adds this many ctx.timeout to the script's
+# budget, so that a host with a package manager is not cut short (--host-timeout still bounds the host).
+SLOW_COMMAND_FACTORS = {"updates_apt": 4, "updates_rpm": 4, "updates_zypper": 4}
 LOGIN_TIMEOUT_FACTOR = 4  # banner + key exchange + authentication may take this many ctx.timeout
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 _known_hosts_lock = threading.Lock()
@@ -252,7 +256,8 @@ def run_script(client: paramiko.SSHClient, commands: dict[str, str], timeout: fl
         channel.shutdown_write()
     except (paramiko.SSHException, OSError, EOFError) as exc:
         raise CollectorError(f"{label}: cannot start the audit commands: {clean_text(str(exc), 160)}") from None
-    out, err, truncated = _drain(channel, timeout * SCRIPT_TIMEOUT_FACTOR, label)
+    factor = SCRIPT_TIMEOUT_FACTOR + sum(SLOW_COMMAND_FACTORS.get(name, 0) for name in commands)
+    out, err, truncated = _drain(channel, timeout * factor, label)
     channel.close()
     return _split(out, err, token, list(commands)), truncated
 
