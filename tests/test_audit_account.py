@@ -98,7 +98,7 @@ def test_generated_sudoers_runs_every_privileged_command_and_nothing_else(lab_ac
     assert ran["sshd_config_perms"].stdout.startswith("644 root root ")
     # anything else, even the same program with other arguments, is refused
     for outside in ("sudo -n cat /etc/shadow", f"sudo -n cat {root}/etc/shadow", "sudo -n /usr/sbin/sshd -T -f /tmp/x",
-                    f"sudo -n grep -lsR -e 'PRIVATE KEY-----' {root}/etc", "sudo -n passwd -S -a",
+                    f"sudo -n grep -lsr -e 'PRIVATE KEY-----' {root}/etc", "sudo -n passwd -S -a",
                     f"sudo -n passwd -R {root} -S root", "sudo -n id"):
         proc = _as(user, outside)
         assert proc.returncode != 0 and "sudo:" in proc.stderr, (outside, proc.stderr)

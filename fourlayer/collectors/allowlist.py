@@ -58,8 +58,9 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     # by name; stat needs only search permission on the directory (0755 on stock systems), so no sudo
     "ssh_host_key_perms": (_stat_each("{sshd_config_dir}/*", "{sshd_config_dir}/*/*"), False),
     # the names (-l: never a line of content) of the files there that hold a private key; unprivileged it sees
-    # only the files the audit account can read, which are exactly the exposed ones
-    "ssh_private_keys": ("{sudo}grep -lsR -e 'PRIVATE KEY-----' {sshd_config_dir}", True),
+    # only the files the audit account can read, which are exactly the exposed ones; -r, not -R: symbolic links
+    # below the directory are not followed
+    "ssh_private_keys": ("{sudo}grep -lsr -e 'PRIVATE KEY-----' {sshd_config_dir}", True),
     "os_release": ("if [ -f {root}/etc/os-release ]; then cat {root}/etc/os-release; "
                    "else cat {root}/usr/lib/os-release; fi", False),
     "login_defs": ("cat {root}/etc/login.defs", False),
@@ -197,7 +198,7 @@ GUARDED_PROGRAMS = {
     "zypper": lambda a: _words_after(a, "--no-refresh", "list-patches") and "refresh" not in a,
     "passwd": lambda a: "-S" in a and all(w in ("-S", "-a", "-R") or w.startswith("/") for w in a),
     "auditctl": lambda a: a == ["-l"],
-    "grep": lambda a: bool(a) and a[0] in ("-l", "-ls", "-lsR") and a[1:2] == ["-e"] and len(a) == 4,
+    "grep": lambda a: bool(a) and a[0] in ("-l", "-ls", "-lsr") and a[1:2] == ["-e"] and len(a) == 4,
 }
 _SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"})
 # sshd_config_files follows Include lines: `while read ... done < FILE` and `case ... esac` (`read`, a shell
