@@ -75,3 +75,20 @@ def test_a_long_line_and_many_lines_parse_in_bounded_time():
     d = ios(text)
     assert len(d.interfaces) == 2000
     assert time.monotonic() - start < 60  # ~2 s here; a bound against pathological (super-linear) behaviour
+
+
+def test_a_parser_failure_is_error_and_quotes_nothing(tmp_path, monkeypatch):
+    """Whatever a parser raises, every device check is ERROR naming only the exception's type: a message such as
+    KeyError('<a word of the configuration>') could quote a secret."""
+    from fourlayer.core.model import Status
+    from fourlayer.resources.devices import cisco_ios
+    from tests.test_device_checks import DATA, audit
+
+    def broken(text: str):
+        raise KeyError("FAKEquotedSecret")
+
+    monkeypatch.setattr(cisco_ios, "parse", broken)
+    results = audit(tmp_path, "cisco_ios", DATA / "cisco_ios" / "hardened.conf")
+    assert {r.status for r in results.values()} == {Status.ERROR}
+    assert all("KeyError" in r.reason and "FAKEquotedSecret" not in r.reason + (r.reason_vi or "")
+               for r in results.values())

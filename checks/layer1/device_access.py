@@ -7,7 +7,7 @@ from fourlayer.checks import refs
 from fourlayer.checks.device_util import DEVICE, at, config, evidence, listed
 from fourlayer.checks.util import bi
 
-from fourlayer.core.model import failed, not_applicable, passed
+from fourlayer.core.model import Unevaluable, failed, not_applicable, passed
 from fourlayer.core.registry import check
 
 CLEAR_TEXT = ("telnet", "http", "ftp")  # management protocols that send the administrator's password in clear
@@ -72,12 +72,15 @@ def ssh_version_1(t):
         return not_applicable(bi("SSH management is not enabled on this device",
                                  "thiết bị không bật quản trị qua SSH"), evidence(t, ["ssh: not enabled"]))
     row = [f"ssh: version {ssh.version or 'unknown'}{' (default)' if ssh.defaulted else ''} (line {ssh.line})"]
+    if not ssh.version:
+        raise Unevaluable("SSH is enabled but the configuration's parser did not say which protocol versions it "
+                          "accepts")
     if ssh.version.startswith("1"):
         how = bi(" by default" if ssh.defaulted else "", " theo mặc định" if ssh.defaulted else "")
         return failed(bi(f"SSH accepts version 1 (version {ssh.version}{how['en']}){at(ssh.line)['en']}",
                          f"SSH chấp nhận phiên bản 1 (phiên bản {ssh.version}{how['vi']}){at(ssh.line)['vi']}"),
                       evidence(t, row))
-    return passed(bi(f"SSH accepts version {ssh.version or '2'} only", f"SSH chỉ chấp nhận phiên bản {ssh.version or '2'}"),
+    return passed(bi(f"SSH accepts version {ssh.version} only", f"SSH chỉ chấp nhận phiên bản {ssh.version}"),
                   evidence(t, row))
 
 

@@ -8,9 +8,9 @@ from fourlayer.checks import refs
 from fourlayer.checks.device_util import DEVICE, at, config, evidence, listed
 from fourlayer.checks.util import bi
 
-from fourlayer.core.model import failed, passed
+from fourlayer.core.model import Unevaluable, failed, passed
 from fourlayer.core.registry import check
-from fourlayer.resources.device import STORAGE_PLAIN, STORAGE_REVERSIBLE, STORAGE_WEAK_HASH
+from fourlayer.resources.device import STORAGE_PLAIN, STORAGE_REVERSIBLE, STORAGE_UNKNOWN, STORAGE_WEAK_HASH
 
 WEAK = {STORAGE_PLAIN: bi("plaintext", "văn bản rõ"), STORAGE_REVERSIBLE: bi("reversible", "giải mã ngược được"),
         STORAGE_WEAK_HASH: bi("weak hash", "băm yếu")}
@@ -110,6 +110,9 @@ def password_storage(t):
     if problems:
         return failed(bi(f"weak administrator credentials: {listed(problems, 'en')}",
                          f"thông tin đăng nhập quản trị yếu: {listed(problems, 'vi')}"), evidence(t, rows))
+    unknown = [f"{what['en']}{at(ref.line)['en']}" for what, ref in logins if ref.storage == STORAGE_UNKNOWN]
+    if unknown:
+        raise Unevaluable(f"how these credentials are stored is not recognised: {'; '.join(unknown[:6])}")
     if not logins:
         return passed(bi("no local password is stored in the configuration",
                          "cấu hình không lưu mật khẩu cục bộ nào"), evidence(t, rows))
