@@ -100,6 +100,15 @@ def test_unknown_key(inv_dir):
     assert "did you mean 'role'?" in err.message
 
 
+def test_cli_validate_counts_devices(inv_dir):
+    from click.testing import CliRunner
+
+    from fourlayer.cli.main import main
+
+    result = CliRunner().invoke(main, ["inventory", "validate", str(write(inv_dir, BASE))])
+    assert result.exit_code == 0 and "1 systems, 1 hosts, 1 network devices" in result.output, result.output
+
+
 def test_cli_refuses_with_exit_2_and_one_line(inv_dir):
     from click.testing import CliRunner
 
