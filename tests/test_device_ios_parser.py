@@ -39,6 +39,18 @@ def test_secret_types_map_to_storage():
     assert "FAKEclear" not in repr(d) and "0822455D0A16" not in repr(d)
 
 
+def test_enable_and_user_variants():
+    d = ios("enable algorithm-type scrypt secret FAKEtyped\nenable secret level 15 5 $1$a$b\n"
+            "username guest nopassword\nline vty 0 4\n access-class 10 in vrf-also\n no login\n"
+            "line vty 5 15\n ipv6 access-class V6 in\n transport input ssh\n")
+    enable = [s for s in d.secrets if s.context == "enable secret"]
+    assert [s.storage for s in enable] == [STORAGE_PLAIN, STORAGE_WEAK_HASH]  # typed in clear; level 15 type 5
+    assert d.users[0].secret.scheme == "no password" and d.users[0].secret.storage == STORAGE_PLAIN
+    assert d.vty_lines[0].access_class == "10" and d.vty_lines[0].login == "none"
+    assert d.vty_lines[1].access_class == ""  # an IPv6 access-class leaves IPv4 open
+    assert "FAKEtyped" not in repr(d)
+
+
 def test_odd_but_legal_syntax():
     d = ios("logging host 2001:db8::5 transport udp port 1514\nlogging host ipv6 2001:db8::6\n"
             "ntp server vrf MGMT 10.0.0.1\nntp server ip time.example.vn\n"

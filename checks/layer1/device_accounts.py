@@ -98,6 +98,11 @@ def password_storage(t):
     problems = [bi(f"{what['en']} {WEAK[ref.storage]['en']} ({ref.scheme}){at(ref.line)['en']}",
                    f"{what['vi']} {WEAK[ref.storage]['vi']} ({ref.scheme}){at(ref.line)['vi']}")
                 for what, ref in logins if ref.storage in WEAK]
+    for v in d.vty_lines:
+        if v.login == "none" and v.transport_input != ("none",):
+            rows.append(f"{v.name}: no login (line {v.line})")
+            problems.append(bi(f"{v.name} asks no password (no login){at(v.line)['en']}",
+                               f"{v.name} không hỏi mật khẩu (no login){at(v.line)['vi']}"))
     if d.password_encryption:
         rows.append("service password-encryption: on (type 7 is reversible, not a protection)")
     restrict = PER_ADMIN_SOURCES.get(d.vendor)

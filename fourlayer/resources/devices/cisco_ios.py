@@ -175,7 +175,10 @@ def _users(r: _Reader, top) -> tuple[LocalUser, ...]:
         name, privilege, ref = w[1], "1", None
         if "privilege" in w and w.index("privilege") + 1 < len(w):
             privilege = w[w.index("privilege") + 1]
-        for keyword in ("secret", "password"):
+        if "nopassword" in w[2:]:  # logs in without any password: as exposed as a plaintext one
+            ref = SecretRef(f"username {name} nopassword", STORAGE_PLAIN, "no password", _line(o))
+            r.secrets.append(ref)
+        for keyword in ("secret", "password") if ref is None else ():
             if keyword in w[2:]:
                 at = w.index(keyword, 2) + 1
                 kind, _ = _typed(w, at)
@@ -192,9 +195,14 @@ def _global_secrets(r: _Reader, top) -> None:
         w = text.split()
         if not w or w[0] in ("username", "!"):
             continue
-        if w[:2] in (["enable", "secret"], ["enable", "password"]):
-            kind, _ = _typed(w, 2)
-            r.secret(f"enable {w[1]}", kind, n, admin=True)
+        if w[0] == "enable" and ({"secret", "password"} & set(w)):
+            # enable [algorithm-type scrypt] secret|password [level N] [TYPE] VALUE
+            keyword = "secret" if "secret" in w else "password"
+            at = w.index(keyword) + 1
+            if w[at:at + 1] == ["level"]:
+                at += 2
+            kind, _ = _typed(w, at)
+            r.secret(f"enable {keyword}", kind, n, admin=True)
         elif w[0] in ("tacacs-server", "radius-server") and "key" in w:
             kind, _ = _typed(w, w.index("key") + 1)
             r.secret(f"{w[0]} key", kind, n)
@@ -244,10 +252,8 @@ def _vty_lines(r: _Reader) -> tuple[VtyLine, ...]:
             w = child.text.split()
             if w[:2] == ["transport", "input"]:
                 transport = tuple(w[2:]) or ("none",)
-            elif w[:1] == ["access-class"] and len(w) >= 3 and w[-1] == "in":
-                access = w[-2] if w[1] not in ("ipv6",) else access
-            elif w[:1] == ["ipv6"] and w[1:2] == ["access-class"] and not access:
-                access = w[2] if len(w) > 2 else ""
+            elif w[:1] == ["access-class"] and len(w) >= 3 and w[2] == "in":  # `in [vrf-also]`
+                access = w[1]  # (`ipv6 access-class` filters IPv6 only: the line stays open over IPv4)
             elif w[:1] == ["login"]:
                 login = "local" if w[1:2] == ["local"] else "authentication" if w[1:2] == ["authentication"] else ""
             elif w[:2] == ["no", "login"]:
