@@ -160,7 +160,8 @@ def management_reachable(t):
 def snmp_communities(t):
     d = config(t)
     rows, problems = [], []
-    for n, c in enumerate(d.snmp_communities, 1):  # numbered, never named: not even a fingerprint leaves the device
+    communities = [c for c in d.snmp_communities if c.versions]  # a community with v1 and v2c both off answers none
+    for n, c in enumerate(communities, 1):  # numbered, never named: not even a fingerprint leaves the device
         rows.append(f"community {n} ({'well-known name' if c.well_known else 'name not shown'}), "
                     f"{c.access}, {'/'.join(c.versions)}, ACL {c.acl or 'none'} (line {c.line})")
         why = [w for w, bad in ((bi("a well-known name", "tên phổ biến"), c.well_known),
@@ -171,9 +172,9 @@ def snmp_communities(t):
     if problems:
         return failed(bi(f"SNMP v1/v2c communities at risk: {listed(problems, 'en')}",
                          f"community SNMP v1/v2c có rủi ro: {listed(problems, 'vi')}"), evidence(t, rows))
-    if d.snmp_communities:
-        return passed(bi(f"{len(d.snmp_communities)} SNMP community(ies), each with an ACL and a name that is not "
-                         "well known", f"{len(d.snmp_communities)} community SNMP, đều có ACL và tên không phổ biến"),
+    if communities:
+        return passed(bi(f"{len(communities)} SNMP community(ies), each with an ACL and a name that is not "
+                         "well known", f"{len(communities)} community SNMP, đều có ACL và tên không phổ biến"),
                       evidence(t, rows))
     how = bi("only SNMPv3 is configured", "chỉ cấu hình SNMPv3") if d.snmp_v3 else \
         bi("no SNMP v1/v2c community is configured", "không cấu hình community SNMP v1/v2c nào")
