@@ -75,6 +75,13 @@ def test_truncated_and_garbage_lines_do_not_crash():
     assert d.vty_lines[0].transport_input == ("none",)  # `transport input` with nothing after it
 
 
+def test_banner_text_is_not_read_as_commands():
+    d = ios("banner motd ^C\nusername evil password 0 FAKEinBanner\ninterface Fake\n^C\n"
+            "! Version 2 of our template\nversion 17.9\n")
+    assert d.users == () and d.interfaces == () and "username evil" in d.banner
+    assert (d.os_version, d.os_version_partial) == ("17.9", True)  # a comment's "Version 2" is not the release
+
+
 def test_unterminated_banner_is_bounded():
     d = ios("banner motd ^C\n" + "x" * 100 + "\n" * 5000 + "end\n")
     assert len(d.banner) <= MAX_BANNER

@@ -58,7 +58,7 @@ _TYPES = {"0": STORAGE_PLAIN, "7": STORAGE_REVERSIBLE, "6": STORAGE_REVERSIBLE, 
           "5": STORAGE_WEAK_HASH, "8": STORAGE_STRONG_HASH, "9": STORAGE_STRONG_HASH}
 _EXTENDED_NUMBERED = re.compile(r"^access-list\s+(1\d\d|2[0-6]\d\d)\s+(permit|deny)\s+(.*)$")
 _FULL_VERSION = (re.compile(r"^!\s*Image:\s*Software:\s*[^,]+,\s*([0-9][\w.()]*)"),
-                 re.compile(r"^!.*\bVersion\s+([0-9][\w.()]*)"))
+                 re.compile(r"^!.*\bCisco IOS(?: XE)? Software\b.*\bVersion\s+(\d+\.\d+[\w.()]*)"))
 _MODEL = (re.compile(r"^!\s*Chassis type:\s*(\S+)"), re.compile(r"^!\s*[Cc]isco\s+(\S+)\s.*processor"))
 _PORT_OPS = {"eq": 1, "neq": 1, "gt": 1, "lt": 1, "range": 2}
 
@@ -81,6 +81,9 @@ class _Reader:
     def __init__(self, text: str):
         self.lines = text.splitlines()
         self.parse = CiscoConfParse(self.lines, syntax="ios", ignore_blank_lines=False)
+        # banner text is free text: a banner line reading "username x password y" is not a command
+        in_banner = {id(c) for o in self.parse.objs if o.text.startswith("banner ") for c in o.all_children}
+        self.objs = [o for o in self.parse.objs if id(o) not in in_banner]
         self.secrets: list[SecretRef] = []
         self.notes: list[str] = []
 
@@ -90,8 +93,10 @@ class _Reader:
         self.secrets.append(ref)
         return ref
 
-    def globals(self, pattern: str):
-        return self.parse.find_objects(pattern)
+    def blocks(self, pattern: str):
+        """The global lines matching `pattern` (banner text excluded), with their children."""
+        rx = re.compile(pattern)
+        return [o for o in self.objs if o.parent is o and rx.search(o.text)]
 
 
 def _line(obj) -> int:
@@ -100,7 +105,7 @@ def _line(obj) -> int:
 
 def parse(text: str) -> DeviceConfig:
     r = _Reader(text)
-    top = [o for o in r.parse.objs if not o.text[:1].isspace()]  # global lines; blocks hold their children
+    top = [o for o in r.objs if o.parent is o]  # global lines; blocks hold their children
     hostname = next((w[1] for o in top if (w := o.text.split())[:1] == ["hostname"] and len(w) > 1), "")
     version, partial = _version(r.lines)
     model = next((m.group(1) for line in r.lines for rx in _MODEL if (m := rx.match(line))), "")
@@ -190,7 +195,7 @@ def _users(r: _Reader, top) -> tuple[LocalUser, ...]:
 
 def _global_secrets(r: _Reader, top) -> None:
     """Every other secret: enable, AAA server keys, IPsec pre-shared keys, NTP and routing authentication keys."""
-    for o in r.parse.objs:
+    for o in r.objs:
         text, n = o.text.strip(), _line(o)
         w = text.split()
         if not w or w[0] in ("username", "!"):
@@ -246,7 +251,7 @@ def _global_secrets(r: _Reader, top) -> None:
 
 def _vty_lines(r: _Reader) -> tuple[VtyLine, ...]:
     out = []
-    for o in r.globals(r"^line\s+vty\s"):
+    for o in r.blocks(r"^line\s+vty\s"):
         transport, access, login, timeout = None, "", "", None
         for child in o.children:
             w = child.text.split()
@@ -329,7 +334,7 @@ def _aaa(r: _Reader, top) -> Aaa:
     enabled = "aaa new-model" in texts
     line = next((_line(o) for o in top if o.text.strip() == "aaa new-model"), 0)
     servers = []
-    for o in r.parse.objs:
+    for o in r.objs:
         w = o.text.split()
         if w[:2] in (["tacacs-server", "host"], ["radius-server", "host"]) and len(w) > 2:
             servers.append(f"{w[0].split('-')[0]} {w[2]}")
@@ -344,7 +349,7 @@ def _aaa(r: _Reader, top) -> Aaa:
 
 def _interfaces(r: _Reader) -> tuple[Interface, ...]:
     out = []
-    for o in r.globals(r"^interface\s"):
+    for o in r.blocks(r"^interface\s"):
         name = o.text.split(None, 1)[1].strip()
         addresses, role, enabled, description = [], "", True, ""
         for child in o.children:
@@ -423,7 +428,7 @@ def _acls(r: _Reader, top) -> tuple[FirewallRule, ...]:
                         _line(o), r)
             if rule:
                 rules.append(rule)
-    for o in r.globals(r"^(ip\s+access-list\s+extended|ipv6\s+access-list)\s+\S+"):
+    for o in r.blocks(r"^(ip\s+access-list\s+extended|ipv6\s+access-list)\s+\S+"):
         name = o.text.split()[-1]
         for i, child in enumerate(o.children, 1):
             w = child.text.split()
