@@ -13,7 +13,31 @@ from fourlayer.resources.devices.cisco_ios import MAX_BANNER
 
 
 def ios(text: str):
-    return parse("cisco_ios", text)
+    """Parse a fragment as IOS (a `hostname` line first when it has none: a bare fragment is refused)."""
+    return parse("cisco_ios", text if "hostname" in text else "hostname T\n" + text)
+
+
+def test_what_is_not_an_ios_configuration_is_refused(tmp_path):
+    """Another vendor's file, or an unrelated one, would parse to an empty model that passes every check: refused,
+    and every device check is ERROR saying so (without quoting the file)."""
+    import pytest
+
+    from fourlayer.core.model import Status
+    from fourlayer.resources.devices import ConfigError
+    from tests.test_device_checks import audit
+
+    fortios = "#config-version=FGT60F-7.2.4-FW-build1396\nconfig system global\n    set hostname FW1\nend\n"
+    passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n"
+    for text in (fortios, passwd, "# just a comment\n"):
+        with pytest.raises(ConfigError):
+            parse("cisco_ios", text)
+    path = tmp_path / "fw.conf"
+    path.write_text(fortios + "    set password ENC FAKEnotShown\n")
+    results = audit(tmp_path, "cisco_ios", path)
+    assert {r.status for r in results.values()} == {Status.ERROR}
+    reason = results["L1-DEV-001"].reason
+    assert "not a usable cisco_ios configuration" in reason and "is the vendor right?" in reason
+    assert "FAKEnotShown" not in reason and "FGT60F" not in reason
 
 
 def test_absent_lines_take_the_ios_defaults():
@@ -111,3 +135,17 @@ def test_a_parser_failure_is_error_and_quotes_nothing(tmp_path, monkeypatch):
     assert {r.status for r in results.values()} == {Status.ERROR}
     assert all("KeyError" in r.reason and "FAKEquotedSecret" not in r.reason + (r.reason_vi or "")
                for r in results.values())
+
+
+def test_an_empty_model_is_error_whatever_the_vendor(tmp_path, monkeypatch):
+    """The resource's own guard (for every vendor's parser): a model with no hostname, version, interface or
+    remote-access line cannot be judged, so every device check is ERROR rather than a row of PASSes."""
+    from fourlayer.core.model import Status
+    from fourlayer.resources.device import DeviceConfig
+    from fourlayer.resources.devices import cisco_ios
+    from tests.test_device_checks import DATA, audit
+
+    monkeypatch.setattr(cisco_ios, "parse", lambda text: DeviceConfig(vendor="cisco_ios"))
+    results = audit(tmp_path, "cisco_ios", DATA / "cisco_ios" / "hardened.conf")
+    assert {r.status for r in results.values()} == {Status.ERROR}
+    assert "does not look like a cisco_ios configuration" in results["L3-DEV-001"].reason

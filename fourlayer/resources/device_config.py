@@ -39,7 +39,14 @@ def _parse(t: Target) -> DeviceConfig | Unevaluable:
     except (KeyError, ModuleNotFoundError):
         return Unevaluable(f"no configuration parser for vendor {vendor} in this fourlayer")
     try:
-        return parser(text)
+        found = parser(text)
+    except devices.ConfigError as exc:  # the parser's own words, no text quoted
+        return Unevaluable(f"not a usable {vendor} configuration: {exc}")
     except Exception as exc:  # noqa: BLE001 — any message may quote the text (a secret): only the type is shown
         return Unevaluable(f"the {vendor} configuration could not be parsed ({type(exc).__name__}); "
                            "check that the file is a complete configuration of that vendor")
+    if not (found.hostname or found.os_version or found.interfaces or found.vty_lines):
+        # a wrong file (another vendor's, a log, /etc/passwd) parses to nothing, and nothing would pass every check
+        return Unevaluable(f"this does not look like a {vendor} configuration: no hostname, version, interface or "
+                           "remote-access line was found in it; check the file and the vendor")
+    return found

@@ -18,6 +18,11 @@ VENDORS = {
 }
 
 
+class ConfigError(ValueError):
+    """A parser's refusal whose message the parser wrote itself and never quotes the text (it may hold secrets):
+    shown in the ERROR reason of every device check, e.g. "no hostname, version, interface or line block"."""
+
+
 def parse(vendor: str, text: str) -> DeviceConfig:
     """Parse `text` as `vendor`'s configuration (KeyError for a vendor not in VENDORS)."""
     return importlib.import_module(VENDORS[vendor]).parse(text)

@@ -31,6 +31,7 @@ import re
 from ciscoconfparse2 import CiscoConfParse
 from loguru import logger
 
+from fourlayer.resources.devices import ConfigError
 from fourlayer.resources.device import (
     STORAGE_PLAIN,
     STORAGE_REVERSIBLE,
@@ -106,6 +107,7 @@ def _line(obj) -> int:
 def parse(text: str) -> DeviceConfig:
     r = _Reader(text)
     top = [o for o in r.objs if o.parent is o]  # global lines; blocks hold their children
+    _looks_like_ios(top)
     hostname = next((w[1] for o in top if (w := o.text.split())[:1] == ["hostname"] and len(w) > 1), "")
     version, partial = _version(r.lines)
     model = next((m.group(1) for line in r.lines for rx in _MODEL if (m := rx.match(line))), "")
@@ -130,6 +132,31 @@ def parse(text: str) -> DeviceConfig:
 
 
 # ---- version, banner ---------------------------------------------------------------------------------------
+
+# first words of IOS global configuration lines (a saved configuration mostly consists of these)
+_IOS_WORDS = frozenset({"version", "hostname", "interface", "line", "end", "service", "ip", "ipv6", "no", "boot",
+                        "boot-start-marker", "boot-end-marker", "aaa", "username", "enable", "snmp-server",
+                        "logging", "ntp", "router", "access-list", "banner", "crypto", "spanning-tree", "vlan",
+                        "vtp", "control-plane", "license", "archive", "redundancy", "class-map", "policy-map",
+                        "key", "radius", "radius-server", "tacacs", "tacacs-server", "clock", "errdisable",
+                        "memory-size", "platform", "multilink", "subscriber", "diagnostic", "file", "mac",
+                        "cdp", "lldp", "alias", "call-home", "transceiver", "monitor", "track", "event", "sntp",
+                        "security", "login", "parser", "dot1x", "mls", "power", "system", "vrf", "object-group",
+                        "route-map", "cts", "switch", "stack-mac", "hw-module", "netconf-yang", "restconf",
+                        "udld", "port-channel", "flow", "device-tracking", "username", "building", "current"})
+
+
+def _looks_like_ios(top) -> None:
+    """Refuse text that is not an IOS configuration (another vendor's, a log, an unrelated file): it would parse to
+    an empty model that passes every check. At least a hostname, version, interface or line block, and most global
+    lines must start with an IOS keyword."""
+    words = [o.text.split()[0].lower() for o in top if o.text.strip() and not o.text.lstrip().startswith("!")]
+    anchors = {"hostname", "version", "interface", "line"} & set(words)
+    known = sum(1 for w in words if w in _IOS_WORDS)
+    if not anchors or known * 2 < len(words):
+        raise ConfigError(f"{known} of {len(words)} global lines start with an IOS keyword"
+                          + ("" if anchors else ", and none is a hostname, version, interface or line block")
+                          + "; is the vendor right?")
 
 def _version(lines: list[str]) -> tuple[str, bool]:
     for line in lines:
