@@ -126,3 +126,14 @@ def test_unreadable_configuration_is_error_not_pass(tmp_path):
     results = audit(tmp_path, "cisco_ios", binary)
     assert {r.status for r in results.values()} == {Status.ERROR}
     assert all("FAKEbinarySecret" not in r.reason and "NUL" in r.reason for r in results.values())
+
+
+def test_saved_file_over_the_bound_is_error_and_not_shown(tmp_path, monkeypatch):
+    from fourlayer.collectors import device_config
+
+    big = tmp_path / "big.conf"
+    big.write_text("hostname BIG\nenable secret 0 FAKEneverShown\n" + "!\n" * 2000)
+    monkeypatch.setattr(device_config, "MAX_CONFIG_BYTES", 1000)
+    results = audit(tmp_path, "cisco_ios", big)
+    assert {r.status for r in results.values()} == {Status.ERROR}
+    assert all("over the 1000 byte limit" in r.reason and "FAKEneverShown" not in r.reason for r in results.values())

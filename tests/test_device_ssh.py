@@ -92,3 +92,16 @@ def test_unknown_host_key_is_refused(tmp_path, device_sshd):
     assert {r.status for r in results.values()} == {Status.ERROR}
     assert "is not in" in results["L1-DEV-001"].reason and "--accept-new-host-keys" in results["L1-DEV-001"].reason
     assert asked.read_text() == ""  # refused before any command
+
+
+def test_output_over_the_bound_is_error_not_a_partial_verdict(tmp_path, device_sshd, monkeypatch):
+    """A configuration cut at the size bound would let its missing lines pass: ERROR instead (the bound lowered
+    to 1,000 bytes here; hardened.conf is ~4 KB)."""
+    from fourlayer.collectors import device_config
+
+    sshd, known_hosts, _ = device_sshd
+    monkeypatch.setattr(device_config, "MAX_CONFIG_BYTES", 1000)
+    results = _audit(tmp_path, _device(sshd, known_hosts))
+    assert {r.status for r in results.values()} == {Status.ERROR}
+    assert "printed more than 1000 bytes; not judged on a partial configuration" in results["L1-DEV-001"].reason
+
