@@ -105,3 +105,16 @@ def test_output_over_the_bound_is_error_not_a_partial_verdict(tmp_path, device_s
     assert {r.status for r in results.values()} == {Status.ERROR}
     assert "printed more than 1000 bytes; not judged on a partial configuration" in results["L1-DEV-001"].reason
 
+
+
+def test_one_read_only_command_per_vendor():
+    """Exactly one command per declared vendor, each a display command: nothing that configures, writes, copies,
+    reloads or chains a second command."""
+    from fourlayer.config.inventory import DEVICE_VENDORS
+
+    assert set(DEVICE_COMMANDS) == set(DEVICE_VENDORS)
+    for vendor, command in DEVICE_COMMANDS.items():
+        assert command.startswith("show ") or command == "/export", (vendor, command)
+        assert not any(bad in command for bad in (";", "\n", "&", ">", "file=")), (vendor, command)
+        assert not {"configure", "config", "set", "write", "copy", "delete", "request", "reload", "execute",
+                    "commit", "edit"} & set(command.split()), (vendor, command)
