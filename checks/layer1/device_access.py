@@ -13,6 +13,8 @@ from fourlayer.core.registry import check
 CLEAR_TEXT = ("telnet", "http", "ftp")  # management protocols that send the administrator's password in clear
 # remote management services judged by L1-DEV-003 (SNMP is L1-DEV-004's)
 REMOTE_MGMT = ("telnet", "ssh", "http", "https", "ftp", "winbox", "api", "api-ssl", "netconf", "fgfm")
+OPEN_VI = {"not defined (IOS then permits every source)": "ACL chưa được định nghĩa, khi đó IOS cho phép mọi nguồn",
+           "its first entry for any source is a permit": "mục đầu tiên áp dụng cho mọi nguồn là permit"}
 _ADMIN_REFS = (refs.CIRCULAR_12_NET_ADMIN, refs.TCVN_NET_ACCESS, refs.FORTINET_HARDENING, refs.MIKROTIK_SECURING)
 
 
@@ -114,6 +116,12 @@ def management_reachable(t):
         if open_line and not v.access_class:
             problems.append(bi(f"{v.name} without access-class{at(v.line)['en']}",
                                f"{v.name} không có access-class{at(v.line)['vi']}"))
+        elif open_line and v.access_class_open:
+            rows[-1] += f"; ACL {v.access_class} {v.access_class_open}"
+            problems.append(bi(f"{v.name}: access-class {v.access_class} restricts nothing ({v.access_class_open})"
+                               f"{at(v.line)['en']}",
+                               f"{v.name}: access-class {v.access_class} không giới hạn nguồn nào "
+                               f"({OPEN_VI.get(v.access_class_open, v.access_class_open)}){at(v.line)['vi']}"))
     for i in d.interfaces:
         if i.enabled and i.role == "wan" and i.management_access:
             rows.append(f"interface {i.name} (WAN): accepts {', '.join(i.management_access)} (line {i.line})")

@@ -82,6 +82,9 @@ class VtyLine:
     exec_timeout_s: int | None = None
     defaulted_transport: bool = False
     line: int = 0
+    # why the access_class restricts nothing, when it does not ("" = it restricts): IOS permits every source when
+    # the ACL is not defined, and an ACL whose first entry for any source is a permit lets everyone in
+    access_class_open: str = ""
 
 
 @dataclass(frozen=True)

@@ -276,7 +276,34 @@ def _global_secrets(r: _Reader, top) -> None:
 
 # ---- lines, services -------------------------------------------------------------------------------------------
 
+def _source_lists(r: _Reader) -> dict[str, list[tuple[str, str]]]:
+    """ACL name -> [(action, source)] of every standard or extended ACL, in order, for vty access-class."""
+    acls: dict[str, list[tuple[str, str]]] = {}
+    for o in r.objs:
+        w = o.text.split()
+        if o.parent is o and w[:1] == ["access-list"] and len(w) >= 4 and w[2] in ("permit", "deny"):
+            standard = w[1].isdigit() and (int(w[1]) < 100 or 1300 <= int(w[1]) < 2000)
+            acls.setdefault(w[1], []).append((w[2], _address(w, 3 if standard else 4)[0]))
+        elif o.parent is not o and o.parent.text.split()[:2] in (["ip", "access-list"], ["ipv6", "access-list"]):
+            head = o.parent.text.split()
+            body = w[1:] if w and w[0].isdigit() else w
+            if len(body) >= 2 and body[0] in ("permit", "deny"):
+                standard = head[2:3] == ["standard"]
+                acls.setdefault(head[-1], []).append((body[0], _address(body, 1 if standard else 2)[0]))
+    return acls
+
+
+def _open_because(name: str, acls: dict[str, list[tuple[str, str]]]) -> str:
+    if name not in acls:
+        return "not defined (IOS then permits every source)"
+    for action, src in acls[name]:
+        if src == "any":
+            return "" if action == "deny" else "its first entry for any source is a permit"
+    return ""
+
+
 def _vty_lines(r: _Reader) -> tuple[VtyLine, ...]:
+    acls = _source_lists(r)
     out = []
     for o in r.blocks(r"^line\s+vty\s"):
         transport, access, login, timeout = None, "", "", None
@@ -294,7 +321,8 @@ def _vty_lines(r: _Reader) -> tuple[VtyLine, ...]:
                 timeout = int(w[1]) * 60 + (int(w[2]) if len(w) > 2 and w[2].isdigit() else 0)
         out.append(VtyLine(name=" ".join(o.text.split()), transport_input=transport or DEFAULT_VTY_TRANSPORT,
                            access_class=access, login=login, exec_timeout_s=timeout,
-                           defaulted_transport=transport is None, line=_line(o)))
+                           defaulted_transport=transport is None, line=_line(o),
+                           access_class_open=_open_because(access, acls) if access else ""))
     return tuple(out)
 
 
@@ -307,7 +335,7 @@ def _services(top, vty: tuple[VtyLine, ...], communities, v3: bool) -> tuple[Man
     services = []
     for proto in ("telnet", "ssh"):
         lines = [v for v in vty if _accepts(v, proto)]
-        restricted = bool(lines) and all(v.access_class for v in lines)
+        restricted = bool(lines) and all(v.access_class and not v.access_class_open for v in lines)
         version = ""
         if proto == "ssh":
             version = "2" if "ip ssh version 2" in texts else "1" if "ip ssh version 1" in texts else "1.99"
