@@ -5,6 +5,9 @@ DISPATCH_1552 = "Official Dispatch 1552/BTTTT-CATTT (2020), 4-layer model"
 DECREE_85 = "Decree 85/2016/ND-CP"
 DECREE_85_ASSESS = "Decree 85/2016/ND-CP Art. 20.2.c (periodic assessment)"
 CIRCULAR_12 = "Circular 12/2022/TT-BTTTT Annexes I-V"
+CIRCULAR_12_ZONES = ("Circular 12/2022/TT-BTTTT Annexes I-V: network zones (user, DMZ, server, database, "
+                     "management) and access control between them; remote administration from the management zone")
+CIS_CONTROLS_SEGMENT = "CIS Controls v8 12.2 (establish and maintain a secure network architecture: segmentation)"
 CIRCULAR_31 = "Circular 31/2017/TT-BTTTT Art. 5 (monitoring)"
 TCVN_NET = "TCVN 11930:2017 network security"
 TCVN_SRV = "TCVN 11930:2017 server security"
@@ -60,6 +63,35 @@ OWASP_ASVS_14 = "OWASP ASVS 4.0 V14.4 (HTTP security headers)"
 DEBIAN_SECURITY_TRACKER = "Debian Security Tracker (security-tracker.debian.org), imported offline"
 OSV_SCHEMA = "Open Source Vulnerability (OSV) schema, distribution advisories (Debian, Ubuntu, AlmaLinux, Rocky)"
 NVD = "NIST National Vulnerability Database and CVE records (offline table fourlayer/data/vulnerable_versions.yaml)"
+
+# Windows hosts over OpenSSH (issue #14). CIS item numbers only where the section is stable across versions.
+CIS_WIN = "CIS Microsoft Windows Server 2022 Benchmark"
+CIS_WIN_PASSWORD = "CIS Microsoft Windows Server 2022 Benchmark 1.1 Password Policy"
+CIS_WIN_LOCKOUT = "CIS Microsoft Windows Server 2022 Benchmark 1.2 Account Lockout Policy"
+CIS_WIN_GUEST = "CIS Microsoft Windows Server 2022 Benchmark 2.3.1 Accounts: Guest account status (Disabled)"
+CIS_WIN_NTLM = ("CIS Microsoft Windows Server 2022 Benchmark 2.3.11 Network security: LAN Manager authentication "
+                "level (Send NTLMv2 response only. Refuse LM & NTLM)")
+CIS_WIN_FIREWALL = "CIS Microsoft Windows Server 2022 Benchmark 9 Windows Defender Firewall (Domain, Private, Public)"
+CIS_WIN_AUDIT = "CIS Microsoft Windows Server 2022 Benchmark 17 Advanced Audit Policy Configuration"
+CIS_WIN_SMB1 = "CIS Microsoft Windows Server 2022 Benchmark 18 MS Security Guide: Configure SMB v1 server (Disabled)"
+CIS_WIN_LLMNR = "CIS Microsoft Windows Server 2022 Benchmark 18 DNS Client: Turn off multicast name resolution"
+CIS_WIN_RDP = ("CIS Microsoft Windows Server 2022 Benchmark 18 Remote Desktop Session Host: Require user "
+               "authentication for remote connections by using Network Level Authentication")
+CIS_WIN_WINRM = ("CIS Microsoft Windows Server 2022 Benchmark 18 WinRM Service: Allow Basic authentication and "
+                 "Allow unencrypted traffic (Disabled)")
+MS_FIREWALL = "https://learn.microsoft.com/powershell/module/netsecurity/get-netfirewallprofile"
+MS_DEFENDER = "https://learn.microsoft.com/powershell/module/defender/get-mpcomputerstatus"
+MS_SMB1 = ("https://learn.microsoft.com/windows-server/storage/file-server/troubleshoot/"
+           "detect-enable-and-disable-smbv1-v2-v3")
+MS_NTLM = ("https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/"
+           "network-security-lan-manager-authentication-level")
+MS_SCHANNEL = "https://learn.microsoft.com/windows-server/security/tls/tls-registry-settings"
+MS_AUDITPOL = "https://learn.microsoft.com/windows-server/administration/windows-commands/auditpol-get"
+MS_HOTFIX = "https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-hotfix"
+MS_LOCALUSER = "https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localuser"
+MS_WEF = ("https://learn.microsoft.com/windows/security/operating-system-security/device-management/"
+          "use-windows-event-forwarding-to-assist-in-intrusion-detection")
+MS_WINRM = "https://learn.microsoft.com/windows/win32/winrm/installation-and-configuration-for-windows-remote-management"
 
 # network devices (layers 1-3): benchmark items are cited by number and title as in CIS Cisco IOS 15 Benchmark v4.1
 CIS_IOS = "CIS Cisco IOS 15 Benchmark v4.1"

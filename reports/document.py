@@ -11,7 +11,8 @@ from fourlayer.core.scoring import score_tree
 
 # 1.1: system last_assessment.licence; optional framework, history and per-result clauses (see
 # reports/schema/report.schema.json, the published contract; a minor version only adds optional fields).
-# 1.2: optional host kind ("device"), vendor and role for network devices listed under a system's devices:.
+# 1.2: hosts may carry "os" (windows, linux); network devices listed under a system's devices: carry kind
+# ("device"), vendor and role.
 SCHEMA_VERSION = "1.2"
 
 SCORING_METHOD = {
@@ -28,6 +29,11 @@ SCORING_METHOD = {
            "hệ thống lên cơ quan."),
 }
 
+
+
+def _host_os(roles: tuple[str, ...]) -> str | None:
+    """The operating system a host was audited as: its roles decide which allowlist the shell collector used."""
+    return "windows" if "windows" in roles else "linux" if "linux" in roles else None
 
 def _contact(c) -> dict | None:
     return None if c is None else {"name": c.name, "email": c.email, "phone": c.phone}
@@ -46,6 +52,15 @@ def _declared(agency) -> dict[str, Any]:
             "connected": nat.connected, "since": nat.since.isoformat() if nat.since else None,
             "collector": str(nat.collector) if nat.collector else None},
     }
+
+
+def _segmentation(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
+    """The optional `segmentation` field: the zone × zone reachability matrix (reports/zone_matrix.py)."""
+    if getattr(run, "segmentation", None) is None or not inventory.zones:
+        return {}
+    from fourlayer.reports.zone_matrix import zone_matrix
+
+    return {"segmentation": zone_matrix(inventory, run.segmentation)}
 
 
 def _device(host) -> dict[str, Any]:
@@ -72,6 +87,7 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
                 hr = host_runs.get((agency.id, system.id, host.id))
                 hosts.append({
                     "id": host.id, "address": host.address, "roles": list(host.roles),
+                    **({"os": _host_os(host.roles)} if _host_os(host.roles) else {}),
                     **_device(host),
                     "summary": snode["hosts"][host.id],
                     "collectors": hr.collectors if hr else {}, "seconds": hr.seconds if hr else None})
@@ -97,5 +113,6 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
         "checks": run.checks,
         "agencies": agencies,
         **({"framework": framework} if framework is not None else {}),  # optional in the schema
+        **_segmentation(run, inventory),  # optional: only when zones are declared
         "results": [r.to_dict() for r in run.results],
     }

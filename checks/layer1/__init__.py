@@ -1,4 +1,5 @@
-"""Layer 1, on-site force: exposed services, SSH, TLS, HTTP, accounts, host hardening, the security officer."""
+"""Layer 1, on-site force: exposed services, SSH, TLS, HTTP, accounts, host hardening (Linux and Windows), the security
+officer."""
 
 from fourlayer.checks.layer1 import (  # noqa: F401
     accounts,
@@ -12,4 +13,7 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     ssh,
     ssh_wire,
     tls,
+    windows_accounts,
+    windows_host,
+    zones,
 )

@@ -118,6 +118,10 @@ def password_storage(t):
     unknown = [f"{what['en']}{at(ref.line)['en']}" for what, ref in logins if ref.storage == STORAGE_UNKNOWN]
     if unknown:
         raise Unevaluable(f"how these credentials are stored is not recognised: {'; '.join(unknown[:6])}")
+    if not d.accounts_listed:  # e.g. a RouterOS /export without /user: the accounts are unknown, not absent
+        raise Unevaluable("the configuration does not list the local accounts (the export has no user section), so "
+                          "how their passwords are kept and where they may log in from cannot be judged; export "
+                          "the configuration with its user section")
     if not logins:
         return passed(bi("no local password is stored in the configuration",
                          "cấu hình không lưu mật khẩu cục bộ nào"), evidence(t, rows))

@@ -68,7 +68,8 @@ def any_any_permit(t):
                     "vi": "Bật ghi nhật ký cho quy tắc cho phép: Cisco thêm `log` vào mục ACL; FortiOS `set "
                           "logtraffic all` cho chính sách; RouterOS `log=yes` cho quy tắc accept."})
 def permit_without_log(t):
-    permits = [r for r in config(t).firewall_rules if r.enabled and r.action == "permit"]
+    # a rule that only matches connections an earlier rule accepted (RouterOS established,related) needs no log
+    permits = [r for r in config(t).firewall_rules if r.enabled and r.action == "permit" and r.opens_new_connections]
     if not permits:
         return not_applicable(bi("the configuration holds no enabled permit rule",
                                  "cấu hình không có quy tắc cho phép nào đang bật"), evidence(t, []))

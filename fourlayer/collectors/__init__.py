@@ -12,6 +12,7 @@ HOST_COLLECTORS = {
     "tls": "fourlayer.collectors.tls",
     "http": "fourlayer.collectors.http",
     "device_config": "fourlayer.collectors.device_config",  # network devices: saved or running configuration
+    "reachability": "fourlayer.collectors.reachability",
 }
 
 

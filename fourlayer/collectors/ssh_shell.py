@@ -22,7 +22,7 @@ from typing import Any
 
 import paramiko
 
-from fourlayer.collectors import allowlist
+from fourlayer.collectors import allowlist, ssh_windows, windows_allowlist
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.ssh_transport import HANDSHAKE_LIMIT, PARAMIKO_LOG, BoundedSocket, host_label
 from fourlayer.core.errors import CollectorError
@@ -36,17 +36,30 @@ DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 _known_hosts_lock = threading.Lock()
 
 
+def is_windows(host: Host) -> bool:
+    """A host declared `roles: [windows]` gets the Windows allowlist, never the POSIX one (and the reverse)."""
+    return "windows" in host.roles
+
+
 def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
-    """{"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated"}; CollectorError on failure."""
+    """{"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated", "platform"}; CollectorError on
+    failure. `platform` is "windows" (fourlayer.collectors.ssh_windows: one exec channel per command of the
+    Windows allowlist) or "posix" (one framed `/bin/sh -s` script of the POSIX allowlist)."""
     ssh = host.ssh or SSHSettings()
-    commands = allowlist.build_commands(ssh)
+    windows = is_windows(host)
+    commands = windows_allowlist.build_windows_commands() if windows else allowlist.build_commands(ssh)
     user = ssh.user or getpass.getuser()
     client, host_key = connect(host, ssh, user, ctx)
+    label = host_label(host.address, ssh.port)
     try:
-        results, truncated = run_script(client, commands, ctx.timeout, host_label(host.address, ssh.port))
+        if windows:
+            results, truncated = ssh_windows.run_commands(client, commands, ctx.timeout, label)
+        else:
+            results, truncated = run_script(client, commands, ctx.timeout, label)
     finally:
         client.close()
-    return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated}
+    return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated,
+            "platform": "windows" if windows else "posix"}
 
 
 # ---- parsing helpers for checks -------------------------------------------------------------------------

@@ -113,6 +113,17 @@ SIGNATURE_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}\Z")
 
 
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@$-]{0,79}\Z")
+AUDIT_REQUIREMENTS = ("Success", "Failure", "Success and Failure")
+
+
+def _service_names(v: Any, allow_empty: bool = False) -> str | None:
+    """Windows service names as `Get-Service` shows them (Name, not DisplayName)."""
+    if isinstance(v, list) and (v or allow_empty) and all(isinstance(x, str) and _SERVICE_NAME.match(x) for x in v):
+        return None
+    return f"expected a{'' if allow_empty else ' non-empty'} list of Windows service names, e.g. [WinDefend]"
+
+
 def _choices(allowed: tuple[str, ...]) -> Check:
     """A list whose items are names from `allowed` (an empty list is allowed)."""
     def check(v: Any) -> str | None:
@@ -201,6 +212,13 @@ _SHAPE: dict[str, Any] = {
     "edr": {"process_names": lambda v: _process_names(v, "wazuh-agentd")},
     "national": {"agent_from_level": LEVEL_OR_0,
                  "agent_process_names": lambda v: _process_names(v, "wazuh-agentd", allow_empty=True)},
+    # Windows hosts (roles: [windows])
+    "windows": {"antimalware_services": lambda v: _service_names(v), "max_signature_age_days": POS_INT,
+                "max_update_age_days": POS_INT, "password_history": NONNEG_INT, "max_local_admins": POS_INT,
+                "audit_subcategories": OpenMap(_text, lambda v: None if v in AUDIT_REQUIREMENTS else
+                                               f"expected one of {', '.join(AUDIT_REQUIREMENTS)}", removable=True),
+                "soc_agent_services": lambda v: _service_names(v),
+                "national_agent_services": lambda v: _service_names(v, allow_empty=True)},
     # scan history (L3-PER-001, report trend)
     "history": {"persistent_runs": POS_INT, "trend_runs": POS_INT},
 }

@@ -130,11 +130,25 @@ class FirewallRule:
     logged: bool = False
     enabled: bool = True
     line: int = 0
+    chain: str = ""  # RouterOS/iptables chain: "input" (to the device itself), "forward" (through it); "" = n/a
+    # further conditions that narrow the rule, as `key=value` (RouterOS `connection-state=established,related`,
+    # `ipsec-policy=in,ipsec`): a rule with any is not "any-any", whatever its addresses say
+    match: tuple[str, ...] = ()
 
     @property
     def any_any(self) -> bool:
         return (self.action == "permit" and "any" in self.sources and "any" in self.destinations
-                and "any" in self.services)
+                and "any" in self.services and not self.match)
+
+    @property
+    def opens_new_connections(self) -> bool:
+        """False for a rule that matches only packets of connections already accepted by an earlier rule
+        (RouterOS `connection-state=established,related`): such a rule needs no log of its own."""
+        for m in self.match:
+            key, _, value = m.partition("=")
+            if key == "connection-state" and not value.startswith("!") and "new" not in value.split(","):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,9 @@ class DeviceConfig:
     banner: str = ""  # login/motd banner text ("" = none); text only, never a secret
     firewall_rules: tuple[FirewallRule, ...] = ()
     notes: tuple[str, ...] = field(default=())  # what the parser could not interpret (line numbers, no text)
+    # False when the configuration format does not list the local accounts at all (a RouterOS `/export` never
+    # does): `users == ()` then means "unknown", not "none", and a check of the accounts cannot be judged
+    accounts_listed: bool = True
 
     def service(self, name: str) -> ManagementService | None:
         return next((s for s in self.services if s.name == name), None)
