@@ -23,13 +23,13 @@ def test_what_is_not_an_ios_configuration_is_refused(tmp_path):
     import pytest
 
     from fourlayer.core.model import Status
-    from fourlayer.resources.devices import ConfigError
+    from fourlayer.resources.devices import ConfigTextError
     from tests.test_device_checks import audit
 
     fortios = "#config-version=FGT60F-7.2.4-FW-build1396\nconfig system global\n    set hostname FW1\nend\n"
     passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n"
     for text in (fortios, passwd, "# just a comment\n"):
-        with pytest.raises(ConfigError):
+        with pytest.raises(ConfigTextError):
             parse("cisco_ios", text)
     path = tmp_path / "fw.conf"
     path.write_text(fortios + "    set password ENC FAKEnotShown\n")

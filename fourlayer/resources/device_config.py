@@ -40,7 +40,7 @@ def _parse(t: Target) -> DeviceConfig | Unevaluable:
         return Unevaluable(f"no configuration parser for vendor {vendor} in this fourlayer")
     try:
         found = parser(text)
-    except devices.ConfigError as exc:  # the parser's own words, no text quoted
+    except devices.ConfigTextError as exc:  # the parser's own words, no text quoted
         return Unevaluable(f"not a usable {vendor} configuration: {exc}")
     except Exception as exc:  # noqa: BLE001 — any message may quote the text (a secret): only the type is shown
         return Unevaluable(f"the {vendor} configuration could not be parsed ({type(exc).__name__}); "

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 
 from fourlayer.resources.device import DeviceConfig
+# the parsers' one refusal whose message never quotes the text: shown in the ERROR reason of every device check
+from fourlayer.resources.devices.text import ConfigTextError  # noqa: F401 (re-exported)
 
 VENDORS = {
     "cisco_ios": "fourlayer.resources.devices.cisco_ios",  # Cisco IOS / IOS-XE
@@ -16,11 +18,6 @@ VENDORS = {
     "routeros": "fourlayer.resources.devices.routeros",  # MikroTik RouterOS
     "junos": "fourlayer.resources.devices.junos",  # Juniper Junos
 }
-
-
-class ConfigError(ValueError):
-    """A parser's refusal whose message the parser wrote itself and never quotes the text (it may hold secrets):
-    shown in the ERROR reason of every device check, e.g. "no hostname, version, interface or line block"."""
 
 
 def parse(vendor: str, text: str) -> DeviceConfig:

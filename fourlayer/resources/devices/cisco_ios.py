@@ -31,7 +31,7 @@ import re
 from ciscoconfparse2 import CiscoConfParse
 from loguru import logger
 
-from fourlayer.resources.devices import ConfigError
+from fourlayer.resources.devices.text import ConfigTextError, check_text
 from fourlayer.resources.device import (
     STORAGE_PLAIN,
     STORAGE_REVERSIBLE,
@@ -105,6 +105,7 @@ def _line(obj) -> int:
 
 
 def parse(text: str) -> DeviceConfig:
+    check_text(text, "Cisco IOS")  # binary, oversized: refused before reading (fourlayer.resources.devices.text)
     r = _Reader(text)
     top = [o for o in r.objs if o.parent is o]  # global lines; blocks hold their children
     _looks_like_ios(top)
@@ -154,7 +155,7 @@ def _looks_like_ios(top) -> None:
     anchors = {"hostname", "version", "interface", "line"} & set(words)
     known = sum(1 for w in words if w in _IOS_WORDS)
     if not anchors or known * 2 < len(words):
-        raise ConfigError(f"{known} of {len(words)} global lines start with an IOS keyword"
+        raise ConfigTextError(f"{known} of {len(words)} global lines start with an IOS keyword"
                           + ("" if anchors else ", and none is a hostname, version, interface or line block")
                           + "; is the vendor right?")
 
