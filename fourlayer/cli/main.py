@@ -126,9 +126,11 @@ def inventory_validate(path: str) -> None:
     inv = load_inventory(path)
     load_policy(inv.policy_path)
     hosts = sum(1 for _ in inv.iter_hosts())
+    devices = sum(1 for _, _, h in inv.iter_hosts() if h.device is not None)
     systems = sum(len(a.systems) for a in inv.agencies)
     zones = f", {len(inv.zones)} zones" if inv.zones else ""
-    click.echo(f"{path}: OK — {len(inv.agencies)} agencies, {systems} systems, {hosts} hosts{zones}")
+    click.echo(f"{path}: OK — {len(inv.agencies)} agencies, {systems} systems, {hosts - devices} hosts"
+               + (f", {devices} network devices" if devices else "") + zones)
 
 
 # ---------------------------------------------------------------- checks

@@ -189,14 +189,16 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
         failed["ssh_shell"] = "SSH is disabled for this host in the inventory, so its configuration was not read"
     if not names:
         return evidence, failed, timings
+    # a device judged on its saved file sends nothing either
+    offline = OFFLINE_COLLECTORS | ({"device_config"} if host.device is not None and host.device.config else set())
     try:  # the loopback guard, once for every collector of this host: refused means nothing is sent at all
-        if set(names) - OFFLINE_COLLECTORS:
+        if set(names) - offline:
             check_allowed(host.address)
     except CollectorError as exc:
-        for name in [n for n in names if n not in OFFLINE_COLLECTORS]:
+        for name in [n for n in names if n not in offline]:
             failed[name] = clean_text(str(exc), 400)
             timings[name] = {"ok": False, "error": failed[name], "seconds": 0.0}
-        names = [n for n in names if n in OFFLINE_COLLECTORS]
+        names = [n for n in names if n in offline]
         if not names:
             return evidence, failed, timings
 
