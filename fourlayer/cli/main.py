@@ -313,6 +313,8 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="Seconds for everything on one host.")
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Trust SSH host keys seen for the first time and save them (changed keys are still refused).")
+@click.option("--discovery-batch", type=click.IntRange(1, 1024), default=defaults.DISCOVERY_BATCH, show_default=True,
+              help="Hosts per nmap port sweep, run ahead of the per-host collectors (1 = one nmap per host).")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
               help="Judge declared facts (contracts, assessments, remediation and connection dates, waivers) as of "
                    "this day (default: the scan's day). Observed evidence (certificate validity, the age of update "
@@ -343,8 +345,8 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="With zones declared: the zone this machine sits in, where the segmentation probe runs from "
                    "(default: the zone whose networks hold one of this machine's addresses).")
 def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, concurrency, timeout, host_timeout,
-         accept_new_host_keys, as_of, framework, rule_paths, waivers_path, quiet, db, no_history, lock_timeout,
-         fail_under, fail_on, sign_key, log_format, from_zone=None) -> None:
+         accept_new_host_keys, discovery_batch, as_of, framework, rule_paths, waivers_path, quiet, db, no_history,
+         lock_timeout, fail_under, fail_on, sign_key, log_format, from_zone=None) -> None:
     """Scan the hosts of INVENTORY and write reports. Exit codes: see docs/exit-codes.md."""
     from fourlayer.cli.scan_session import ScanSession
     from fourlayer.history.storage import default_db_path
@@ -353,9 +355,9 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
                           sign_key=sign_key, handle_signals=True, log_format=log_format)
     formats = _formats(fmt)
     options = _scan_options(concurrency=concurrency, timeout=timeout, host_timeout=host_timeout,
-                            accept_new_host_keys=accept_new_host_keys, layers=tuple(layer),
-                            check_ids=tuple(check_ids), skip_ids=tuple(skip_ids), agencies=tuple(agency),
-                            as_of=as_of.date() if as_of else None, from_zone=from_zone)
+                            accept_new_host_keys=accept_new_host_keys, discovery_batch=discovery_batch,
+                            layers=tuple(layer), check_ids=tuple(check_ids), skip_ids=tuple(skip_ids),
+                            agencies=tuple(agency), as_of=as_of.date() if as_of else None, from_zone=from_zone)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
                                  waivers=waivers_path)
