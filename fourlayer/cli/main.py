@@ -227,7 +227,7 @@ def _after_scan(run, fw, waivers) -> dict | None:
 
 def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: list[str], options,
                   quiet: bool = False, session=None, framework: str | None = None, rules: tuple[str, ...] = (),
-                  waivers: str | None = None) -> tuple[dict, list[Path]]:
+                  waivers: str | None = None, split: str | None = None) -> tuple[dict, list[Path]]:
     """Load, scan and render; shared by `scan` and `demo`. Returns the report document and files written.
 
     `session` (fourlayer.cli.scan_session.ScanSession) stores the run in the history database while it runs,
@@ -264,7 +264,7 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
         run.results.clear()  # the document holds every result now: ~100 MB at 2,000 hosts, reused for rendering
         progress.phase("writing reports")
         stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
-        written = session.write_reports(doc, out, stem, formats, langs)  # + signatures; never a truncated file
+        written = session.write_reports(doc, out, stem, formats, langs, split)  # + signatures; never truncated
     return doc, written
 
 
@@ -327,6 +327,9 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="Declarative YAML rules to add to the built-in checks (repeatable).")
 @click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Waiver file: accepted exceptions with justification, approver and expiry.")
+@click.option("--split", type=click.Choice(["agency"]), default=None,
+              help="agency: a small province overview plus one self-contained report per agency, holding that "
+                   "agency's data only (in agencies/<id>/), instead of one report of everything.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="History database (default $FOURLAYER_DB or ~/.local/share/fourlayer/history.sqlite).")
@@ -345,8 +348,8 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="With zones declared: the zone this machine sits in, where the segmentation probe runs from "
                    "(default: the zone whose networks hold one of this machine's addresses).")
 def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, concurrency, timeout, host_timeout,
-         accept_new_host_keys, discovery_batch, as_of, framework, rule_paths, waivers_path, quiet, db, no_history,
-         lock_timeout, fail_under, fail_on, sign_key, log_format, from_zone=None) -> None:
+         accept_new_host_keys, discovery_batch, as_of, framework, rule_paths, waivers_path, split, quiet, db,
+         no_history, lock_timeout, fail_under, fail_on, sign_key, log_format, from_zone=None) -> None:
     """Scan the hosts of INVENTORY and write reports. Exit codes: see docs/exit-codes.md."""
     from fourlayer.cli.scan_session import ScanSession
     from fourlayer.history.storage import default_db_path
@@ -360,7 +363,7 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
                             agencies=tuple(agency), as_of=as_of.date() if as_of else None, from_zone=from_zone)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
-                                 waivers=waivers_path)
+                                 waivers=waivers_path, split=split)
     _echo_summary(doc, written)
     session.exit(session.exit_code(doc, fail_under, fail_on))
 
