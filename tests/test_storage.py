@@ -204,3 +204,17 @@ def test_write_speed_and_size_per_run(tmp_path, record_property):
     assert seconds < 2.0
     with HistoryStore(path) as store:
         assert len(store.results("big")) == 1000
+
+
+def test_the_stored_document_streams_into_its_blob_and_reads_back_exactly(tmp_path):
+    """More than one copy chunk of compressed text (random evidence does not compress): the blob is filled chunk by
+    chunk from the spool, and what comes back is the document, checksum verified; no spool file is left."""
+    evidence = [os.urandom(600).hex() for _ in range(2500)]  # ~3 MB of hex: ~1.7 MB compressed
+    results = [res(f"L1-SSH-{i % 900:03d}", "FAIL", host=f"h{i}", evidence=e) for i, e in enumerate(evidence)]
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        stored_run(store, "big", "2026-01-01T00:00:00+00:00", results)
+        doc = store.document("big")
+        size = store.conn.execute("SELECT length(data), size FROM documents WHERE run_id = 'big'").fetchone()
+    assert size[0] > storage.COPY_CHUNK and size[1] > size[0]  # two chunks at least
+    assert [r["evidence"] for r in doc["results"]] == evidence and doc["run"]["id"] == "big"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fourlayer-document-")]
