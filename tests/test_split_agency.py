@@ -138,3 +138,17 @@ def test_the_demo_document_splits_without_leaking(demo_scan, tmp_path):  # noqa:
                            *(h["address"] for h in hosts), *(h["id"] for h in hosts)]
                 leaks = [n for n in needles if n not in declared and re.search(rf"\b{re.escape(n)}\b", text)]
                 assert not leaks, (path.name, other["id"], leaks)
+
+
+def test_a_stored_run_re_renders_split(split_scan, tmp_path):
+    work, out, _ = split_scan
+    result = CliRunner().invoke(main, ["report", "latest", "--db", str(work / "h.sqlite"), "--out", str(tmp_path),
+                                       "--split", "agency", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    again = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json"))
+    first = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    assert again == first and len(again) == 3  # the overview and one per agency, same names
+    for name in again:
+        if "/" in name:
+            assert json.loads((tmp_path / name).read_text(encoding="utf-8")) == \
+                json.loads((out / name).read_text(encoding="utf-8"))
