@@ -218,3 +218,18 @@ def test_the_stored_document_streams_into_its_blob_and_reads_back_exactly(tmp_pa
     assert size[0] > storage.COPY_CHUNK and size[1] > size[0]  # two chunks at least
     assert [r["evidence"] for r in doc["results"]] == evidence and doc["run"]["id"] == "big"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fourlayer-document-")]
+
+
+def test_prune_reaches_the_per_agency_reports_of_a_split(tmp_path, run_cli):
+    now = dt.datetime.now(dt.timezone.utc)
+    old, new = f"{now - dt.timedelta(days=40):%Y%m%dT%H%M%SZ}", f"{now:%Y%m%dT%H%M%SZ}"
+    reports = tmp_path / "reports"
+    folder = reports / "agencies" / "so-y-te"
+    folder.mkdir(parents=True)
+    (reports / f"fourlayer-{old}-abc001.overview.vi.html").write_text("x")
+    for name in (f"fourlayer-{old}-abc001-so-y-te.json", f"fourlayer-{old}-abc001-so-y-te.json.sig",
+                 f"fourlayer-{new}-abc002-so-y-te.json", "ghi-chu.txt"):
+        (folder / name).write_text("x")
+    run_cli("prune", "--keep-days", "30", "--reports", str(reports), "--no-history")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"fourlayer-{new}-abc002-so-y-te.json", "ghi-chu.txt"])
+    assert [p.name for p in reports.iterdir()] == ["agencies"]

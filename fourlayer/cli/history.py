@@ -16,7 +16,8 @@ import click
 
 DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
                          help="History database (default $FOURLAYER_DB or ~/.local/share/fourlayer/history.sqlite).")
-REPORT_NAME = re.compile(r"^fourlayer-(\d{8}T\d{6}Z)-[0-9a-f]+\.")
+# <run>, or <run>-<agency id> for the per-agency reports of --split agency (in agencies/<agency id>/)
+REPORT_NAME = re.compile(r"^fourlayer-(\d{8}T\d{6}Z)-[0-9a-f]+(?:-[A-Za-z0-9][A-Za-z0-9._-]*)?\.")
 
 
 def _store(db: Path | None):
@@ -136,10 +137,11 @@ def report_cmd(run_ref: str, out: Path, fmt: str, lang: str, sign_key: Path | No
 
 
 def report_files_older_than(directory: Path, cutoff: dt.datetime) -> list[Path]:
-    """Files fourlayer wrote (fourlayer-<UTC time>-<run>.*, signatures included) older than `cutoff`, by the
-    scan time in their name; other files are never touched."""
+    """Files fourlayer wrote (fourlayer-<UTC time>-<run>.*, signatures included, and those of --split agency in
+    agencies/<id>/) older than `cutoff`, by the scan time in their name; other files are never touched."""
     old = []
-    for path in sorted(directory.iterdir()) if directory.is_dir() else []:
+    split = sorted((directory / "agencies").glob("*/*")) if (directory / "agencies").is_dir() else []
+    for path in (sorted(directory.iterdir()) if directory.is_dir() else []) + split:
         m = REPORT_NAME.match(path.name)
         if m and path.is_file():
             when = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
