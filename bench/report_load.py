@@ -45,6 +45,8 @@ def browser(page_timeout: float):
     for flag in CHROMIUM_FLAGS + (f"--user-data-dir={profile}", "--window-size=1280,1000"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    # selenium's own HTTP calls to chromedriver give up after 120 s: a 190 MB report loads for longer than that
+    driver.command_executor._client_config.timeout = page_timeout + 60
     driver.set_page_load_timeout(page_timeout)
     driver.set_script_timeout(page_timeout)
     return driver, profile

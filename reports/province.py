@@ -40,17 +40,19 @@ TEXT = {
            "no_score": "no score"},
     "vi": {"title": "Tổng quan toàn tỉnh — an toàn thông tin theo mô hình 4 lớp", "rank": "Hạng",
            "agencies_ranked": "Xếp hạng các cơ quan theo điểm", "hosts": "Máy chủ", "systems": "Hệ thống",
-           "failed": "Không đạt", "errors": "Chưa đánh giá được (LỖI)", "change": "Thay đổi so với lượt quét trước",
-           "new": "Mới", "fixed": "Đã khắc phục", "report": "Báo cáo của cơ quan",
-           "worst": "Các kiểm tra không đạt nặng nhất toàn tỉnh",
-           "worst_note": "Các kiểm tra không đạt, mức nghiêm trọng cao nhất trước, rồi đến kiểm tra không đạt ở "
-           "nhiều cơ quan nhất. Máy chủ nào không đạt có trong báo cáo riêng của từng cơ quan.",
+           "failed": "Không đạt", "errors": "Chưa đánh giá được (LỖI)",
+           "change": "Thay đổi so với lượt quét trước", "new": "Mới", "fixed": "Đã khắc phục",
+           "report": "Báo cáo của cơ quan", "worst": "Các kiểm tra không đạt nặng nhất toàn tỉnh",
+           "worst_note": "Các kiểm tra không đạt, mức nghiêm trọng cao nhất trước, rồi đến kiểm tra không đạt "
+           "ở nhiều cơ quan nhất. Máy chủ nào không đạt có trong báo cáo riêng của từng cơ quan.",
            "failed_targets": "Số đối tượng không đạt", "agencies_failing": "Số cơ quan",
-           "layers": "Bốn lớp trên toàn tỉnh", "agencies_met": "Số cơ quan đạt", "mean_score": "Điểm trung bình",
-           "trend": "Xu hướng", "trend_note": "Điểm trung bình của các cơ quan qua từng lượt quét (cơ sở dữ liệu "
-           "lịch sử).", "no_trend": "Chưa có lượt quét trước của các cơ quan này trong cơ sở dữ liệu lịch sử: xu "
-           "hướng bắt đầu từ lượt quét này.", "private": "Báo cáo của mỗi cơ quan chỉ chứa dữ liệu của chính cơ "
-           "quan đó và có thể gửi nguyên vẹn cho cơ quan đó.", "no_score": "chưa có điểm"},
+           "layers": "Bốn lớp trên toàn tỉnh", "agencies_met": "Số cơ quan đạt",
+           "mean_score": "Điểm trung bình", "trend": "Xu hướng",
+           "trend_note": "Điểm trung bình của các cơ quan qua từng lượt quét (cơ sở dữ liệu lịch sử).",
+           "no_trend": "Chưa có lượt quét trước của các cơ quan này trong cơ sở dữ liệu lịch sử: xu hướng bắt "
+           "đầu từ lượt quét này.",
+           "private": "Báo cáo của mỗi cơ quan chỉ chứa dữ liệu của chính cơ quan đó và có thể gửi nguyên vẹn "
+           "cho cơ quan đó.", "no_score": "chưa có điểm"},
 }
 
 
