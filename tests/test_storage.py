@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import stat
@@ -29,7 +30,8 @@ def res(check_id: str, status: str, host: str | None = "h1", system: str | None 
 def stored_run(store: HistoryStore, run_id: str, started: str, results: list[Result], complete: bool = True) -> None:
     store.begin_run(run_id, started, "inv.yaml", "test", {}, ["ag"], 1)
     store.add_results(run_id, results, HostRun("ag", "s1", "h1", "127.0.0.1", {"nmap": {"ok": True}}, 0.1))
-    doc = {"run": {"id": run_id, "started": started}, "agencies": [], "results": [r.to_dict() for r in results]}
+    doc = {"run": {"id": run_id, "started": started}, "agencies": [{"id": "ag", "name": "Cơ quan", "summary": {
+        "score": 50.0, "coverage": 100.0, "layers": {}}}], "results": [r.to_dict() for r in results]}
     store.finish_run(run_id, started, started, complete, None if complete else "interrupted", doc)
 
 
@@ -215,7 +217,11 @@ def test_the_stored_document_streams_into_its_blob_and_reads_back_exactly(tmp_pa
         stored_run(store, "big", "2026-01-01T00:00:00+00:00", results)
         doc = store.document("big")
         size = store.conn.execute("SELECT length(data), size FROM documents WHERE run_id = 'big'").fetchone()
+        sha = store.conn.execute("SELECT sha256 FROM documents WHERE run_id = 'big'").fetchone()[0]
     assert size[0] > storage.COPY_CHUNK and size[1] > size[0]  # two chunks at least
+    # agencies and results encoded item by item: the very text json.dumps gives for the whole document
+    whole = json.dumps(doc, ensure_ascii=False, default=str, allow_nan=False).encode("utf-8")
+    assert storage.digest(whole) == sha and len(whole) == size[1]
     assert [r["evidence"] for r in doc["results"]] == evidence and doc["run"]["id"] == "big"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fourlayer-document-")]
 

@@ -49,7 +49,8 @@ class DiscoveryStage:
         self.items, self.ctx, self.batch_size = list(items), ctx, max(1, batch_size)
         self.ready, self.in_flight, self.ahead = ready, in_flight, max(ahead, self.batch_size)
         self.timeout = sweep_timeout(ctx, host_budget)
-        self.stop = stop or threading.Event()
+        self.stop = stop or threading.Event()  # the scan's (set on interruption); never set here
+        self._halted = threading.Event()
         self.workers = max(1, workers)
         self._swept: dict[tuple[str, str], dict | CollectorError] = {}
         self._lock = threading.Lock()
@@ -68,6 +69,10 @@ class DiscoveryStage:
     def done(self) -> bool:
         """Every host handed to the pipeline (or the stage stopped)."""
         return self._finished.is_set()
+
+    def halt(self) -> None:
+        """Start no further batch (the scan is over or interrupted); a running nmap finishes on its own."""
+        self._halted.set()
 
     def take(self, address: str, spec: str) -> dict | CollectorError | None:
         """This host's sweep (evidence, or the CollectorError for it); None when the stage did not sweep it."""
@@ -112,7 +117,7 @@ class DiscoveryStage:
 
     def _wait_for_room(self, size: int) -> bool:
         """Block until a worker is free and the look-ahead allows `size` more hosts; False once stopped."""
-        while not self.stop.is_set():
+        while not (self.stop.is_set() or self._halted.is_set()):
             with self._lock:
                 room = self.in_flight() + self._running + size <= self.ahead
             if room and self._slots.acquire(timeout=0.05):

@@ -318,7 +318,10 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     feed_lock = threading.Lock()
 
     def submit(item) -> None:
-        future = pool.submit(scan_host, item)
+        try:
+            future = pool.submit(scan_host, item)
+        except RuntimeError:  # the pool was shut down (interrupted) while discovery still handed hosts over
+            return
         with feed_lock:
             items[future] = item
             arrived.append(future)
@@ -369,6 +372,10 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     except KeyboardInterrupt:
         complete, stop_reason = False, "interrupted"
     finally:
+        if stage is not None:
+            stage.halt()
+        with feed_lock:
+            pending.update(arrived)
         pool.shutdown(wait=not pending, cancel_futures=True)  # never wait for abandoned hosts
     if done < total and complete:  # cannot happen unless interrupted; never call a partial run complete
         complete, stop_reason = False, stop_reason or "interrupted"
