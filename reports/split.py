@@ -22,6 +22,8 @@ from fourlayer.reports.writers import ReportWriteError, atomic_text, write_all
 
 SPLITS = ("agency",)
 AGENCY_DIR = "agencies"
+# the scan's own facts (run, tool, policy, catalogue texts): the same for every agency, naming no target
+SHARED_SECTIONS = ("schema_version", "tool", "run", "policy", "scoring_method", "statuses", "checks")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # inventory/schema.json: an id is a safe file name
 
 
@@ -66,7 +68,9 @@ def agency_document(doc: dict[str, Any], agency: dict[str, Any], results: list[d
     """The report document of one agency: its own node, results, history, framework tallies and waivers."""
     agency_id = agency["id"]
     used = {r["check_id"] for r in results}
-    out = {k: v for k, v in doc.items() if k not in ("agencies", "results", "history", "framework", "waivers")}
+    # sections kept as they are hold no target of any agency; every other section is cut down below, and one
+    # this module does not know (a newer field, e.g. a province-wide zone matrix) is left out, never copied
+    out = {k: v for k, v in doc.items() if k in SHARED_SECTIONS}
     out["run"] = {**doc["run"], "options": {**(doc["run"].get("options") or {}), "agencies": [agency_id]}}
     out["checks"] = {cid: meta for cid, meta in (doc.get("checks") or {}).items() if cid in used}
     out["agencies"] = [agency]

@@ -152,3 +152,13 @@ def test_a_stored_run_re_renders_split(split_scan, tmp_path):
         if "/" in name:
             assert json.loads((tmp_path / name).read_text(encoding="utf-8")) == \
                 json.loads((out / name).read_text(encoding="utf-8"))
+
+
+def test_a_section_the_split_does_not_know_is_left_out(demo_scan):  # noqa: F811
+    """A newer, province-wide section (say a zone matrix listing every agency's hosts) is never copied whole."""
+    doc = demo_scan.doc
+    mine, other = doc["agencies"][0], doc["agencies"][1]
+    address = other["systems"][0]["hosts"][0]["address"]
+    wider = {**doc, "matrix_of_everything": {"details": [{"host": other["id"], "address": address}]}}
+    own = agency_document(wider, mine, results_by_agency(doc["results"]).get(mine["id"], []))
+    assert "matrix_of_everything" not in own and set(own) <= set(doc)
