@@ -55,6 +55,9 @@ def split_scan(tmp_path_factory):
         result = runner.invoke(main, [*base, "--out", str(work / "out"), "--split", "agency", "--lang", "both",
                                       "--format", ",".join(WRITERS), "--sign-key", str(key / "fourlayer-signing.key")])
     assert result.exit_code in (0, 3, 4), result.output
+    # 2 agencies × 6 files, each with .sig and .sshsig: one line for them all, not 36
+    assert f"wrote 36 files of 2 agencies in {work / 'out' / 'agencies'}/<agency id>/" in result.output
+    assert result.output.count("wrote ") == 1 + 3 * 3  # that line + the overview's 3 files and their signatures
     return work, work / "out", key
 
 
@@ -115,7 +118,11 @@ def test_the_overview_ranks_agencies_and_names_no_host(split_scan):
 
 
 def test_the_demo_document_splits_without_leaking(demo_scan, tmp_path):  # noqa: F811
-    doc = demo_scan.doc
+    """The demo lab's real document with every optional section (waivers, framework, history: test_reports),
+    split: each agency's document is valid against the published schema and names nothing of the other."""
+    from tests.test_reports import _errors, _with_extras
+
+    doc = _with_extras(demo_scan.doc)
     assert len(doc["agencies"]) >= 2
     grouped = results_by_agency(doc["results"])
     files = write_split(doc, tmp_path, "demo", ["json", "html"], ["vi"])
@@ -123,6 +130,11 @@ def test_the_demo_document_splits_without_leaking(demo_scan, tmp_path):  # noqa:
         others = [a for a in doc["agencies"] if a["id"] != agency["id"]]
         own = agency_document(doc, agency, grouped.get(agency["id"], []))
         assert len(own["results"]) == len(grouped[agency["id"]])
+        assert not _errors(own), _errors(own)[:3]
+        assert all(r["agency"] == agency["id"] for r in own["history"]["new"] + own["history"]["fixed"])
+        assert all(e["target"].split("/")[0] == agency["id"] for e in own["waivers"]["expired"])
+        assert own["waivers"]["warnings"] == [] and {a for p in own["history"]["trend"] for a in p["agencies"]} \
+            == {agency["id"]}
         for req in (own.get("framework") or {}).get("requirements_evidenced", []):
             assert set(req["agencies"]) == {agency["id"]}
         # what the agency itself declares may name the same things (its SOC manager is the other agency's

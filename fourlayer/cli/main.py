@@ -285,14 +285,21 @@ def _scan_options(**kw):
     return ScanOptions(**kw)
 
 
-def _echo_summary(doc: dict, written: list[Path]) -> None:
+def _echo_summary(doc: dict, written: list[Path], agencies_dir: Path | None = None) -> None:
+    """Scores per agency and the files written; with --split agency (`agencies_dir`), the agencies' files as one
+    line (a province is hundreds of them)."""
     for a in doc["agencies"]:
         s = a["summary"]
         layers = " ".join(f"L{n}:{'met' if s['layers'][n]['met'] else 'NOT met'}({s['layers'][n]['score']})"
                           for n in ("1", "2", "3", "4"))
         click.echo(f"{a['id']}: score {s['score']} coverage {s['coverage']}% — {layers}")
+    per_agency = [p for p in written if agencies_dir is not None and p.parent.parent == agencies_dir]
     for p in written:
-        click.echo(f"wrote {p}")
+        if p not in per_agency:
+            click.echo(f"wrote {p}")
+    if per_agency:
+        folders = {p.parent for p in per_agency}
+        click.echo(f"wrote {len(per_agency)} files of {len(folders)} agencies in {agencies_dir}/<agency id>/")
 
 
 @main.command()
@@ -364,7 +371,9 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
                                  waivers=waivers_path, split=split)
-    _echo_summary(doc, written)
+    from fourlayer.reports.split import AGENCY_DIR
+
+    _echo_summary(doc, written, out / AGENCY_DIR if split else None)
     session.exit(session.exit_code(doc, fail_under, fail_on))
 
 
