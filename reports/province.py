@@ -42,7 +42,7 @@ TEXT = {
            "agencies_ranked": "Xếp hạng các cơ quan theo điểm", "hosts": "Máy chủ", "systems": "Hệ thống",
            "failed": "Không đạt", "errors": "Chưa đánh giá được (LỖI)",
            "change": "Thay đổi so với lượt quét trước", "new": "Mới", "fixed": "Đã khắc phục",
-           "report": "Báo cáo của cơ quan", "worst": "Các kiểm tra không đạt nặng nhất toàn tỉnh",
+           "report": "Báo cáo của cơ quan", "worst": "Các kiểm tra không đạt nghiêm trọng nhất trên toàn tỉnh",
            "worst_note": "Các kiểm tra không đạt, mức nghiêm trọng cao nhất trước, rồi đến kiểm tra không đạt "
            "ở nhiều cơ quan nhất. Máy chủ nào không đạt có trong báo cáo riêng của từng cơ quan.",
            "failed_targets": "Số đối tượng không đạt", "agencies_failing": "Số cơ quan",
