@@ -61,6 +61,17 @@ def split_scan(tmp_path_factory):
     return work, work / "out", key
 
 
+def overview_errors(overview: dict) -> list[str]:
+    """Errors of an overview against its published schema (reports/schema/overview.schema.json)."""
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads((resources.files("fourlayer.reports") / "schema" / "overview.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return [f"{e.json_path}: {e.message[:200]}" for e in jsonschema.Draft202012Validator(schema).iter_errors(overview)]
+
+
 def _leaks(text: str, other: str) -> list[str]:
     needles = [other, ADDRESS[other], NAMES[other], SYSTEMS[other], HOSTS[other], f"SOC của {other}"]
     return [n for n in needles if n in text]
@@ -100,6 +111,7 @@ def test_every_agency_file_is_signed_and_verifies(split_scan):
 def test_the_overview_ranks_agencies_and_names_no_host(split_scan):
     _, out, _ = split_scan
     overview = json.loads(next(out.glob("*.overview.json")).read_text(encoding="utf-8"))
+    assert not overview_errors(overview), overview_errors(overview)
     assert [a["rank"] for a in overview["agencies"]] == [1, 2]
     scores = [a["score"] for a in overview["agencies"]]
     assert scores == sorted(scores, reverse=True)
@@ -126,6 +138,9 @@ def test_the_demo_document_splits_without_leaking(demo_scan, tmp_path):  # noqa:
     assert len(doc["agencies"]) >= 2
     grouped = results_by_agency(doc["results"])
     files = write_split(doc, tmp_path, "demo", ["json", "html"], ["vi"])
+    overview = json.loads((tmp_path / "demo.overview.json").read_text(encoding="utf-8"))
+    assert not overview_errors(overview), overview_errors(overview)
+    assert len(overview["trend"]) == 3 and overview["worst_checks"]
     for agency in doc["agencies"]:
         others = [a for a in doc["agencies"] if a["id"] != agency["id"]]
         own = agency_document(doc, agency, grouped.get(agency["id"], []))
