@@ -49,6 +49,7 @@ def scan(lab: BenchLab, args: argparse.Namespace, out: Path) -> dict:
     cmd = [sys.executable, str(BENCH / "scan_child.py"), str(timings_path), "scan", str(lab.inventory),
            "--out", str(out / "reports"), "--format", args.formats, "--lang", args.lang, "--quiet",
            "--timeout", str(args.timeout), "--concurrency", str(args.concurrency),
+           "--discovery-batch", str(args.discovery_batch), *(["--split", args.split] if args.split else []),
            "--db", str(out / "history.sqlite")]  # stored like a real scan, never in the user's own history
     if args.profile:
         cmd = profile.wrap(cmd, out / "profile.txt")
@@ -83,6 +84,7 @@ def summarise_scan(lab: BenchLab, usage: dict, timings: dict, args: argparse.Nam
     stages["other"] = round(wall - sum(stages.values()), 3)
     return {
         "hosts": len(lab.hosts), "host_kinds": lab.counts(), "concurrency": args.concurrency,
+        "discovery_batch": args.discovery_batch, "split": args.split,
         "timeout": args.timeout, "wall_seconds": wall, "hosts_per_second": round(len(lab.hosts) / wall, 2),
         "results": timings.get("results"), "results_evaluated": evaluated,
         "checks_per_second": round(evaluated / wall, 1), "results_per_second": round(timings.get("results", 0) / wall, 1),
@@ -94,6 +96,7 @@ def summarise_scan(lab: BenchLab, usage: dict, timings: dict, args: argparse.Nam
         "load_average_before_after": usage["extra"].get("load_average_1min"),  # other work on the machine
         "stage_seconds": stages,
         "collector_busy_seconds": timings.get("collector_busy_seconds", {}),
+        "discovery": timings.get("discovery", {}),  # nmap runs of the discovery stage (empty: one per host)
         "check_evaluation_seconds": timings.get("check_seconds"),
         "memory_mb_by_stage": timings.get("memory_mb", {}),
         "collector_failures": timings.get("collector_failures", {}),
@@ -130,7 +133,7 @@ def print_summary(report: dict) -> None:
         print(f"  stages: {s['stage_seconds']}")
         print(f"  collector busy seconds (sum over hosts): {s['collector_busy_seconds']}; "
               f"checks {s['check_evaluation_seconds']} s")
-        print(f"  per host: {s['host_seconds']}")
+        print(f"  per host: {s['host_seconds']}; discovery: {s.get('discovery')}")
     for kind, other in (("ssh", "ssh-audit"), ("tls", "sslyze")):
         c = report.get("compare", {}).get(kind)
         if not c or "error" in c:
@@ -160,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="cheap hosts: one HTTP listener each, no SSH or TLS (a 10,000-host bench's filler)")
     parser.add_argument("--concurrency", type=int, default=16, help="fourlayer scan --concurrency")
     parser.add_argument("--timeout", type=float, default=5.0, help="fourlayer scan --timeout (per operation)")
+    parser.add_argument("--discovery-batch", type=int, default=16, help="fourlayer scan --discovery-batch")
     parser.add_argument("--formats", default="html,json", help="fourlayer scan --format; `all` = every format")
     parser.add_argument("--lang", default="both")
+    parser.add_argument("--split", choices=["agency"], default=None, help="fourlayer scan --split")
     parser.add_argument("--compare", action="store_true", help="also run ssh-audit and sslyze side by side")
     parser.add_argument("--no-scan", action="store_true", help="skip the full scan (with --compare)")
     parser.add_argument("--profile", action="store_true", help="record the scan with py-spy")

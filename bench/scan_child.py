@@ -57,6 +57,7 @@ def summarise_run(run: Any, *_: Any) -> None:
     slowest = sorted(run.hosts, key=lambda h: h.seconds, reverse=True)[:5]
     TIMINGS.update({
         "runner_stage_seconds": dict(run.stage_seconds),
+        "discovery": dict(getattr(run, "discovery", {}) or {}),
         "collector_busy_seconds": {k: round(v, 3) for k, v in sorted(busy.items())},
         "collector_failures": dict(failures),
         "check_seconds": round(sum(r.duration_ms for r in run.results) / 1000, 3),

@@ -96,3 +96,27 @@ MS_LOCALUSER = "https://learn.microsoft.com/powershell/module/microsoft.powershe
 MS_WEF = ("https://learn.microsoft.com/windows/security/operating-system-security/device-management/"
           "use-windows-event-forwarding-to-assist-in-intrusion-detection")
 MS_WINRM = "https://learn.microsoft.com/windows/win32/winrm/installation-and-configuration-for-windows-remote-management"
+
+# network devices (layers 1-3): benchmark items are cited by number and title as in CIS Cisco IOS 15 Benchmark v4.1
+CIS_IOS = "CIS Cisco IOS 15 Benchmark v4.1"
+CIS_IOS_VTY_SSH = CIS_IOS + ", 1.2.2 Set 'transport input ssh' for 'line vty' connections"
+CIS_IOS_VTY_ACL = CIS_IOS + ", 1.2.4-1.2.5 Create an 'access-list' for 'line vty' and set 'access-class'"
+CIS_IOS_AAA = CIS_IOS + ", 1.1.1-1.1.2 Enable 'aaa new-model' and 'aaa authentication login'"
+CIS_IOS_BANNER = CIS_IOS + ", 1.3.2-1.3.3 Set the 'banner login' and 'banner motd' text"
+CIS_IOS_PASSWORDS = (CIS_IOS + ", 1.4.1 'enable secret', 1.4.2 'service password-encryption', "
+                     "1.4.3 'username secret' for all local users")
+CIS_IOS_SNMP = CIS_IOS + ", 1.5.2-1.5.5 unset 'private'/'public', no RW community, an ACL for each community"
+CIS_IOS_SSH2 = CIS_IOS + ", 2.1.1.2 Set 'ip ssh version 2'"
+CIS_IOS_LOG_HOST = CIS_IOS + ", 2.2.4 Set IP address for 'logging host'"
+CIS_IOS_NTP = CIS_IOS + ", 2.3.2 Set 'ip address' for 'ntp server'"
+CIS_IOS_ACL = CIS_IOS + ", 3.3 Data plane: filter traffic with access lists (deny by default, log)"
+FORTINET_HARDENING = "Fortinet, FortiOS 7.x Administration Guide: Hardening your FortiGate (docs.fortinet.com)"
+MIKROTIK_SECURING = "MikroTik RouterOS manual: Securing your router (help.mikrotik.com)"
+CIRCULAR_12_NET_ADMIN = ("Circular 12/2022/TT-BTTTT Annexes I-V, network security: remote administration encrypted and "
+                         "restricted to the management zone")
+CIRCULAR_12_NET_LOG = "Circular 12/2022/TT-BTTTT Annexes I-V, network security: device logs collected centrally"
+CIRCULAR_12_NET_AUTH = ("Circular 12/2022/TT-BTTTT Annexes I-V, network security: administrator authentication and "
+                        "password protection")
+CIRCULAR_12_NET_FILTER = "Circular 12/2022/TT-BTTTT Annexes I-V, network security: firewall policies between zones"
+VENDOR_ADVISORIES = ("Vendor security advisories (Cisco PSIRT, Fortinet PSIRT, MikroTik, Juniper SIRT), offline "
+                     "table fourlayer/data/device_firmware_vulns.yaml")

@@ -3,6 +3,9 @@ officer."""
 
 from fourlayer.checks.layer1 import (  # noqa: F401
     accounts,
+    device_access,
+    device_accounts,
+    device_policy,
     host,
     http,
     network,

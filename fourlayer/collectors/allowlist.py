@@ -177,6 +177,25 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                           "esac; " + _cat_each("$p") + "; done;; esac; done < \"$s\"; fi; done", False),
 }
 
+# Network devices: the ONE read-only command per vendor that prints the running configuration, sent as it stands
+# (no parameter, no shell: the device's own CLI runs it) by fourlayer.collectors.device_config. Junos's
+# `| display set` is a CLI output filter, not a shell pipe; it prints the same configuration as set commands.
+DEVICE_COMMANDS: dict[str, str] = {
+    "cisco_ios": "show running-config",
+    "fortios": "show full-configuration",
+    "routeros": "/export",
+    "junos": "show configuration | display set",
+}
+
+
+def device_command(vendor: str) -> str:
+    """The allowlisted read-only command for `vendor` (CollectorError for a vendor with none)."""
+    try:
+        return DEVICE_COMMANDS[vendor]
+    except KeyError:
+        raise CollectorError(f"no read-only configuration command is allowlisted for vendor {vendor!r}") from None
+
+
 # Programs the templates may start; `is_read_only` rejects anything else (defence in depth).
 # dpkg-query and rpm -qa only read their databases (--admindir / --dbpath below the sysroot)
 READ_ONLY_PROGRAMS = frozenset({"sshd", "stat", "cat", "cut", "ps", "ss", "printf", "[", "export", "dpkg-query", "rpm"})

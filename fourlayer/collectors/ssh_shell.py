@@ -262,16 +262,19 @@ def run_script(client: paramiko.SSHClient, commands: dict[str, str], timeout: fl
     return _split(out, err, token, list(commands)), truncated
 
 
-def _drain(channel: paramiko.Channel, limit: float, label: str) -> tuple[bytes, bytes, bool]:
-    """Read stdout + stderr until the script exits; stop at MAX_OUTPUT bytes (truncated) or raise after `limit` s."""
+def _drain(channel: paramiko.Channel, limit: float, label: str, cap: int | None = None
+           ) -> tuple[bytes, bytes, bool]:
+    """Read stdout + stderr until the script exits; stop at `cap` (default MAX_OUTPUT) bytes (truncated) or raise
+    after `limit` s."""
+    cap = MAX_OUTPUT if cap is None else cap
     out, err = bytearray(), bytearray()
     deadline = time.monotonic() + limit
 
     def pull() -> bool:  # False once the cap is reached
         while channel.recv_ready() or channel.recv_stderr_ready():
-            if len(out) + len(err) >= MAX_OUTPUT:
+            if len(out) + len(err) >= cap:
                 return False
-            room = MAX_OUTPUT - len(out) - len(err)
+            room = cap - len(out) - len(err)
             if channel.recv_ready():
                 out.extend(channel.recv(min(65536, room)))
             if channel.recv_stderr_ready():

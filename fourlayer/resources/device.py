@@ -43,6 +43,9 @@ class SecretRef:
     storage: str  # one of STORAGES
     scheme: str = ""  # the vendor's own label: "type 7", "ENC", "SH2", "PB2"…
     line: int = 0
+    # a credential that opens an administrative login without being a user's (IOS `enable secret`, a vty line
+    # `password`); users' own secrets (`LocalUser.secret`) count as administrative logins anyway
+    admin_login: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class VtyLine:
     exec_timeout_s: int | None = None
     defaulted_transport: bool = False
     line: int = 0
+    # why the access_class restricts nothing, when it does not ("" = it restricts): IOS permits every source when
+    # the ACL is not defined, and an ACL whose first entry for any source is a permit lets everyone in
+    access_class_open: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,8 @@ class DeviceConfig:
     vendor: str  # "cisco_ios" | "fortios" | "routeros" | "junos"
     hostname: str = ""
     os_version: str = ""  # "15.2(7)E4", "7.2.4", "7.11.2"; "" when the configuration does not say
+    # True when the configuration names only the release train (IOS `version 17.9`), not the exact release
+    os_version_partial: bool = False
     model: str = ""
     services: tuple[ManagementService, ...] = ()
     interfaces: tuple[Interface, ...] = ()
