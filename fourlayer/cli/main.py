@@ -224,8 +224,12 @@ def _after_scan(run, fw, waivers) -> dict | None:
 
 def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: list[str], options,
                   quiet: bool = False, session=None, framework: str | None = None, rules: tuple[str, ...] = (),
-                  waivers: str | None = None) -> tuple[dict, list[Path]]:
+                  waivers: str | None = None, broker: str | None = None,
+                  zone_timeout: float = defaults.ZONE_TIMEOUT) -> tuple[dict, list[Path]]:
     """Load, scan and render; shared by `scan` and `demo`. Returns the report document and files written.
+
+    `broker` (an AMQP URL) scans each host on its zone's worker (fourlayer.dispatch) instead of in-process;
+    storing and rendering stay exactly the same.
 
     `session` (fourlayer.cli.scan_session.ScanSession) stores the run in the history database while it runs,
     adds the report's history section, signs the files and handles SIGINT/SIGTERM; None = none of that.
@@ -249,9 +253,29 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
         refuse_unknown(option, ids, [c.meta.id for c in checks_], "check", "`fourlayer checks list` shows the ids")
     hosts = [h for a, _, h in inv.iter_hosts() if not options.agencies or a.id in options.agencies]
     ensure_writable(out)  # before any traffic: an --out that cannot take a file is bad input (exit 2)
+    conn = None
+    if broker:  # every host has a zone and the broker answers, before anything is stored or sent (exit 2)
+        from fourlayer.cli.zones import require_zones
+        from fourlayer.dispatch.coordinator import open_broker
+
+        require_zones(inv, options.agencies)
+        conn = open_broker(broker)
     with session.open(inv, policy, options, len(hosts)), \
             Progress(len(hosts), enabled=not quiet, log_format=session.log_format) as progress:
-        run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop)
+        hosts_via = None
+        if conn is not None:
+            import uuid
+
+            from fourlayer.dispatch.coordinator import ZoneDispatcher
+
+            options.run_id = options.run_id or uuid.uuid4().hex[:12]
+            hosts_via = ZoneDispatcher(broker, options.run_id, policy, options, zone_timeout,
+                                       on_zone=progress.zone, conn=conn)
+        run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop,
+                       hosts_via=hosts_via)
+        if hosts_via is not None and not quiet:
+            for line in hosts_via.summary():
+                click.echo(f"fourlayer: {line}", err=True)
         waiver_report = _after_scan(run, fw, waivers_)
         doc = build_document(run, inv, framework=fw.evidence(run.results))
         if waiver_report is not None:
@@ -324,9 +348,14 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
                    "$FOURLAYER_KEY_PASSPHRASE).")
 @click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default="auto", show_default=True,
               help="Progress: auto = a bar on a terminal, silent otherwise; json/text = one line per host on stderr.")
+@click.option("--broker", default=None, metavar="URL", envvar="FOURLAYER_BROKER_URL",
+              help="Scan each host on a worker inside its zone (`fourlayer worker`), through this RabbitMQ broker "
+                   "(AMQP URL; also $FOURLAYER_BROKER_URL). Without it everything runs in this process.")
+@click.option("--zone-timeout", type=FiniteFloatRange(5, 86400), default=defaults.ZONE_TIMEOUT, show_default=True,
+              help="With --broker: seconds a zone may stay silent before its hosts get ERROR.")
 def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, concurrency, timeout, host_timeout,
          accept_new_host_keys, as_of, framework, rule_paths, waivers_path, quiet, db, no_history, lock_timeout,
-         fail_under, fail_on, sign_key, log_format) -> None:
+         fail_under, fail_on, sign_key, log_format, broker, zone_timeout) -> None:
     """Scan the hosts of INVENTORY and write reports. Exit codes: see docs/exit-codes.md."""
     from fourlayer.cli.scan_session import ScanSession
     from fourlayer.history.storage import default_db_path
@@ -340,7 +369,8 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
                             as_of=as_of.date() if as_of else None)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
-                                 waivers=waivers_path)
+                                 waivers=waivers_path, broker=broker,
+                                 zone_timeout=zone_timeout)
     _echo_summary(doc, written)
     session.exit(session.exit_code(doc, fail_under, fail_on))
 
@@ -391,7 +421,7 @@ def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
 
 # Further command groups live in their own modules; each defines `register(main)`.
 COMMAND_MODULES: tuple[str, ...] = ("fourlayer.cli.frameworks", "fourlayer.cli.history", "fourlayer.cli.keys",
-                                   "fourlayer.cli.ansible", "fourlayer.cli.vulndb")
+                                   "fourlayer.cli.ansible", "fourlayer.cli.vulndb", "fourlayer.cli.zones")
 
 
 def _register_command_modules() -> None:

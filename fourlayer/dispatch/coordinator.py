@@ -1,0 +1,301 @@
+"""The coordinator's side of the zone engine: one task per host to its zone's queue, then every result gathered
+from the run's results queue, each host stored once, whatever the workers and the broker do meanwhile.
+
+Used as the runner's `hosts_via` (fourlayer.core.runner.run_scan), so storing, scoring and rendering are the
+in-process scan's own. What it guarantees (tests/test_dispatch_failures.py proves each with real processes):
+- a host is stored once: the first answer for (run, host) wins, a redelivered host's second answer is dropped;
+- a zone with no live worker never hangs the scan: its hosts get ERROR "no scanner in zone Z answered within T s";
+- a host whose task the broker gave up on (MAX_ATTEMPTS deliveries, dead-lettered) gets ERROR saying so;
+- a broker that goes away is waited for (up to the zone timeout); if it does not come back the run ends
+  incomplete (RunIncomplete) with every host that finished kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections import defaultdict
+from typing import Any, Callable, Iterator
+
+from kombu import Connection, Consumer, Exchange, Queue, binding
+
+from fourlayer.core.errors import InputError
+from fourlayer.dispatch.app import (DEAD_EXCHANGE, QUEUE_PREFIX, RESULTS_EXCHANGE, TASK_NAME, make_app, redact,
+                                    task_time_limit, zone_queue)
+from fourlayer.dispatch.worker_task import KIND_HOST, KIND_STARTED
+
+log = logging.getLogger("fourlayer.dispatch.coordinator")
+RESULTS_QUEUE_TTL_MS = 6 * 3600 * 1000  # a run's results queue left behind by a coordinator that died is dropped
+TASK_EXPIRES_S = 6 * 3600  # a task still queued this long after its run started is discarded by the worker
+CONNECT_TIMEOUT_S = 5.0
+
+ZoneEvent = Callable[[str, int, int, str], None]  # (zone, hosts done, hosts of the zone, what happened)
+
+
+def broker_error(url: str, exc: BaseException) -> InputError:
+    """The one line `fourlayer scan --broker` exits 2 with when the broker cannot be reached at the start."""
+    why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return InputError("--broker", None, None, f"cannot reach the broker {redact(url)} ({why}); start RabbitMQ "
+                      "there, check the URL, its user and virtual host (docs/zones-engine.md), or scan without "
+                      "--broker")
+
+
+def open_broker(url: str) -> Connection:
+    """A connection to the broker, or InputError (exit 2) before any task is sent."""
+    conn = Connection(url, connect_timeout=CONNECT_TIMEOUT_S, heartbeat=30)
+    try:
+        conn.ensure_connection(max_retries=1, timeout=CONNECT_TIMEOUT_S)
+        conn.default_channel  # noqa: B018  (opening the channel checks the user's access to the virtual host)
+    except Exception as exc:  # refused, unknown host, bad credentials, no such vhost: all the same to the user
+        conn.release()
+        raise broker_error(url, exc) from None
+    return conn
+
+
+def _bi(en: str, vi: str) -> dict[str, str]:
+    return {"en": en, "vi": vi}
+
+
+class ZoneDispatcher:
+    """`hosts_via` for run_scan: `ZoneDispatcher(url, run_id, policy, options)(host_items, stopping)`."""
+
+    def __init__(self, url: str, run_id: str, policy: dict[str, Any], options: Any, zone_timeout: float,
+                 on_zone: ZoneEvent | None = None, conn: Connection | None = None):
+        self.url, self.run, self.policy, self.options = url, run_id, policy, options
+        self.zone_timeout = zone_timeout
+        self.on_zone = on_zone or (lambda *a: None)
+        self.conn = conn
+        self.app = make_app(url)
+        self.stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": 0, "done": 0, "workers": set(),
+                                                                     "rescanned": [], "silent": 0, "given_up": []})
+        self.duplicates = 0
+        self.messages = {"tasks": 0, "started": 0, "results": 0, "dead": 0}
+
+    # -- the queues -------------------------------------------------------------------------------------------
+    def _results_queue(self, zones: set[str]) -> Queue:
+        results, dead = Exchange(RESULTS_EXCHANGE, "direct", durable=True), Exchange(DEAD_EXCHANGE, "direct",
+                                                                                     durable=True)
+        return Queue(f"{RESULTS_EXCHANGE}.{self.run}", durable=True, auto_delete=False,
+                     queue_arguments={"x-expires": RESULTS_QUEUE_TTL_MS},
+                     bindings=[binding(results, routing_key=self.run)]
+                     + [binding(dead, routing_key=QUEUE_PREFIX + z) for z in sorted(zones)])
+
+    def _declare(self, conn: Connection, zones: set[str]) -> Queue:
+        channel = conn.default_channel
+        Exchange(RESULTS_EXCHANGE, "direct", durable=True)(channel).declare()
+        Exchange(DEAD_EXCHANGE, "direct", durable=True)(channel).declare()
+        for z in sorted(zones):
+            zone_queue(z)(channel).declare()
+        queue = self._results_queue(zones)(channel)
+        queue.declare()
+        return queue
+
+    def _payload(self, item) -> dict[str, Any]:
+        from fourlayer.dispatch.codec import host_description
+
+        t = item.target
+        o = self.options
+        return {"run": self.run, "host": t.host.id, "zone": t.host.zone,
+                "target": host_description(t.agency, t.system, t.host), "checks": [c.meta.id for c in item.checks],
+                "policy": self.policy,
+                "options": {"timeout": o.timeout, "host_timeout": o.host_timeout,
+                            "accept_new_host_keys": o.accept_new_host_keys, "as_of": t.as_of.isoformat(),
+                            "clock": t.clock.isoformat()}}
+
+    def _send(self, items: list) -> None:
+        limit = task_time_limit(self.options.host_timeout)
+        with self.app.producer_or_acquire() as producer:
+            for item in items:
+                host = item.target.host
+                self.app.send_task(TASK_NAME, args=[self._payload(item)], task_id=f"{self.run}:{host.id}",
+                                   queue=zone_queue(host.zone), producer=producer, time_limit=limit,
+                                   soft_time_limit=max(1.0, limit - 10), expires=TASK_EXPIRES_S)
+                self.messages["tasks"] += 1
+
+    # -- the run ----------------------------------------------------------------------------------------------
+    def __call__(self, items: list, stopping: Callable[[], bool]) -> Iterator[tuple[list, Any]]:
+        from fourlayer.core.runner import RunIncomplete
+
+        by_host = {item.target.host.id: item for item in items}
+        zone_of = {h: item.target.host.zone for h, item in by_host.items()}
+        zones = set(zone_of.values())
+        for z in zone_of.values():
+            self.stats[z]["hosts"] += 1
+        conn = self.conn or open_broker(self.url)
+        pending: dict[str, Any] = dict(by_host)
+        landed: list[tuple[list, Any]] = []
+        now = time.monotonic()
+        heard = {z: now for z in zones}  # last message from each zone (or when its wait began)
+        in_flight: dict[str, float] = {}  # host -> when its latest delivery started
+        limit = task_time_limit(self.options.host_timeout)
+
+        def settle(host: str, batch: tuple[list, Any]) -> None:
+            pending.pop(host, None)
+            in_flight.pop(host, None)
+            z = zone_of[host]
+            self.stats[z]["done"] += 1
+            landed.append(batch)
+            self.on_zone(z, self.stats[z]["done"], self.stats[z]["hosts"], host)
+
+        def on_message(body: Any, message) -> None:
+            try:
+                self._handle(body, message, pending, zone_of, heard, in_flight, settle)
+            finally:
+                message.ack()
+
+        try:
+            queue = self._declare(conn, zones)
+            self._send(items)
+            consumer = Consumer(conn.default_channel, queues=[queue], callbacks=[on_message], accept=["json"],
+                                prefetch_count=64)
+            consumer.consume()
+            while pending and not stopping():
+                try:
+                    conn.drain_events(timeout=0.5)
+                except socket.timeout:
+                    pass
+                except conn.connection_errors + conn.channel_errors as exc:
+                    log.warning("lost the broker %s (%s); reconnecting", redact(self.url), exc)
+                    conn, consumer = self._reconnect(conn, zones, on_message, len(pending))
+                    now = time.monotonic()  # the outage does not count against any zone
+                    heard.update({z: now for z in zones})
+                    in_flight.update({h: now for h in in_flight})
+                yield from self._drain(landed)
+                self._expire_silent(pending, zone_of, heard, in_flight, limit, settle)
+                yield from self._drain(landed)
+            yield from self._drain(landed)
+        except RunIncomplete:
+            raise
+        finally:
+            self._cleanup(conn, zones)
+
+    @staticmethod
+    def _drain(landed: list) -> Iterator[tuple[list, Any]]:
+        while landed:
+            yield landed.pop(0)
+
+    def _handle(self, body: Any, message, pending, zone_of, heard, in_flight, settle) -> None:
+        from fourlayer.core.runner import errored_host
+
+        headers = message.headers or {}
+        if headers.get("task") == TASK_NAME:  # a task the broker dead-lettered after MAX_ATTEMPTS deliveries
+            self.messages["dead"] += 1
+            host = str(headers.get("id", "")).partition(":")[2]
+            if host in pending:
+                z = zone_of[host]
+                self.stats[z]["given_up"].append(host)
+                from fourlayer.dispatch.app import MAX_ATTEMPTS
+
+                settle(host, errored_host(pending[host], _bi(
+                    f"the scanner of zone {z} was lost {MAX_ATTEMPTS} times while scanning this host; the broker "
+                    "gave the host up instead of retrying it for ever",
+                    f"máy quét của vùng {z} bị mất {MAX_ATTEMPTS} lần khi đang quét máy chủ này; hệ thống đã dừng "
+                    "quét máy chủ này thay vì thử lại mãi")))
+            return
+        if not isinstance(body, dict) or body.get("run") != self.run or body.get("host") not in zone_of:
+            return
+        host, z = body["host"], zone_of[body["host"]]
+        heard[z] = time.monotonic()
+        self.stats[z]["workers"].add(str(body.get("worker")))
+        if body.get("kind") == KIND_STARTED:
+            self.messages["started"] += 1
+            if host in pending:
+                in_flight[host] = time.monotonic()
+            if body.get("redelivered"):
+                self.stats[z]["rescanned"].append(host)
+            return
+        if body.get("kind") != KIND_HOST:
+            return
+        self.messages["results"] += 1
+        if host not in pending:  # stored already: a redelivered host answered twice, or answered too late
+            self.duplicates += 1
+            return
+        settle(host, self._batch(pending[host], body))
+
+    @staticmethod
+    def _batch(item, body: dict[str, Any]) -> tuple[list, Any]:
+        from fourlayer.core.model import Outcome, Status
+        from fourlayer.core.runner import HostRun, _result, errored_host
+        from fourlayer.dispatch.codec import result_from_json
+
+        if body.get("crashed"):
+            return errored_host(item, f"scanning this host crashed on the zone's scanner: {body['crashed']}")
+        results = [result_from_json(r) for r in body.get("results", [])]
+        missing = set(body.get("missing") or [])
+        why = Outcome(Status.ERROR, _bi(
+            "this check is not installed on the scanner of the host's zone; install the same plugins and rules "
+            "there", "kiểm tra này chưa được cài trên máy quét của vùng chứa máy chủ; hãy cài cùng plugin và luật ở đó"))
+        results += [_result(c, item.target, why) for c in item.checks if c.meta.id in missing]
+        r = body.get("host_run") or {}
+        run = HostRun(r.get("agency", item.target.agency.id), r.get("system", item.target.system.id),
+                      r.get("host", item.target.host.id), r.get("address", item.target.host.address),
+                      r.get("collectors") or {}, float(r.get("seconds") or 0.0))
+        return results + item.skipped, run
+
+    def _expire_silent(self, pending, zone_of, heard, in_flight, limit, settle) -> None:
+        """Hosts of a zone nobody answered for within the zone timeout (and none of whose hosts may still be
+        running) get ERROR; the scan goes on without them."""
+        from fourlayer.core.runner import errored_host
+
+        now = time.monotonic()
+        t = self.zone_timeout
+        for z in {zone_of[h] for h in pending}:
+            if now - heard[z] < t:
+                continue
+            if any(zone_of[h] == z and now - started < limit for h, started in in_flight.items()):
+                continue
+            hosts = [h for h in pending if zone_of[h] == z]
+            self.stats[z]["silent"] += len(hosts)
+            log.warning("no scanner in zone %s answered within %g s: %d host(s) not scanned", z, t, len(hosts))
+            for h in hosts:
+                settle(h, errored_host(pending[h], _bi(
+                    f"no scanner in zone {z} answered within {t:g} s",
+                    f"không có máy quét nào trong vùng {z} trả lời trong vòng {t:g} giây")))
+
+    def _reconnect(self, conn: Connection, zones: set[str], on_message, left: int):
+        """Wait for the broker to come back (up to the zone timeout), then redeclare and consume again. The
+        results queue is durable: what workers published before the restart is still in it."""
+        from fourlayer.core.runner import RunIncomplete
+
+        deadline = time.monotonic() + self.zone_timeout
+        with_error = None
+        while time.monotonic() < deadline:
+            fresh = conn.clone()
+            try:
+                fresh.ensure_connection(max_retries=1, timeout=CONNECT_TIMEOUT_S)
+                queue = self._declare(fresh, zones)
+                consumer = Consumer(fresh.default_channel, queues=[queue], callbacks=[on_message], accept=["json"],
+                                    prefetch_count=64)
+                consumer.consume()
+                conn.release()
+                return fresh, consumer
+            except Exception as exc:  # still down: try again until the deadline
+                with_error = exc
+                fresh.release()
+                time.sleep(1.0)
+        raise RunIncomplete(f"lost the broker {redact(self.url)} ({type(with_error).__name__}) and it did not come "
+                            f"back within {self.zone_timeout:g} s; {left} host(s) not scanned")
+
+    def _cleanup(self, conn: Connection, zones: set[str]) -> None:
+        try:
+            self._results_queue(zones)(conn.default_channel).delete()
+        except Exception:  # the broker is gone: the queue expires by itself (RESULTS_QUEUE_TTL_MS)
+            pass
+        conn.release()
+
+    def summary(self) -> list[str]:
+        """One line per zone for the operator: hosts answered, silent, given up, rescanned, by which workers."""
+        lines = []
+        for z, s in sorted(self.stats.items()):
+            parts = [f"zone {z}: {s['done'] - s['silent'] - len(s['given_up'])}/{s['hosts']} host(s) scanned"]
+            if s["silent"]:
+                parts.append(f"{s['silent']} with no scanner answering")
+            if s["given_up"]:
+                parts.append(f"given up after repeated scanner loss: {', '.join(s['given_up'])}")
+            if s["rescanned"]:
+                parts.append(f"rescanned after a scanner was lost: {', '.join(sorted(set(s['rescanned'])))}")
+            workers = sorted(w for w in s["workers"] if w != "None")
+            parts.append(f"scanners: {', '.join(workers) or 'none'}")
+            lines.append("; ".join(parts))
+        return lines

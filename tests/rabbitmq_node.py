@@ -1,0 +1,151 @@
+"""A real RabbitMQ node for the zone-engine tests, in a temporary directory, on loopback only.
+
+Everything of the node is private: its Erlang cookie ($HOME), its database and logs, its node name, AMQP and
+distribution ports picked free on 127.0.0.1, and its own epmd (started here in the foreground on 127.0.0.1, so
+that it is stopped by pid with the node instead of lingering as a daemon). One virtual host; one user per zone
+whose permissions reach its own queue and the results exchange only (the same regexes docs/zones-engine.md gives
+operators), plus the coordinator's user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")  # the real scripts (the /usr/sbin wrappers switch to user rabbitmq)
+ERL_EPMD = Path("/usr/bin/epmd")
+VHOST = "fourlayer"
+PASSWORD = "zone-secret-do-not-travel"  # broker passwords of the test users (never in a task message either)
+
+
+def available() -> bool:
+    return (RABBIT_BIN / "rabbitmq-server").exists() and (ERL_EPMD.exists() or shutil.which("epmd") is not None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def zone_permissions(zone: str) -> tuple[str, str, str]:
+    """(configure, write, read) regexes of a zone's user: declare and read its own queue (and exchange), publish
+    to the results exchange. Nothing of another zone matches."""
+    q = "fourlayer\\.zone\\." + zone.replace(".", "\\.")
+    return f"^{q}$", f"^({q}|fourlayer\\.results)$", f"^{q}$"
+
+
+COORDINATOR_PERMISSIONS = ("^fourlayer\\..*", "^fourlayer\\..*", "^fourlayer\\..*")
+
+
+class RabbitNode:
+    def __init__(self, base: Path):
+        self.base = base
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.epmd_port = free_port()
+        self.name = f"fl{uuid.uuid4().hex[:10]}@localhost"
+        self.server: subprocess.Popen | None = None
+        self.epmd: subprocess.Popen | None = None
+        self.users: set[str] = set()
+        for d in ("home", "mnesia", "log"):
+            (base / d).mkdir(parents=True, exist_ok=True)
+        (base / "enabled_plugins").write_text("[].\n")
+        # consumer_timeout is stated (the default, 30 min) because the engine's time limits are set below it
+        (base / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
+                                            "consumer_timeout = 1800000\nloopback_users = none\n")
+        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("RABBITMQ_")},
+                    "HOME": str(base / "home"), "RABBITMQ_NODENAME": self.name,
+                    "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "RABBITMQ_NODE_PORT": str(self.port),
+                    "RABBITMQ_DIST_PORT": str(self.dist_port), "ERL_EPMD_ADDRESS": "127.0.0.1",
+                    "ERL_EPMD_PORT": str(self.epmd_port), "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+                    "RABBITMQ_LOG_BASE": str(base / "log"), "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
+                    "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+                    "RABBITMQ_PID_FILE": str(base / "pid"), "LC_ALL": "C.UTF-8"}
+        self.env.pop("LD_PRELOAD", None)  # the broker runs on the real clock even in the libfaketime pass
+
+    # -- life cycle -------------------------------------------------------------------------------------------
+    def start(self, timeout: float = 90.0) -> "RabbitNode":
+        if self.epmd is None:
+            epmd = str(ERL_EPMD) if ERL_EPMD.exists() else shutil.which("epmd")
+            self.epmd = subprocess.Popen([epmd, "-address", "127.0.0.1", "-port", str(self.epmd_port)],
+                                         env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = open(self.base / "server.out", "ab")
+        self.server = subprocess.Popen([str(RABBIT_BIN / "rabbitmq-server")], env=self.env, stdout=log,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise RuntimeError(f"rabbitmq-server exited {self.server.returncode}: see {self.base}/server.out")
+            if self._amqp_open() and self.ctl("await_startup", check=False, timeout=30).returncode == 0:
+                return self
+            time.sleep(0.3)
+        raise RuntimeError(f"rabbitmq-server did not start within {timeout:g} s: see {self.base}/server.out")
+
+    def _amqp_open(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop_server(self) -> None:
+        """Stop the node (its epmd stays: a restart reuses it)."""
+        if self.server is None:
+            return
+        if self.server.poll() is None:
+            self.ctl("stop", check=False, timeout=60)
+            try:
+                self.server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, 9)
+                self.server.wait(timeout=10)
+        self.server = None
+
+    def stop(self) -> None:
+        try:
+            self.stop_server()
+        finally:
+            if self.epmd is not None and self.epmd.poll() is None:
+                self.epmd.kill()
+                self.epmd.wait(timeout=10)
+            self.epmd = None
+
+    def restart(self) -> None:
+        self.stop_server()
+        self.start()
+
+    # -- administration -------------------------------------------------------------------------------------
+    def ctl(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        proc = subprocess.run([str(RABBIT_BIN / "rabbitmqctl"), "-n", self.name, *args], env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args[:2])} failed: {proc.stderr.strip()[:300]}")
+        return proc
+
+    def setup(self) -> None:
+        self.ctl("add_vhost", VHOST)
+        self.user("coordinator", COORDINATOR_PERMISSIONS)
+
+    def user(self, name: str, permissions: tuple[str, str, str]) -> str:
+        if name not in self.users:
+            self.ctl("add_user", name, PASSWORD)
+            self.ctl("set_permissions", "-p", VHOST, name, *permissions)
+            self.users.add(name)
+        return self.url(name)
+
+    def zone_url(self, zone: str) -> str:
+        return self.user(f"zone-{zone}", zone_permissions(zone))
+
+    @property
+    def coordinator_url(self) -> str:
+        return self.url("coordinator")
+
+    def url(self, user: str) -> str:
+        return f"amqp://{user}:{PASSWORD}@127.0.0.1:{self.port}/{VHOST}"
