@@ -47,6 +47,15 @@ def _declared(agency) -> dict[str, Any]:
     }
 
 
+def _segmentation(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
+    """The optional `segmentation` field: the zone × zone reachability matrix (reports/zone_matrix.py)."""
+    if getattr(run, "segmentation", None) is None or not inventory.zones:
+        return {}
+    from fourlayer.reports.zone_matrix import zone_matrix
+
+    return {"segmentation": zone_matrix(inventory, run.segmentation)}
+
+
 def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report document; `framework` is `Framework.evidence(results)` of the framework in force (or None)."""
     tree = score_tree(run.results, inventory, run.policy)
@@ -88,5 +97,6 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
         "checks": run.checks,
         "agencies": agencies,
         **({"framework": framework} if framework is not None else {}),  # optional in the schema
+        **_segmentation(run, inventory),  # optional: only when zones are declared
         "results": [r.to_dict() for r in run.results],
     }

@@ -9,4 +9,5 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     ssh,
     ssh_wire,
     tls,
+    zones,
 )

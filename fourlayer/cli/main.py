@@ -251,6 +251,7 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
                    f"the agencies of {inventory_path} are {', '.join(ids[:10])}{', …' if len(ids) > 10 else ''}")
     for option, ids in (("--check", options.check_ids), ("--skip", options.skip_ids)):
         refuse_unknown(option, ids, [c.meta.id for c in checks_], "check", "`fourlayer checks list` shows the ids")
+    _refuse_bad_zone(inventory_path, inv, getattr(options, "from_zone", None))
     hosts = [h for a, _, h in inv.iter_hosts() if not options.agencies or a.id in options.agencies]
     ensure_writable(out)  # before any traffic: an --out that cannot take a file is bad input (exit 2)
     conn = None
@@ -286,6 +287,17 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
         stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
         written = session.write_reports(doc, out, stem, formats, langs)  # + signatures; never a truncated file
     return doc, written
+
+
+def _refuse_bad_zone(inventory_path: str, inv, from_zone: str | None) -> None:
+    """--from-zone names a declared zone (exit 2 before any traffic otherwise)."""
+    if from_zone is None:
+        return
+    if not inv.zones:
+        raise InputError("--from-zone", None, None, f"{inventory_path} declares no zones:; remove --from-zone "
+                                                    "or add a zones: list to the inventory")
+    zone_ids = [z.id for z in inv.zones]
+    refuse_unknown("--from-zone", [from_zone], zone_ids, "zone", f"the zones are {', '.join(zone_ids)}")
 
 
 def _scan_options(**kw):
@@ -348,6 +360,9 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
                    "$FOURLAYER_KEY_PASSPHRASE).")
 @click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default="auto", show_default=True,
               help="Progress: auto = a bar on a terminal, silent otherwise; json/text = one line per host on stderr.")
+@click.option("--from-zone", "from_zone", metavar="ID",
+              help="With zones declared: the zone this machine sits in, where the segmentation probe runs from "
+                   "(default: the zone whose networks hold one of this machine's addresses).")
 @click.option("--broker", default=None, metavar="URL", envvar="FOURLAYER_BROKER_URL",
               help="Scan each host on a worker inside its zone (`fourlayer worker`), through this RabbitMQ broker "
                    "(AMQP URL; also $FOURLAYER_BROKER_URL). Without it everything runs in this process.")
@@ -355,7 +370,8 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="With --broker: seconds a zone may stay silent before its hosts get ERROR.")
 def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, concurrency, timeout, host_timeout,
          accept_new_host_keys, as_of, framework, rule_paths, waivers_path, quiet, db, no_history, lock_timeout,
-         fail_under, fail_on, sign_key, log_format, broker, zone_timeout) -> None:
+         fail_under, fail_on, sign_key, log_format, from_zone=None, broker=None, zone_timeout=defaults.ZONE_TIMEOUT
+         ) -> None:
     """Scan the hosts of INVENTORY and write reports. Exit codes: see docs/exit-codes.md."""
     from fourlayer.cli.scan_session import ScanSession
     from fourlayer.history.storage import default_db_path
@@ -366,7 +382,7 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
     options = _scan_options(concurrency=concurrency, timeout=timeout, host_timeout=host_timeout,
                             accept_new_host_keys=accept_new_host_keys, layers=tuple(layer),
                             check_ids=tuple(check_ids), skip_ids=tuple(skip_ids), agencies=tuple(agency),
-                            as_of=as_of.date() if as_of else None)
+                            as_of=as_of.date() if as_of else None, from_zone=from_zone)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
                                  waivers=waivers_path, broker=broker,

@@ -20,6 +20,9 @@ class CollectContext:
     policy: dict[str, Any] = field(default_factory=dict)
     timeout: float = 5.0  # seconds for one network operation (connect, read)
     accept_new_host_keys: bool = False  # trust-on-first-use; off unless the user asks
+    # host id -> `reachability` evidence assembled from the zones' segmentation probes (collectors.reachability);
+    # None = no probe ran (no zones declared, or the scanner sits in no zone)
+    reachability: dict[str, Any] | None = None
 
 
 def clean_text(raw: bytes | str, limit: int = 512) -> str:

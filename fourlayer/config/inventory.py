@@ -144,6 +144,7 @@ class Inventory:
     policy_path: str | None = None  # resolved path of the policy override file, if any
     defaults: dict[str, Any] = field(default_factory=dict)
     zones: tuple[Zone, ...] = ()  # () = no zones declared: one scanner reaches every host
+    zone_policy: Any = None  # fourlayer.config.zone_policy.ZonePolicy in force when zones are declared
 
     def iter_hosts(self) -> Iterator[tuple[Agency, System, Host]]:
         for agency in self.agencies:
@@ -156,4 +157,4 @@ class Inventory:
             return self
         return Inventory(self.path, self.version,
                          tuple(a for a in self.agencies if a.id in agency_ids),
-                         self.policy_path, self.defaults, self.zones)
+                         self.policy_path, self.defaults, self.zones, self.zone_policy)

@@ -24,6 +24,7 @@ from fourlayer.config.inventory import (
     System,
 )
 from fourlayer.config.validation import ENV_NAME_RE, Validator, parse_address
+from fourlayer.config.zones_load import ZoneValidation
 from fourlayer.config.yaml_lines import (
     LineDict,
     LineList,
@@ -38,7 +39,7 @@ from fourlayer.config.yaml_lines import (
 )
 
 # Allowed keys per mapping (inventory/schema.json must list the same; a test keeps them in step).
-TOP_KEYS = ("version", "policy", "defaults", "agencies")
+TOP_KEYS = ("version", "policy", "defaults", "agencies", "zones", "zone_policy")
 DEFAULTS_KEYS = ("ssh",)
 SSH_KEYS = ("port", "user", "key_file", "known_hosts", "password_env", "sshd_config", "sudo", "sysroot",
             "enabled")
@@ -50,7 +51,8 @@ NATIONAL_KEYS = ("connected", "since", "collector", "antimalware_connected")
 SYSTEM_KEYS = ("id", "name", "level", "last_assessment", "hosts")
 ASSESSMENT_KEYS = ("date", "assessor", "operator_independent", "licence", "findings_open", "report",
                    "remediation_plan", "remediation_due")
-HOST_KEYS = ("address", "id", "roles", "tls", "http", "services", "ssh", "tls_ca_file", "tls_server_name", "tags")
+HOST_KEYS = ("address", "id", "roles", "tls", "http", "services", "ssh", "tls_ca_file", "tls_server_name", "tags",
+             "zone")
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 .()-]{2,30}\Z")
@@ -68,7 +70,7 @@ def load_inventory(path: str | Path, env: Mapping[str, str] | None = None) -> In
     return _InventoryValidator(shown, base, os.environ if env is None else env).inventory(data)
 
 
-class _InventoryValidator(Validator):
+class _InventoryValidator(ZoneValidation, Validator):
     """The inventory's own shape: agencies, systems, hosts and their declared facts."""
 
     def inventory(self, data: Any) -> Inventory:
@@ -87,6 +89,7 @@ class _InventoryValidator(Validator):
                       f"policy file not found: {policy_path} (relative paths start at the inventory's folder); "
                       "fix the path or remove policy:")
         self.ssh_defaults = self.defaults(root)
+        zones = self.zones(root)  # before the hosts: each host is placed in its zone as it is read
         agencies_raw, line, where = self.get(root, "agencies", None,
                                               "<a list of agencies, each with id:, name:, systems:>")
         if not isinstance(agencies_raw, LineList):
@@ -96,7 +99,8 @@ class _InventoryValidator(Validator):
         agencies = tuple(self.agency(a, agencies_raw.item_line(i), item_path("agencies", i))
                          for i, a in enumerate(agencies_raw))
         return Inventory(path=self.path, version=1, agencies=agencies, policy_path=policy_path,
-                         defaults={"ssh": to_plain(self.ssh_defaults)} if self.ssh_defaults else {})
+                         defaults={"ssh": to_plain(self.ssh_defaults)} if self.ssh_defaults else {},
+                         zones=zones, zone_policy=self.zone_policy(root, zones))
 
     def defaults(self, root: LineDict) -> dict[str, Any]:
         value, line, where = self.get(root, "defaults", None)
@@ -279,7 +283,8 @@ class _InventoryValidator(Validator):
                     tls=self.port_list(m, "tls", field), http=self.port_list(m, "http", field),
                     services=self.port_list(m, "services", field),
                     tls_ca_file=self.local_path(m, "tls_ca_file", field), tls_server_name=tls_name,
-                    tags=self.ident_list(m, "tags", field), line=m.line)
+                    tags=self.ident_list(m, "tags", field),
+                    zone=self.host_zone(m, field, address, addr_line), line=m.line)
 
     def host_ssh(self, m: LineDict, field: str) -> SSHSettings:
         value, line, where = self.get(m, "ssh", field)

@@ -19,6 +19,9 @@ NO_TLS: Reason = {"en": "the inventory declares no TLS port for this host",
 NO_HTTP: Reason = {"en": "the inventory declares no HTTP or TLS port for this host",
                    "vi": "danh mục tài sản không khai báo cổng HTTP hoặc TLS nào cho máy chủ này"}
 
+NO_ZONE: Reason = {"en": "the inventory declares no network zones, so segmentation between zones is not judged",
+                   "vi": "danh mục tài sản không khai báo vùng mạng nên không đánh giá việc phân vùng giữa các vùng"}
+
 
 def _no_ssh(host: Host) -> Reason | None:
     return None if host.ssh is not None and host.ssh.enabled else NO_SSH
@@ -29,6 +32,7 @@ COLLECTOR_PRECONDITIONS = {
     "tls": lambda h: None if h.tls else NO_TLS,
     "http": lambda h: None if (h.http or h.tls) else NO_HTTP,
     "ssh_transport": _no_ssh,
+    "reachability": lambda h: None if h.zone else NO_ZONE,
 }
 
 

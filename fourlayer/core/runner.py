@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -36,6 +37,9 @@ CRASHED = "collector crashed"  # prefix of the error of a collector that raised 
 # Checks get what is left of the host's budget, but at least this (a collector that used it all must not cost the
 # checks whose evidence did arrive their verdict): a host takes at most --host-timeout + CHECK_FLOOR seconds.
 CHECK_FLOOR = 1.0
+# Collectors that send nothing to the host (its evidence was gathered elsewhere, e.g. by the zones' segmentation
+# probes, each behind the guard where it ran): the loopback guard on the host's own address does not stop them.
+OFFLINE_COLLECTORS = frozenset({"reachability"})
 
 
 class RunIncomplete(Exception):
@@ -67,6 +71,10 @@ class ScanOptions:
     # Summary of earlier scans (fourlayer.history.diff.persistence_summary), given to agency- and system-scope
     # checks as declared evidence "history"; None when no history database is used.
     history: dict[str, Any] | None = None
+    from_zone: str | None = None  # the zone the scanner sits in (--from-zone); None = found from its addresses
+    # {"records": [...], "vantage_zones": [...]} gathered by the caller from every zone's segmentation probe (a
+    # coordinator with a worker per zone); None = the in-process scan probes from its own zone
+    segmentation: dict[str, Any] | None = None
 
 
 @dataclass
@@ -94,6 +102,8 @@ class ScanRun:
     complete: bool = True
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stop_reason: str | None = None  # why the run is incomplete
+    # zones declared: {"records": [...], "vantage_zones": [...]} of the segmentation probes (the report's matrix)
+    segmentation: dict[str, Any] | None = None
 
 
 HostsVia = Callable[[list[Any], Callable[[], bool]], Iterable[tuple[list[Result], HostRun]]]
@@ -188,12 +198,15 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
     if not names:
         return evidence, failed, timings
     try:  # the loopback guard, once for every collector of this host: refused means nothing is sent at all
-        check_allowed(host.address)
+        if set(names) - OFFLINE_COLLECTORS:
+            check_allowed(host.address)
     except CollectorError as exc:
-        for name in names:
+        for name in [n for n in names if n not in OFFLINE_COLLECTORS]:
             failed[name] = clean_text(str(exc), 400)
             timings[name] = {"ok": False, "error": failed[name], "seconds": 0.0}
-        return evidence, failed, timings
+        names = [n for n in names if n in OFFLINE_COLLECTORS]
+        if not names:
+            return evidence, failed, timings
 
     def one(name: str) -> tuple[str, dict | None, str | None, float]:
         start = time.perf_counter()
@@ -262,6 +275,19 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     t0 = time.perf_counter()
     plan: Plan = plan_scan(inventory, checks, policy, as_of, options, clock=started)
     stages = {"plan": time.perf_counter() - t0}
+    segmentation = None
+    if inventory.zones and any("reachability" in c.meta.needs for item in plan.hosts for c in item.checks):
+        from fourlayer.collectors.reachability import assemble, scan_reachability
+
+        if options.segmentation is not None:
+            segmentation = options.segmentation
+            table = assemble(inventory, segmentation["records"], segmentation["vantage_zones"])
+        else:
+            table, segmentation = scan_reachability(inventory, options.from_zone, options.timeout,
+                                                    options.host_timeout)
+        ctx = dataclasses.replace(ctx, reachability=table)
+        segmentation = segmentation or {"records": [], "vantage_zones": []}
+        stages["segmentation"] = time.perf_counter() - t0 - stages["plan"]
     results: list[Result] = []
     host_runs: list[HostRun] = []
 
@@ -351,7 +377,8 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
                  "skip": list(options.skip_ids), "as_of": as_of.isoformat()},
         policy=policy, results=results, hosts=host_runs,
         checks={c.meta.id: c.meta.to_dict() for c in plan.checks_used}, complete=complete,
-        stage_seconds={k: round(v, 3) for k, v in stages.items()}, stop_reason=stop_reason)
+        stage_seconds={k: round(v, 3) for k, v in stages.items()}, stop_reason=stop_reason,
+        segmentation=segmentation)
 
 
 def _agency_reach(plan: Plan, agency_evidence: Callable[[Agency, CollectContext], tuple[dict, dict]],
