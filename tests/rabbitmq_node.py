@@ -17,6 +17,8 @@ import time
 import uuid
 from pathlib import Path
 
+from fourlayer.dispatch.app import COORDINATOR_PERMISSIONS, zone_permissions
+
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")  # the real scripts (the /usr/sbin wrappers switch to user rabbitmq)
 ERL_EPMD = Path("/usr/bin/epmd")
 VHOST = "fourlayer"
@@ -31,16 +33,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def zone_permissions(zone: str) -> tuple[str, str, str]:
-    """(configure, write, read) regexes of a zone's user: declare and read its own queue (and exchange), publish
-    to the results exchange. Nothing of another zone matches."""
-    q = "fourlayer\\.zone\\." + zone.replace(".", "\\.")
-    return f"^{q}$", f"^({q}|fourlayer\\.results)$", f"^{q}$"
-
-
-COORDINATOR_PERMISSIONS = ("^fourlayer\\..*", "^fourlayer\\..*", "^fourlayer\\..*")
 
 
 class RabbitNode:

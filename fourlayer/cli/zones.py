@@ -54,9 +54,12 @@ def register(main: click.Group) -> None:
         from fourlayer.dispatch.app import QUEUE_PREFIX, make_app
         from fourlayer.dispatch.coordinator import open_broker
 
+        import logging
+
         zone_id(zone)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         open_broker(broker).release()  # unreachable broker or refused user: one line, exit 2
         app = make_app(broker, [zone])
         app.worker_main(["worker", "-Q", QUEUE_PREFIX + zone, "-P", pool, "-c", str(concurrency),
                          "-n", name or f"{zone}@{socket.gethostname()}", "--without-gossip", "--without-mingle",
-                         "--without-heartbeat", "--loglevel", "WARNING"])
+                         "--without-heartbeat", "--loglevel", "INFO"])

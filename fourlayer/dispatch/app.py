@@ -15,6 +15,7 @@ import urllib.parse
 from typing import Iterable
 
 from celery import Celery
+from celery.worker.consumer import Consumer
 from kombu import Exchange, Queue
 
 QUEUE_PREFIX = "fourlayer.zone."
@@ -31,6 +32,14 @@ CONSUMER_TIMEOUT_S = 1800
 TIME_LIMIT_MARGIN_S = 60
 
 
+class ZoneConsumer(Consumer):
+    """Celery's consumer without its native delayed delivery (ETA tasks over quorum queues): that step declares
+    `celery_delayed_*` exchanges a zone's user has no right to, and the engine never sends a delayed task."""
+
+    class Blueprint(Consumer.Blueprint):
+        default_steps = [s for s in Consumer.Blueprint.default_steps if not s.endswith(":DelayedDelivery")]
+
+
 def zone_queue(zone_id: str) -> Queue:
     """The queue of one zone, declared identically by the coordinator and the zone's workers (RabbitMQ refuses a
     redeclaration with other arguments). Quorum: replicated, durable, and it counts deliveries (the attempt cap)."""
@@ -38,6 +47,17 @@ def zone_queue(zone_id: str) -> Queue:
     return Queue(name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True,
                  queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": MAX_ATTEMPTS - 1,
                                   "x-dead-letter-exchange": DEAD_EXCHANGE})
+
+
+def zone_permissions(zone_id: str) -> tuple[str, str, str]:
+    """(configure, write, read) regexes for `rabbitmqctl set_permissions` of a zone's user: declare and read its
+    own queue and exchange, publish to the results exchange, and name the dead-letter exchange in its queue's
+    arguments (RabbitMQ checks that at declaration). Nothing of another zone matches."""
+    q = "fourlayer\\.zone\\." + zone_id
+    return f"^{q}$", f"^({q}|fourlayer\\.results|fourlayer\\.dead)$", f"^{q}$"
+
+
+COORDINATOR_PERMISSIONS = ("^fourlayer\\..*", "^fourlayer\\..*", "^fourlayer\\..*")
 
 
 def task_time_limit(host_timeout: float) -> float:
@@ -58,6 +78,7 @@ def redact(url: str) -> str:
 
 def make_app(broker_url: str, zones: Iterable[str] = ()) -> Celery:
     """A Celery app on `broker_url` that knows the queues of `zones`, with the engine's safe settings."""
+    zones = list(zones)
     app = Celery("fourlayer", set_as_current=False)
     app.conf.update(
         broker_url=broker_url,
@@ -85,10 +106,13 @@ def make_app(broker_url: str, zones: Iterable[str] = ()) -> Celery:
         # Only the queues declared here: a typo in a zone id never creates a queue nobody consumes.
         task_create_missing_queues=False,
         task_queues=[zone_queue(z) for z in zones],
+        # never Celery's own "celery" queue and exchange, which no zone user may touch
+        task_default_queue=QUEUE_PREFIX + (list(zones) or ["none"])[0],
         # The broker confirms every publish: a task or result it did not take is an error at once, not a silence.
         broker_transport_options={"confirm_publish": True},
         broker_connection_retry_on_startup=True,
         broker_heartbeat=30,
+        worker_consumer="fourlayer.dispatch.app:ZoneConsumer",
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         enable_utc=True,

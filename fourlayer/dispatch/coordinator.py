@@ -66,7 +66,7 @@ class ZoneDispatcher:
         self.zone_timeout = zone_timeout
         self.on_zone = on_zone or (lambda *a: None)
         self.conn = conn
-        self.app = make_app(url)
+        self.app = None  # made with the zones of the hosts to scan
         self.stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": 0, "done": 0, "workers": set(),
                                                                      "rescanned": [], "silent": 0, "given_up": []})
         self.duplicates = 0
@@ -109,7 +109,9 @@ class ZoneDispatcher:
             for item in items:
                 host = item.target.host
                 self.app.send_task(TASK_NAME, args=[self._payload(item)], task_id=f"{self.run}:{host.id}",
-                                   queue=zone_queue(host.zone), producer=producer, time_limit=limit,
+                                   queue=QUEUE_PREFIX + host.zone, exchange=QUEUE_PREFIX + host.zone,
+                                   routing_key=QUEUE_PREFIX + host.zone,  # never the default exchange
+                                   producer=producer, time_limit=limit,
                                    soft_time_limit=max(1.0, limit - 10), expires=TASK_EXPIRES_S)
                 self.messages["tasks"] += 1
 
@@ -123,6 +125,7 @@ class ZoneDispatcher:
         for z in zone_of.values():
             self.stats[z]["hosts"] += 1
         conn = self.conn or open_broker(self.url)
+        self.app = make_app(self.url, sorted(zones))
         pending: dict[str, Any] = dict(by_host)
         landed: list[tuple[list, Any]] = []
         now = time.monotonic()

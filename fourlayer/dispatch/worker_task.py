@@ -69,6 +69,7 @@ def register(app) -> None:
         run, host_id, zone = payload["run"], payload["host"], payload["zone"]
         me = self.request.hostname or socket.gethostname()
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        log.info("scanning host %s of run %s%s", host_id, run, " (redelivered)" if redelivered else "")
         _publish(app, {"kind": KIND_STARTED, "run": run, "host": host_id, "zone": zone, "worker": me,
                        "redelivered": redelivered}, run)
         try:

@@ -1,0 +1,60 @@
+"""The zone engine end to end with real processes: a real RabbitMQ node, real `fourlayer worker` processes, a real
+`fourlayer scan --broker`; and RabbitMQ's permissions keeping each zone's user to its own queue."""
+
+from __future__ import annotations
+
+import pytest
+from kombu import Connection
+from kombu.exceptions import OperationalError
+
+from fourlayer.dispatch.app import zone_queue
+from tests.zone_engine import Tarpit, closed_port, host, report, results_of, scan, workers, write_inventory
+
+
+def test_each_host_is_scanned_by_its_zones_worker_and_stored_once(rabbit, tmp_path):
+    slow = Tarpit("127.0.61.2")
+    try:
+        hosts = [host("a-fast", "a", 1, closed_port("127.0.61.1")), host("a-slow", "a", 2, slow.port),
+                 host("b-fast", "b", 1, closed_port("127.0.62.1"))]
+        inv = write_inventory(tmp_path, hosts, zones=("a", "b"))
+        with workers((tmp_path, "a", rabbit.zone_url("a"), "wa"), (tmp_path, "b", rabbit.zone_url("b"), "wb")) as ws:
+            proc = scan(inv, tmp_path / "out", rabbit.coordinator_url, "--check", "L1-SSH-001")
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            doc = report(tmp_path / "out")
+            assert doc["run"]["complete"] is True
+            for h in ("a-fast", "a-slow", "b-fast"):
+                (r,) = results_of(doc, h)  # exactly once
+                assert r["status"] == "ERROR"  # nothing speaks SSH there: the collector's own error, from the worker
+            assert "a-slow" in ws[0].text() and "a-slow" not in ws[1].text()  # zone a's host on zone a's worker
+            assert "b-fast" in ws[1].text() and "b-fast" not in ws[0].text()
+            assert "zone a: 2/2 host(s) scanned" in proc.stderr and "scanners: celery@wa" in proc.stderr
+            assert "zone_progress" not in proc.stderr and "zone b: 1/1 hosts" in proc.stderr
+    finally:
+        slow.close()
+
+
+def test_a_zone_user_cannot_consume_or_declare_another_zones_queue(rabbit):
+    with Connection(rabbit.coordinator_url) as conn:  # the queues exist, as the coordinator declares them
+        for z in ("a", "b"):
+            zone_queue(z)(conn.default_channel).declare()
+    with Connection(rabbit.zone_url("a")) as conn:
+        own = zone_queue("a")(conn.channel())
+        own.declare()  # its own queue: allowed
+        own.get()
+    for action in ("get", "declare"):
+        with Connection(rabbit.zone_url("a")) as conn:
+            other = zone_queue("b")(conn.channel())
+            with pytest.raises(Exception) as refused:
+                getattr(other, action)()
+            assert "ACCESS_REFUSED" in str(refused.value) or refused.value.__class__.__name__ == "AccessRefused"
+
+
+def test_broker_unreachable_at_start_is_one_line_and_exit_2(tmp_path):
+    inv = write_inventory(tmp_path, [host("a-fast", "a", 1, 22)], zones=("a",))
+    url = f"amqp://coordinator:hunter2-not-shown@127.0.0.1:{closed_port('127.0.0.1')}/fourlayer"
+    proc = scan(inv, tmp_path / "out", url, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --broker: cannot reach the broker"), proc.stderr
+    assert "hunter2-not-shown" not in proc.stderr and "Traceback" not in proc.stderr
+    assert not list((tmp_path / "out").glob("fourlayer-*.json"))

@@ -1,0 +1,150 @@
+"""Helpers for the zone-engine tests: loopback zones, tarpit hosts, real `fourlayer worker` and `fourlayer scan
+--broker` processes (the broker itself is tests/rabbitmq_node.py's real RabbitMQ node).
+
+Zones are loopback /24s (127.0.6x.0/24); inside the test's network namespace every one reaches every other, which
+is all the engine needs (tests/test_zones_segmentation.py proves real separation with network namespaces).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+ZONES = {"a": ("127.0.61", "server"), "b": ("127.0.62", "user"), "c": ("127.0.63", "management")}
+FOURLAYER = [sys.executable, "-m", "fourlayer"]
+
+
+class Tarpit:
+    """A TCP listener that accepts and never says a word: an SSH scan of it waits its whole --timeout."""
+
+    def __init__(self, address: str):
+        self.sock = socket.socket()
+        self.sock.bind((address, 0))
+        self.sock.listen(64)
+        self.address, self.port = address, self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+                self.held.append(conn)
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join(2)
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+def closed_port(address: str) -> int:
+    """A port nothing listens on at `address` (a host that answers at once: connection refused)."""
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return s.getsockname()[1]
+
+
+def host(host_id: str, zone: str, n: int, port: int, **ssh: Any) -> dict[str, Any]:
+    return {"address": f"{ZONES[zone][0]}.{n}", "id": host_id, "zone": zone, "roles": ["linux"],
+            "ssh": {"port": port, **ssh}}
+
+
+def write_inventory(tmp: Path, hosts: list[dict[str, Any]], zones: tuple[str, ...] = ("a", "b", "c")) -> Path:
+    doc = {"version": 1,
+           "zones": [{"id": z, "name": f"Vùng {z}", "kind": ZONES[z][1], "networks": [f"{ZONES[z][0]}.0/24"]}
+                     for z in zones],
+           "agencies": [{"id": "stttt-test", "name": "Sở thử nghiệm",
+                         "systems": [{"id": "s1", "name": "Hệ thống thử nghiệm", "level": 2, "hosts": hosts}]}]}
+    path = tmp / "inventory.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k != "FOURLAYER_BROKER_URL"}
+    return {**base, "FOURLAYER_LOOPBACK_ONLY": "1", "PYTHONUNBUFFERED": "1", **extra}
+
+
+class Worker:
+    """A real `fourlayer worker --zone Z` process; its stderr goes to a file the test can read."""
+
+    def __init__(self, tmp: Path, zone: str, url: str, name: str, concurrency: int = 2, **extra_env: str):
+        self.log = tmp / f"worker-{name}.log"
+        self.name = name
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen([*FOURLAYER, "worker", "--zone", zone, "--broker", url, "--name", name,
+                                          "--concurrency", str(concurrency)], stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env(**extra_env))
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, needle: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.text():
+            assert self.proc.poll() is None, f"worker {self.name} exited: {self.text()[-2000:]}"
+            assert time.monotonic() < deadline, f"worker {self.name} never logged {needle!r}: {self.text()[-2000:]}"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+@contextlib.contextmanager
+def workers(*specs: tuple) -> Iterator[list[Worker]]:
+    """Workers from (tmp, zone, url, name[, concurrency]) tuples, all stopped afterwards, also on failure."""
+    started: list[Worker] = []
+    try:
+        for spec in specs:
+            started.append(Worker(*spec))
+        for w in started:
+            w.wait_for("ready")
+        yield started
+    finally:
+        for w in started:
+            w.stop()
+
+
+def scan(inventory: Path, out: Path, url: str, *args: str, timeout: float = 180,
+         **extra_env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*FOURLAYER, "scan", str(inventory), "--broker", url, "--out", str(out), "--format",
+                           "json", "--lang", "en", "--db", str(out / "history.sqlite"), "--log-format", "text",
+                           "--timeout", "2", *args], capture_output=True, text=True, timeout=timeout,
+                          env=env(**extra_env))
+
+
+def report(out: Path) -> dict[str, Any]:
+    (path,) = sorted(out.glob("fourlayer-*.json"))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def results_of(doc: dict[str, Any], host_id: str) -> list[dict[str, Any]]:
+    return [r for r in doc["results"] if r["host"] == host_id]
