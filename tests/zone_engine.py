@@ -21,7 +21,8 @@ from typing import Any, Iterator
 
 import yaml
 
-ZONES = {"a": ("127.0.61", "server"), "b": ("127.0.62", "user"), "c": ("127.0.63", "management")}
+ZONES = {"a": ("127.0.61", "server"), "b": ("127.0.62", "user"), "c": ("127.0.63", "management"),
+         "lab": ("127.0.0", "server")}  # "lab": where tests/ssh_fixtures.py's real sshd servers listen
 FOURLAYER = [sys.executable, "-m", "fourlayer"]
 
 
@@ -86,13 +87,14 @@ def env(**extra: str) -> dict[str, str]:
 class Worker:
     """A real `fourlayer worker --zone Z` process; its stderr goes to a file the test can read."""
 
-    def __init__(self, tmp: Path, zone: str, url: str, name: str, concurrency: int = 2, **extra_env: str):
+    def __init__(self, tmp: Path, zone: str, url: str, name: str, concurrency: int = 2,
+                 extra_env: dict[str, str] | None = None):
         self.log = tmp / f"worker-{name}.log"
         self.name = name
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen([*FOURLAYER, "worker", "--zone", zone, "--broker", url, "--name", name,
                                           "--concurrency", str(concurrency)], stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=env(**extra_env))
+                                         stdin=subprocess.DEVNULL, env=env(**(extra_env or {})))
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -120,7 +122,7 @@ class Worker:
 
 @contextlib.contextmanager
 def workers(*specs: tuple) -> Iterator[list[Worker]]:
-    """Workers from (tmp, zone, url, name[, concurrency]) tuples, all stopped afterwards, also on failure."""
+    """Workers from (tmp, zone, url, name[, concurrency[, env]]) tuples, all stopped afterwards, also on failure."""
     started: list[Worker] = []
     try:
         for spec in specs:
