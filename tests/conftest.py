@@ -74,7 +74,6 @@ def rabbit(tmp_path_factory):
     node = RabbitNode(tmp_path_factory.mktemp("rabbitmq"))
     try:
         node.start()
-        node.setup()
         yield node
     finally:
         node.stop()

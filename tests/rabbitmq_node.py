@@ -9,6 +9,9 @@ operators), plus the coordinator's user.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import shutil
 import socket
@@ -23,6 +26,14 @@ RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")  # the real scripts (the /usr/sbin wr
 ERL_EPMD = Path("/usr/bin/epmd")
 VHOST = "fourlayer"
 PASSWORD = "zone-secret-do-not-travel"  # broker passwords of the test users (never in a task message either)
+ZONES = ("a", "b", "c", "lab")  # zone users defined at boot (tests/zone_engine.py ZONES)
+TAP_PERMISSIONS = ("^tap$", "^tap$", "^(tap|amq\\.rabbitmq\\.trace)$")  # reads the firehose tracer only
+
+
+def password_hash(password: str) -> str:
+    """RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password)), for a definitions file."""
+    salt = os.urandom(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
 
 
 def available() -> bool:
@@ -44,13 +55,24 @@ class RabbitNode:
         self.name = f"fl{uuid.uuid4().hex[:10]}@localhost"
         self.server: subprocess.Popen | None = None
         self.epmd: subprocess.Popen | None = None
-        self.users: set[str] = set()
         for d in ("home", "mnesia", "log"):
             (base / d).mkdir(parents=True, exist_ok=True)
         (base / "enabled_plugins").write_text("[].\n")
+        # The vhost, the coordinator's, each zone's and the tracer's users with their permissions are loaded at
+        # boot from a definitions file: one rabbitmqctl call costs seconds of Erlang start-up.
+        users = {"coordinator": COORDINATOR_PERMISSIONS, "tap": TAP_PERMISSIONS,
+                 **{f"zone-{z}": zone_permissions(z) for z in ZONES}}
+        self.users = set(users)
+        (base / "definitions.json").write_text(json.dumps({
+            "vhosts": [{"name": VHOST}],
+            "users": [{"name": u, "password_hash": password_hash(PASSWORD), "tags": [],
+                       "hashing_algorithm": "rabbit_password_hashing_sha256"} for u in users],
+            "permissions": [{"user": u, "vhost": VHOST, "configure": c, "write": w, "read": r}
+                            for u, (c, w, r) in users.items()]}))
         # consumer_timeout is stated (the default, 30 min) because the engine's time limits are set below it
         (base / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
-                                            "consumer_timeout = 1800000\nloopback_users = none\n")
+                                            "consumer_timeout = 1800000\nloopback_users = none\n"
+                                            f"load_definitions = {base / 'definitions.json'}\n")
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("RABBITMQ_")},
                     "HOME": str(base / "home"), "RABBITMQ_NODENAME": self.name,
                     "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "RABBITMQ_NODE_PORT": str(self.port),
@@ -120,10 +142,6 @@ class RabbitNode:
         if check and proc.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args[:2])} failed: {proc.stderr.strip()[:300]}")
         return proc
-
-    def setup(self) -> None:
-        self.ctl("add_vhost", VHOST)
-        self.user("coordinator", COORDINATOR_PERMISSIONS)
 
     def user(self, name: str, permissions: tuple[str, str, str]) -> str:
         if name not in self.users:

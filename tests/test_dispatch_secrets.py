@@ -20,7 +20,7 @@ PASSPHRASE = "passphrase-never-on-the-wire-9a2e"
 def _tap(rabbit) -> tuple[str, Queue]:
     """A queue bound to amq.rabbitmq.trace: a copy of every message published and delivered in the vhost."""
     rabbit.ctl("trace_on", "-p", VHOST)
-    url = rabbit.user("tap", ("^tap$", "^tap$", "^(tap|amq\\.rabbitmq\\.trace)$"))
+    url = rabbit.url("tap")
     queue = Queue("tap", Exchange("amq.rabbitmq.trace", "topic", durable=True, internal=True), routing_key="#",
                   durable=False, auto_delete=False)
     with Connection(url) as conn:

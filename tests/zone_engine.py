@@ -110,6 +110,10 @@ class Worker:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # Celery's cold shutdown: unacked tasks go back to the queue
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -131,6 +135,8 @@ def workers(*specs: tuple) -> Iterator[list[Worker]]:
             w.wait_for("ready")
         yield started
     finally:
+        for w in started:  # all at once: a warm shutdown takes seconds each
+            w.terminate()
         for w in started:
             w.stop()
 

@@ -45,7 +45,7 @@ def open_broker(url: str) -> Connection:
     """A connection to the broker, or InputError (exit 2) before any task is sent."""
     conn = Connection(url, connect_timeout=CONNECT_TIMEOUT_S, heartbeat=30)
     try:
-        conn.ensure_connection(max_retries=1, timeout=CONNECT_TIMEOUT_S)
+        conn.connect()  # one attempt: at the start a broker that is not there is an input error, not a wait
         conn.default_channel  # noqa: B018  (opening the channel checks the user's access to the virtual host)
     except Exception as exc:  # refused, unknown host, bad credentials, no such vhost: all the same to the user
         conn.release()
