@@ -267,11 +267,15 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
         if conn is not None:
             import uuid
 
+            from fourlayer.core.planner import selected
             from fourlayer.dispatch.coordinator import ZoneDispatcher
 
             options.run_id = options.run_id or uuid.uuid4().hex[:12]
             hosts_via = ZoneDispatcher(broker, options.run_id, policy, options, zone_timeout,
                                        on_zone=progress.zone, conn=conn)
+            if inv.zones and any("reachability" in c.meta.needs for c in selected(checks_, options)):
+                progress.phase("segmentation probes")
+                options.segmentation = hosts_via.probe_zones(inv)  # from inside every zone, before the hosts
         run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop,
                        hosts_via=hosts_via)
         if hosts_via is not None and not quiet:

@@ -22,6 +22,7 @@ QUEUE_PREFIX = "fourlayer.zone."
 RESULTS_EXCHANGE = "fourlayer.results"
 DEAD_EXCHANGE = "fourlayer.dead"
 TASK_NAME = "fourlayer.scan_host"
+TASK_PROBE = "fourlayer.probe_zone"  # one per zone and run: the segmentation probe from inside the zone
 # Deliveries of one host's task before the broker gives up on it. A worker lost mid-host (SIGKILL, OOM, reboot)
 # gets its task redelivered to another worker of the zone; a host that crashes the scanner every time must not
 # loop for ever: the quorum queue counts deliveries itself (x-delivery-count), so no worker has to remember.

@@ -14,7 +14,7 @@ import types
 import typing
 from typing import Any
 
-from fourlayer.config.inventory import Agency, Host, System
+from fourlayer.config.inventory import Agency, Host, Inventory, System
 from fourlayer.core.model import Result, Severity, Status
 
 
@@ -22,6 +22,8 @@ def to_json(value: Any) -> Any:
     """A frozen inventory dataclass (or anything inside one) as JSON-ready values: dates as ISO strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (set, frozenset)):
+        return sorted(to_json(v) for v in value)
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
@@ -42,6 +44,9 @@ def _build(kind: Any, raw: Any) -> Any:
     if origin is tuple:
         (item, *_rest) = typing.get_args(kind)
         return tuple(_build(item, v) for v in raw)
+    if origin in (frozenset, set):
+        (item,) = typing.get_args(kind)
+        return origin(_build(item, v) for v in raw)
     if kind is dt.date:
         return dt.date.fromisoformat(raw)
     if kind is dt.datetime:
@@ -69,6 +74,19 @@ def target_parts(description: dict[str, Any]) -> tuple[Agency, System, Host]:
     system = next(s for s in agency.systems if s.id == description["system_id"])
     host = next(h for h in system.hosts if h.id == description["host_id"])
     return agency, system, host
+
+
+def inventory_to_json(inventory: Inventory) -> dict[str, Any]:
+    """The whole inventory for a zone's segmentation probe (addresses, zones, zone policy; references only)."""
+    return to_json(inventory)
+
+
+def inventory_from_json(raw: dict[str, Any]) -> Inventory:
+    from fourlayer.config.zone_policy import ZonePolicy
+
+    inventory = from_json(Inventory, {k: v for k, v in raw.items() if k != "zone_policy"})
+    policy = from_json(ZonePolicy, raw["zone_policy"]) if raw.get("zone_policy") else None
+    return dataclasses.replace(inventory, zone_policy=policy)
 
 
 def result_to_json(r: Result) -> dict[str, Any]:

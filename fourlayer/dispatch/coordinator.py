@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterator
 from kombu import Connection, Consumer, Exchange, Queue, binding
 
 from fourlayer.core.errors import InputError
-from fourlayer.dispatch.app import (DEAD_EXCHANGE, QUEUE_PREFIX, RESULTS_EXCHANGE, TASK_NAME, make_app, redact,
-                                    task_time_limit, zone_queue)
-from fourlayer.dispatch.worker_task import KIND_HOST, KIND_STARTED
+from fourlayer.dispatch.app import (DEAD_EXCHANGE, QUEUE_PREFIX, RESULTS_EXCHANGE, TASK_NAME, TASK_PROBE, make_app,
+                                    redact, task_time_limit, zone_queue)
+from fourlayer.dispatch.worker_task import KIND_HOST, KIND_SEGMENT, KIND_STARTED
 
 log = logging.getLogger("fourlayer.dispatch.coordinator")
 RESULTS_QUEUE_TTL_MS = 6 * 3600 * 1000  # a run's results queue left behind by a coordinator that died is dropped
@@ -70,6 +70,7 @@ class ZoneDispatcher:
         self.stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": 0, "done": 0, "workers": set(),
                                                                      "rescanned": [], "silent": 0, "given_up": []})
         self.duplicates = 0
+        self.reachability: dict[str, Any] | None = None  # host id -> evidence, once probe_zones() ran
         self.messages = {"tasks": 0, "started": 0, "results": 0, "dead": 0}
 
     # -- the queues -------------------------------------------------------------------------------------------
@@ -99,6 +100,7 @@ class ZoneDispatcher:
         return {"run": self.run, "host": t.host.id, "zone": t.host.zone,
                 "target": host_description(t.agency, t.system, t.host), "checks": [c.meta.id for c in item.checks],
                 "policy": self.policy,
+                **({"reachability": self.reachability.get(t.host.id)} if self.reachability is not None else {}),
                 "options": {"timeout": o.timeout, "host_timeout": o.host_timeout,
                             "accept_new_host_keys": o.accept_new_host_keys, "as_of": t.as_of.isoformat(),
                             "clock": t.clock.isoformat()}}
@@ -115,6 +117,62 @@ class ZoneDispatcher:
                                    soft_time_limit=max(1.0, limit - 10), expires=TASK_EXPIRES_S)
                 self.messages["tasks"] += 1
 
+    # -- segmentation: one probe per zone, from inside it ------------------------------------------------------
+    def probe_zones(self, inventory) -> dict[str, Any]:
+        """Send each zone's worker its segmentation probe and gather the records, for the runner's
+        `options.segmentation`. A zone that does not answer within the zone timeout is a missing vantage point
+        (its checks say so), never a zone from which nothing is reachable."""
+        from fourlayer.collectors.reachability import assemble
+        from fourlayer.dispatch.codec import inventory_to_json
+
+        zones = {z.id for z in inventory.zones}
+        conn = self.conn or open_broker(self.url)
+        self.conn = conn
+        self.app = make_app(self.url, sorted(zones))
+        start = time.monotonic()
+        queue = self._declare(conn, zones)
+        raw = inventory_to_json(inventory)
+        budget = max(5.0, self.options.host_timeout)
+        with self.app.producer_or_acquire() as producer:
+            for z in sorted(zones):
+                self.app.send_task(TASK_PROBE, args=[{"run": self.run, "zone": z, "inventory": raw,
+                                                      "timeout": self.options.timeout, "budget": budget}],
+                                   task_id=f"{self.run}:zone:{z}", queue=QUEUE_PREFIX + z,
+                                   exchange=QUEUE_PREFIX + z, routing_key=QUEUE_PREFIX + z, producer=producer,
+                                   time_limit=task_time_limit(budget), expires=TASK_EXPIRES_S)
+                self.messages["tasks"] += 1
+        answered: dict[str, list] = {}
+
+        def on_message(body: Any, message) -> None:
+            message.ack()
+            if isinstance(body, dict) and body.get("run") == self.run and body.get("kind") == KIND_SEGMENT:
+                self.messages["results"] += 1
+                z = body.get("zone")
+                if z in zones and z not in answered:
+                    self.stats[z]["workers"].add(str(body.get("worker")))
+                    if body.get("crashed"):
+                        log.warning("the segmentation probe of zone %s failed: %s", z, body["crashed"])
+                    else:
+                        answered[z] = list(body.get("records") or [])
+
+        consumer = Consumer(conn.default_channel, queues=[queue], callbacks=[on_message], accept=["json"])
+        consumer.consume()
+        deadline = start + budget + self.zone_timeout
+        try:
+            while len(answered) < len(zones) and time.monotonic() < deadline:
+                try:
+                    conn.drain_events(timeout=0.5)
+                except socket.timeout:
+                    pass
+        finally:
+            consumer.cancel()
+        for z in sorted(zones - set(answered)):
+            log.warning("no scanner in zone %s answered the segmentation probe within %g s", z, deadline - start)
+        records = [r for z in sorted(answered) for r in answered[z]]
+        vantage = sorted(answered)
+        self.reachability = assemble(inventory, records, vantage)
+        return {"records": records, "vantage_zones": vantage, "seconds": round(time.monotonic() - start, 3)}
+
     # -- the run ----------------------------------------------------------------------------------------------
     def __call__(self, items: list, stopping: Callable[[], bool]) -> Iterator[tuple[list, Any]]:
         from fourlayer.core.runner import RunIncomplete
@@ -125,7 +183,7 @@ class ZoneDispatcher:
         for z in zone_of.values():
             self.stats[z]["hosts"] += 1
         conn = self.conn or open_broker(self.url)
-        self.app = make_app(self.url, sorted(zones))
+        self.app = make_app(self.url, sorted(zones | set(self.stats)))
         pending: dict[str, Any] = dict(by_host)
         landed: list[tuple[list, Any]] = []
         now = time.monotonic()

@@ -12,11 +12,12 @@ import logging
 import socket
 from typing import Any
 
-from fourlayer.dispatch.app import RESULTS_EXCHANGE, TASK_NAME
+from fourlayer.dispatch.app import RESULTS_EXCHANGE, TASK_NAME, TASK_PROBE
 
 log = logging.getLogger("fourlayer.dispatch.worker")
 KIND_STARTED = "started"
 KIND_HOST = "host"
+KIND_SEGMENT = "segment"
 
 
 def _checks(ids: list[str]):
@@ -46,7 +47,10 @@ def scan_message(payload: dict[str, Any]) -> tuple[list[dict], dict, list[str]]:
                     clock=dt.datetime.fromisoformat(opts["clock"]))
     options = ScanOptions(timeout=float(opts["timeout"]), host_timeout=float(opts["host_timeout"]),
                           accept_new_host_keys=bool(opts["accept_new_host_keys"]))
-    ctx = CollectContext(policy=policy, timeout=options.timeout, accept_new_host_keys=options.accept_new_host_keys)
+    # the host's segmentation evidence, assembled by the coordinator from every zone's probe (not a secret)
+    reach = payload.get("reachability")
+    ctx = CollectContext(policy=policy, timeout=options.timeout, accept_new_host_keys=options.accept_new_host_keys,
+                         reachability={host.id: reach} if reach is not None else None)
     results, run = scan_host_item(PlanItem(target, checks), ctx, options)
     return [result_to_json(r) for r in results], to_json(run), unknown
 
@@ -62,7 +66,8 @@ def _publish(app, body: dict[str, Any], run: str) -> None:
 
 
 def register(app) -> None:
-    """Register the host task on `app` (fourlayer.dispatch.app.make_app)."""
+    """Register the host task and the zone's segmentation probe on `app` (fourlayer.dispatch.app.make_app)."""
+    register_probe(app)
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
     def scan_host(self, payload: dict[str, Any]) -> None:
@@ -82,4 +87,33 @@ def register(app) -> None:
             log.error("scanning host %s crashed: %s: %s", host_id, type(exc).__name__, clean_text(str(exc), 200))
             body = {"kind": KIND_HOST, "run": run, "host": host_id, "zone": zone, "worker": me,
                     "redelivered": redelivered, "crashed": f"{type(exc).__name__}: {clean_text(str(exc), 200)}"}
+        _publish(app, body, run)
+
+
+def probe_message(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The segmentation probe of this worker's zone (fourlayer.collectors.segmentation): bounded TCP connects to
+    the policy-judged ports of every other zone's hosts, seen from inside this zone."""
+    import time
+
+    from fourlayer.collectors.segmentation import probe_from_zone
+    from fourlayer.dispatch.codec import inventory_from_json
+
+    inventory = inventory_from_json(payload["inventory"])
+    return probe_from_zone(inventory, payload["zone"], timeout_s=float(payload["timeout"]),
+                           deadline=time.monotonic() + float(payload["budget"]))
+
+
+def register_probe(app) -> None:
+    @app.task(name=TASK_PROBE, bind=True, acks_late=True, reject_on_worker_lost=True)
+    def probe_zone(self, payload: dict[str, Any]) -> None:
+        run, zone = payload["run"], payload["zone"]
+        me = self.request.hostname or socket.gethostname()
+        log.info("probing segmentation from zone %s for run %s", zone, run)
+        body = {"kind": KIND_SEGMENT, "run": run, "zone": zone, "worker": me}
+        try:
+            body["records"] = probe_message(payload)
+        except Exception as exc:  # reported as a missing vantage point, never as "nothing reachable"
+            from fourlayer.collectors.base import clean_text
+
+            body["crashed"] = f"{type(exc).__name__}: {clean_text(str(exc), 200)}"
         _publish(app, body, run)
