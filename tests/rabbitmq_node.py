@@ -47,7 +47,7 @@ def free_port() -> int:
 
 
 class RabbitNode:
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, zones: tuple[str, ...] = ZONES):
         self.base = base
         self.port = free_port()
         self.dist_port = free_port()
@@ -61,7 +61,7 @@ class RabbitNode:
         # The vhost, the coordinator's, each zone's and the tracer's users with their permissions are loaded at
         # boot from a definitions file: one rabbitmqctl call costs seconds of Erlang start-up.
         users = {"coordinator": COORDINATOR_PERMISSIONS, "tap": TAP_PERMISSIONS,
-                 **{f"zone-{z}": zone_permissions(z) for z in ZONES}}
+                 **{f"zone-{z}": zone_permissions(z) for z in zones}}
         self.users = set(users)
         (base / "definitions.json").write_text(json.dumps({
             "vhosts": [{"name": VHOST}],

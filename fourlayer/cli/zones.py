@@ -59,6 +59,9 @@ def register(main: click.Group) -> None:
         zone_id(zone)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         open_broker(broker).release()  # unreachable broker or refused user: one line, exit 2
+        from fourlayer.core.discovery import discover
+
+        discover()  # every check loaded once, before the first task (not on the first host's clock)
         app = make_app(broker, [zone])
         app.worker_main(["worker", "-Q", QUEUE_PREFIX + zone, "-P", pool, "-c", str(concurrency),
                          "-n", name or f"{zone}@{socket.gethostname()}", "--without-gossip", "--without-mingle",
