@@ -41,7 +41,7 @@ def inventory(tmp: Path, zones: list[str], hosts: int, tarpit_every: int) -> tup
     for i in range(hosts):
         z = i % len(zones)
         address = f"127.0.{80 + z}.{1 + i // len(zones)}"
-        if tarpit_every and i % tarpit_every == 0:
+        if tarpit_every and (i // len(zones)) % tarpit_every == 0:  # spread evenly over the zones
             tarpits.append(Tarpit(address))
             port = tarpits[-1].port
         else:

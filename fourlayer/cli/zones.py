@@ -7,21 +7,20 @@ unit, the broker's users and the firewall rule a zone needs.
 
 from __future__ import annotations
 
-import re
 import socket
 
 import click
 
 from fourlayer.core.errors import InputError
 
-ZONE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+from fourlayer.config.validation import ID_RE as ZONE_ID  # the inventory's own rule for ids
 BROKER_ENV = "FOURLAYER_BROKER_URL"  # the URL (with its password) from the environment, not the process list
 
 
 def zone_id(value: str) -> str:
-    if not ZONE_ID.match(value):
-        raise InputError("--zone", None, None, f"zone id {value!r} is not valid; use lower-case letters, digits, "
-                         "'-' and '_' (at most 63), as declared under zones: in the inventory")
+    if not ZONE_ID.match(value) or len(value) > 100:
+        raise InputError("--zone", None, None, f"zone id {value!r} is not valid; use letters, digits, '.', '-' "
+                         "and '_' (at most 100), as declared under zones: in the inventory")
     return value
 
 

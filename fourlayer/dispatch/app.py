@@ -54,7 +54,9 @@ def zone_permissions(zone_id: str) -> tuple[str, str, str]:
     """(configure, write, read) regexes for `rabbitmqctl set_permissions` of a zone's user: declare and read its
     own queue and exchange, publish to the results exchange, and name the dead-letter exchange in its queue's
     arguments (RabbitMQ checks that at declaration). Nothing of another zone matches."""
-    q = "fourlayer\\.zone\\." + zone_id
+    import re
+
+    q = "fourlayer\\.zone\\." + re.escape(zone_id)  # a '.' in a zone id matches only itself
     return f"^{q}$", f"^({q}|fourlayer\\.results|fourlayer\\.dead)$", f"^{q}$"
 
 
@@ -77,12 +79,35 @@ def redact(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+CA_ENV, CERT_ENV, KEY_ENV = "FOURLAYER_BROKER_CA", "FOURLAYER_BROKER_CERT", "FOURLAYER_BROKER_KEY"
+
+
+def broker_ssl(url: str) -> dict | bool:
+    """TLS for an amqps:// URL: the broker's certificate verified against $FOURLAYER_BROKER_CA (else the system
+    store), and the zone's x509 client certificate ($FOURLAYER_BROKER_CERT, $FOURLAYER_BROKER_KEY) when given.
+    False for plain amqp:// (loopback tests only; docs/zones-engine.md)."""
+    import os
+    import ssl
+
+    if not url.startswith("amqps://"):
+        return False
+    options: dict = {"cert_reqs": ssl.CERT_REQUIRED}
+    if os.environ.get(CA_ENV):
+        options["ca_certs"] = os.environ[CA_ENV]
+    if os.environ.get(CERT_ENV):
+        options["certfile"] = os.environ[CERT_ENV]
+        options["keyfile"] = os.environ.get(KEY_ENV) or None
+    return options
+
+
 def make_app(broker_url: str, zones: Iterable[str] = ()) -> Celery:
     """A Celery app on `broker_url` that knows the queues of `zones`, with the engine's safe settings."""
     zones = list(zones)
     app = Celery("fourlayer", set_as_current=False)
     app.conf.update(
         broker_url=broker_url,
+        # amqps:// verifies the broker's certificate (and presents the zone's client certificate when given)
+        broker_use_ssl=broker_ssl(broker_url),
         # JSON only: a pickled message could run code on a worker that unpickles it; results travel as JSON too.
         task_serializer="json", result_serializer="json", accept_content=["json"],
         # Ack only after the host's result was published: a worker that dies mid-host leaves its task unacked, and

@@ -43,7 +43,9 @@ def broker_error(url: str, exc: BaseException) -> InputError:
 
 def open_broker(url: str) -> Connection:
     """A connection to the broker, or InputError (exit 2) before any task is sent."""
-    conn = Connection(url, connect_timeout=CONNECT_TIMEOUT_S, heartbeat=30)
+    from fourlayer.dispatch.app import broker_ssl
+
+    conn = Connection(url, connect_timeout=CONNECT_TIMEOUT_S, heartbeat=30, ssl=broker_ssl(url))
     try:
         conn.connect()  # one attempt: at the start a broker that is not there is an input error, not a wait
         conn.default_channel  # noqa: B018  (opening the channel checks the user's access to the virtual host)
