@@ -323,16 +323,20 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     def scan_host(item) -> tuple[list[Result], HostRun]:
         return scan_host_item(item, ctx, options, stop)
 
+    def landed(host_results: list[Result], host_run: HostRun) -> None:
+        nonlocal done
+        results.extend(host_results)
+        host_runs.append(host_run)
+        done += 1
+        if on_results:
+            on_results(host_results, host_run)
+        if progress:
+            progress(host_run.host, done, total)
+
     if hosts_via is not None:  # another engine scans the hosts; storing and rendering stay the same as here
         try:
             for host_results, host_run in hosts_via(plan.hosts, stopping):
-                results.extend(host_results)
-                host_runs.append(host_run)
-                done += 1
-                if on_results:
-                    on_results(host_results, host_run)
-                if progress:
-                    progress(host_run.host, done, total)
+                landed(host_results, host_run)
         except RunIncomplete as exc:
             complete, stop_reason = False, str(exc)
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="host")
@@ -352,13 +356,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
                 crashed = [n for n, v in host_run.collectors.items() if v.get("crashed")]
                 if crashed:
                     complete, stop_reason = False, stop_reason or f"collector {crashed[0]} crashed on {host_run.host}"
-                results.extend(host_results)
-                host_runs.append(host_run)
-                done += 1
-                if on_results:
-                    on_results(host_results, host_run)
-                if progress:
-                    progress(host_run.host, done, total)
+                landed(host_results, host_run)
     except KeyboardInterrupt:
         complete, stop_reason = False, "interrupted"
     finally:
