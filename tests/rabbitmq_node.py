@@ -52,6 +52,7 @@ class RabbitNode:
         self.port = free_port()
         self.dist_port = free_port()
         self.epmd_port = free_port()
+        self.tls_port = free_port()
         self.name = f"fl{uuid.uuid4().hex[:10]}@localhost"
         self.server: subprocess.Popen | None = None
         self.epmd: subprocess.Popen | None = None
@@ -69,8 +70,19 @@ class RabbitNode:
                        "hashing_algorithm": "rabbit_password_hashing_sha256"} for u in users],
             "permissions": [{"user": u, "vhost": VHOST, "configure": c, "write": w, "read": r}
                             for u, (c, w, r) in users.items()]}))
+        # A TLS listener too (server certificate from a lab CA), for amqps:// as docs/zones-engine.md sets it up.
+        from fourlayer.lab.certs import make_ca, make_leaf
+
+        ca = make_ca(base / "tls")
+        leaf = make_leaf("good", base / "tls", ca, "localhost", ip="127.0.0.1")
+        self.ca_file = ca.files.cert
         # consumer_timeout is stated (the default, 30 min) because the engine's time limits are set below it
         (base / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
+                                            f"listeners.ssl.default = 127.0.0.1:{self.tls_port}\n"
+                                            f"ssl_options.cacertfile = {ca.files.cert}\n"
+                                            f"ssl_options.certfile = {leaf.cert}\nssl_options.keyfile = {leaf.key}\n"
+                                            "ssl_options.verify = verify_none\n"
+                                            "ssl_options.fail_if_no_peer_cert = false\n"
                                             "consumer_timeout = 1800000\nloopback_users = none\n"
                                             f"load_definitions = {base / 'definitions.json'}\n")
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("RABBITMQ_")},
@@ -159,3 +171,6 @@ class RabbitNode:
 
     def url(self, user: str) -> str:
         return f"amqp://{user}:{PASSWORD}@127.0.0.1:{self.port}/{VHOST}"
+
+    def tls_url(self, user: str) -> str:
+        return f"amqps://{user}:{PASSWORD}@127.0.0.1:{self.tls_port}/{VHOST}"

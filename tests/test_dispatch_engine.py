@@ -58,3 +58,18 @@ def test_broker_unreachable_at_start_is_one_line_and_exit_2(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: --broker: cannot reach the broker"), proc.stderr
     assert "hunter2-not-shown" not in proc.stderr and "Traceback" not in proc.stderr
     assert not list((tmp_path / "out").glob("fourlayer-*.json"))
+
+
+def test_amqps_verifies_the_brokers_certificate(rabbit, tmp_path):
+    """Over TLS (amqps://, the broker's 5671 in docs/zones-engine.md): with the CA that signed the broker's
+    certificate in $FOURLAYER_BROKER_CA the worker and the scan work; without it the certificate is refused."""
+    inv = write_inventory(tmp_path, [host("a-tls", "a", 50, closed_port("127.0.61.50"))], zones=("a",))
+    ca = {"FOURLAYER_BROKER_CA": str(rabbit.ca_file)}
+    refused = scan(inv, tmp_path / "no-ca", rabbit.tls_url("coordinator"), timeout=60)
+    assert refused.returncode == 2 and "cannot reach the broker amqps://coordinator:***@" in refused.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr or "certificate verify failed" in refused.stderr
+    with workers((tmp_path, "a", rabbit.tls_url("zone-a"), "wtls", 1, ca)):
+        proc = scan(inv, tmp_path / "out", rabbit.tls_url("coordinator"), "--check", "L1-SSH-001", **ca)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (r,) = results_of(report(tmp_path / "out"), "a-tls")
+    assert r["status"] == "ERROR" and "scanners: celery@wtls" in proc.stderr
