@@ -85,16 +85,22 @@ def env(**extra: str) -> dict[str, str]:
 
 
 class Worker:
-    """A real `fourlayer worker --zone Z` process; its stderr goes to a file the test can read."""
+    """A real `fourlayer worker --zone Z` process; its stderr goes to a file the test can read. `netns`: run it
+    inside that network namespace (a zone of tests/zone_lab.py), without the loopback-only guard."""
 
     def __init__(self, tmp: Path, zone: str, url: str, name: str, concurrency: int = 2,
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None, netns: str | None = None):
         self.log = tmp / f"worker-{name}.log"
         self.name = name
+        environment = env(**(extra_env or {}))
+        prefix: list[str] = []
+        if netns is not None:
+            environment.pop("FOURLAYER_LOOPBACK_ONLY")
+            prefix = ["ip", "netns", "exec", netns]
         with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([*FOURLAYER, "worker", "--zone", zone, "--broker", url, "--name", name,
-                                          "--concurrency", str(concurrency)], stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=env(**(extra_env or {})))
+            self.proc = subprocess.Popen([*prefix, *FOURLAYER, "worker", "--zone", zone, "--broker", url, "--name",
+                                          name, "--concurrency", str(concurrency)], stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -156,3 +162,54 @@ def report(out: Path) -> dict[str, Any]:
 
 def results_of(doc: dict[str, Any], host_id: str) -> list[dict[str, Any]]:
     return [r for r in doc["results"] if r["host"] == host_id]
+
+
+RELAY = r"""
+import os, socket, sys, threading
+mode, listen, target = sys.argv[1:4]   # tcp2unix ADDR:PORT PATH | unix2tcp PATH ADDR:PORT
+def endpoint(spec, server):
+    if ":" in spec and not spec.startswith("/"):
+        host, port = spec.rsplit(":", 1)
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        (s.bind((host, int(port))), s.listen(64)) if server else s.connect((host, int(port)))
+    else:
+        s = socket.socket(socket.AF_UNIX)
+        (s.bind(spec), s.listen(64)) if server else s.connect(spec)
+    return s
+def pipe(a, b):
+    try:
+        while (data := a.recv(65536)):
+            b.sendall(data)
+    except OSError:
+        pass
+    for x in (a, b):
+        try: x.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+srv = endpoint(listen, True)
+print("ready", flush=True)
+while True:
+    c, _ = srv.accept()
+    u = endpoint(target, False)
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+"""
+
+
+class BrokerRelay:
+    """Brings the test's broker (127.0.0.1 of the test's namespace) to `address:port` inside network namespace
+    `netns`: a TCP listener there relays through a Unix socket (which crosses namespaces) to the broker. So the
+    zones' workers reach the broker only through the lab firewall, as a real zone reaches a real broker."""
+
+    def __init__(self, tmp: Path, netns: str, address: str, port: int, broker_port: int):
+        sock = str(tmp / "broker.sock")
+        self.procs = [subprocess.Popen([sys.executable, "-c", RELAY, "unix2tcp", sock, f"127.0.0.1:{broker_port}"],
+                                       stdout=subprocess.PIPE, text=True)]
+        assert self.procs[0].stdout.readline().strip() == "ready"
+        self.procs.append(subprocess.Popen(["ip", "netns", "exec", netns, sys.executable, "-c", RELAY, "tcp2unix",
+                                            f"{address}:{port}", sock], stdout=subprocess.PIPE, text=True))
+        assert self.procs[1].stdout.readline().strip() == "ready"
+
+    def close(self) -> None:
+        for p in self.procs:
+            p.kill()
+            p.wait(5)
