@@ -63,9 +63,8 @@ def test_three_real_zones_a_worker_in_each_and_exactly_the_one_violation(rabbit,
             [("app1", 22)]
     finally:
         for w in workers:
-            w.terminate()
-        for w in workers:
-            w.stop()
+            if w.proc.poll() is None:
+                w.kill()
         if relay is not None:
             relay.close()
         zlab.close()
