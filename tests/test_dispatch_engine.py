@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import time
+
 import pytest
-from kombu import Connection
-from kombu.exceptions import OperationalError
+from kombu import Connection, Producer
 
 from fourlayer.dispatch.app import zone_queue
-from tests.zone_engine import Tarpit, closed_port, host, report, results_of, scan, workers, write_inventory
+from tests.zone_engine import (FOURLAYER, Tarpit, closed_port, env, host, report, results_of, scan, workers,
+                               write_inventory)
 
 
 def test_each_host_is_scanned_by_its_zones_worker_and_stored_once(rabbit, tmp_path):
@@ -73,3 +77,47 @@ def test_amqps_verifies_the_brokers_certificate(rabbit, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     (r,) = results_of(report(tmp_path / "out"), "a-tls")
     assert r["status"] == "ERROR" and "scanners: celery@wtls" in proc.stderr
+
+
+def test_a_zone_cannot_answer_for_another_zones_host(rabbit, tmp_path):
+    """A compromised zone-a worker takes its own task (so it knows the run), then publishes a PASS for zone b's
+    host, once claiming to be zone b's user (RabbitMQ refuses the lie) and once without a user id (the
+    coordinator drops it): the zone-b host still ends as "no scanner in zone b answered"."""
+    inv = write_inventory(tmp_path, [host("a-own", "a", 60, closed_port("127.0.61.60")),
+                                     host("b-victim", "b", 60, closed_port("127.0.62.60"))], zones=("a", "b"))
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen([*FOURLAYER, "scan", str(inv), "--broker", rabbit.coordinator_url,
+                             "--out", str(out), "--format", "json", "--lang", "en", "--no-history", "--log-format",
+                             "text", "--check", "L1-SSH-001", "--zone-timeout", "6"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env())
+    try:
+        with Connection(rabbit.zone_url("a")) as conn:
+            queue = zone_queue("a")(conn.channel())
+            deadline = time.monotonic() + 60
+            while (task := queue.get(accept=["json"])) is None:
+                assert time.monotonic() < deadline, "the zone-a task never arrived"
+                time.sleep(0.1)
+            task.ack()
+            run = task.headers["id"].partition(":")[0]
+            forged = {"kind": "host", "run": run, "host": "b-victim", "zone": "b", "worker": "celery@evil",
+                      "results": [{"check_id": "L1-SSH-001", "layer": 1, "severity": "high", "status": "PASS",
+                                   "reason": "forged", "evidence": "", "agency": "stttt-test", "system": "s1",
+                                   "host": "b-victim", "scope": "host"}], "host_run": {}, "missing": []}
+            producer = Producer(conn.channel())
+            producer.publish(json.dumps(forged), exchange="fourlayer.results", routing_key=run,
+                             content_type="application/json", content_encoding="utf-8")  # no user id
+            with pytest.raises(Exception) as lie:  # RabbitMQ checks user_id against the login
+                Producer(conn.channel()).publish(json.dumps(forged), exchange="fourlayer.results", routing_key=run,
+                                                 content_type="application/json", content_encoding="utf-8",
+                                                 user_id="zone-b")
+                conn.drain_events(timeout=2)
+            assert "PRECONDITION_FAILED" in str(lie.value) or "user_id" in str(lie.value), lie.value
+        stderr = proc.communicate(timeout=90)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr[-3000:]
+    (victim,) = results_of(report(out), "b-victim")
+    assert victim["status"] == "ERROR" and victim["reason"] == "no scanner in zone b answered within 6 s"
+    assert "1 from another zone's user dropped" in stderr

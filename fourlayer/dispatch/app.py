@@ -50,6 +50,13 @@ def zone_queue(zone_id: str) -> Queue:
                                   "x-dead-letter-exchange": DEAD_EXCHANGE})
 
 
+def zone_user(zone_id: str) -> str:
+    """The broker user of a zone's workers. Results carry it as the AMQP `user_id` property, which RabbitMQ
+    checks against the connection's login: the coordinator takes a host's result only from its zone's user, so
+    a worker of zone A cannot answer (forge) for a host of zone B."""
+    return f"zone-{zone_id}"
+
+
 def zone_permissions(zone_id: str) -> tuple[str, str, str]:
     """(configure, write, read) regexes for `rabbitmqctl set_permissions` of a zone's user: declare and read its
     own queue and exchange, publish to the results exchange, and name the dead-letter exchange in its queue's

@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterator
 from kombu import Connection, Consumer, Exchange, Queue, binding
 
 from fourlayer.core.errors import InputError
-from fourlayer.dispatch.app import (DEAD_EXCHANGE, QUEUE_PREFIX, RESULTS_EXCHANGE, TASK_NAME, TASK_PROBE, make_app,
-                                    redact, task_time_limit, zone_queue)
+from fourlayer.dispatch.app import (DEAD_EXCHANGE, MAX_ATTEMPTS, QUEUE_PREFIX, RESULTS_EXCHANGE, TASK_NAME,
+                                    TASK_PROBE, make_app, redact, task_time_limit, zone_queue, zone_user)
 from fourlayer.dispatch.worker_task import KIND_HOST, KIND_SEGMENT, KIND_STARTED
 
 log = logging.getLogger("fourlayer.dispatch.coordinator")
@@ -72,6 +72,7 @@ class ZoneDispatcher:
         self.stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": 0, "done": 0, "workers": set(),
                                                                      "rescanned": [], "silent": 0, "given_up": []})
         self.duplicates = 0
+        self.forged = 0  # answers dropped because another zone's user (or no user_id) sent them
         self.cpu_seconds = 0.0
         self.reachability: dict[str, Any] | None = None  # host id -> evidence, once probe_zones() ran
         self.messages = {"tasks": 0, "started": 0, "results": 0, "dead": 0}
@@ -151,7 +152,7 @@ class ZoneDispatcher:
             if isinstance(body, dict) and body.get("run") == self.run and body.get("kind") == KIND_SEGMENT:
                 self.messages["results"] += 1
                 z = body.get("zone")
-                if z in zones and z not in answered:
+                if z in zones and z not in answered and self._from_zone(message, z, f"zone {z}"):
                     self.stats[z]["workers"].add(str(body.get("worker")))
                     if body.get("crashed"):
                         log.warning("the segmentation probe of zone %s failed: %s", z, body["crashed"])
@@ -230,8 +231,6 @@ class ZoneDispatcher:
                 self._expire_silent(pending, zone_of, heard, in_flight, limit, settle)
                 yield from self._drain(landed)
             yield from self._drain(landed)
-        except RunIncomplete:
-            raise
         finally:
             self._cleanup(conn, zones)
             # the coordinator's CPU while it dispatched, gathered, stored and drew progress (bench/zones_bench.py)
@@ -252,8 +251,6 @@ class ZoneDispatcher:
             if host in pending:
                 z = zone_of[host]
                 self.stats[z]["given_up"].append(host)
-                from fourlayer.dispatch.app import MAX_ATTEMPTS
-
                 settle(host, errored_host(pending[host], _bi(
                     f"the scanner of zone {z} was lost {MAX_ATTEMPTS} times while scanning this host; the broker "
                     "gave the host up instead of retrying it for ever",
@@ -263,6 +260,8 @@ class ZoneDispatcher:
         if not isinstance(body, dict) or body.get("run") != self.run or body.get("host") not in zone_of:
             return
         host, z = body["host"], zone_of[body["host"]]
+        if not self._from_zone(message, z, host):
+            return
         heard[z] = time.monotonic()
         self.stats[z]["workers"].add(str(body.get("worker")))
         if body.get("kind") == KIND_STARTED:
@@ -279,6 +278,16 @@ class ZoneDispatcher:
             self.duplicates += 1
             return
         settle(host, self._batch(pending[host], body))
+
+    def _from_zone(self, message, zone: str, what: str) -> bool:
+        """Only the zone's own broker user may answer for its hosts (RabbitMQ verified the `user_id`)."""
+        sender = (message.properties or {}).get("user_id")
+        if sender == zone_user(zone):
+            return True
+        self.forged += 1
+        log.warning("dropped an answer for %s of zone %s sent by broker user %r, not %s", what, zone, sender,
+                    zone_user(zone))
+        return False
 
     @staticmethod
     def _batch(item, body: dict[str, Any]) -> tuple[list, Any]:
@@ -368,6 +377,7 @@ class ZoneDispatcher:
         hosts = sum(s["hosts"] for s in self.stats.values()) or 1
         m = self.messages
         lines.append(f"dispatch: {m['tasks']} task(s), {m['started'] + m['results'] + m['dead']} message(s) back, "
-                     f"{self.duplicates} duplicate answer(s) dropped, coordinator CPU "
+                     f"{self.duplicates} duplicate answer(s) dropped, {self.forged} from another zone's user dropped, "
+                     f"coordinator CPU "
                      f"{1000 * self.cpu_seconds / hosts:.2f} ms/host")
         return lines

@@ -58,9 +58,12 @@ def scan_message(payload: dict[str, Any]) -> tuple[list[dict], dict, list[str]]:
 def _publish(app, body: dict[str, Any], run: str) -> None:
     """One message on the results exchange, routed to the run's queue; confirmed by the broker (confirm_publish),
     retried across a broker restart (the task is acked only after this returns)."""
+    import urllib.parse
+
+    user = urllib.parse.urlsplit(app.conf.broker_url).username  # verified by RabbitMQ against the login
     with app.producer_or_acquire() as producer:
         producer.publish(body, exchange=RESULTS_EXCHANGE, routing_key=run, serializer="json", declare=[],
-                         delivery_mode=2, retry=True,
+                         delivery_mode=2, user_id=user, retry=True,
                          retry_policy={"max_retries": 60, "interval_start": 0.5, "interval_step": 0.5,
                                        "interval_max": 2.0})
 
