@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from fourlayer.dispatch.app import COORDINATOR_PERMISSIONS, zone_permissions
+from fourlayer.dispatch.names import zone_user
 
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")  # the real scripts (the /usr/sbin wrappers switch to user rabbitmq)
 ERL_EPMD = Path("/usr/bin/epmd")
@@ -63,7 +64,7 @@ class RabbitNode:
         # The vhost, the coordinator's, each zone's and the tracer's users with their permissions are loaded at
         # boot from a definitions file: one rabbitmqctl call costs seconds of Erlang start-up.
         users = {"coordinator": COORDINATOR_PERMISSIONS, "tap": TAP_PERMISSIONS,
-                 **{f"zone-{z}": zone_permissions(z) for z in zones}}
+                 **{zone_user(z): zone_permissions(z) for z in zones}}
         self.users = set(users)
         (base / "definitions.json").write_text(json.dumps({
             "vhosts": [{"name": VHOST}],
@@ -164,7 +165,7 @@ class RabbitNode:
         return self.url(name)
 
     def zone_url(self, zone: str) -> str:
-        return self.user(f"zone-{zone}", zone_permissions(zone))
+        return self.user(zone_user(zone), zone_permissions(zone))
 
     @property
     def coordinator_url(self) -> str:

@@ -9,7 +9,8 @@ import time
 
 from kombu import Connection
 
-from fourlayer.dispatch.app import MAX_ATTEMPTS, zone_queue
+from fourlayer.dispatch.app import zone_queue
+from fourlayer.dispatch.names import MAX_ATTEMPTS
 from tests.zone_engine import (FOURLAYER, Tarpit, Worker, closed_port, env, host, report, results_of, scan,
                                workers, write_inventory)
 

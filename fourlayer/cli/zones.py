@@ -50,7 +50,8 @@ def register(main: click.Group) -> None:
     @click.option("--name", default=None, help="Worker name shown to the coordinator (default zone@hostname).")
     def worker(zone: str, broker: str, concurrency: int, pool: str, name: str | None) -> None:
         """Scan the hosts of one zone: take its tasks from the broker, publish the results back."""
-        from fourlayer.dispatch.app import QUEUE_PREFIX, make_app
+        from fourlayer.dispatch.app import make_app
+        from fourlayer.dispatch.names import QUEUE_PREFIX
         from fourlayer.dispatch.coordinator import open_broker
 
         import logging

@@ -18,15 +18,8 @@ from celery import Celery
 from celery.worker.consumer import Consumer
 from kombu import Exchange, Queue
 
-QUEUE_PREFIX = "fourlayer.zone."
-RESULTS_EXCHANGE = "fourlayer.results"
-DEAD_EXCHANGE = "fourlayer.dead"
-TASK_NAME = "fourlayer.scan_host"
-TASK_PROBE = "fourlayer.probe_zone"  # one per zone and run: the segmentation probe from inside the zone
-# Deliveries of one host's task before the broker gives up on it. A worker lost mid-host (SIGKILL, OOM, reboot)
-# gets its task redelivered to another worker of the zone; a host that crashes the scanner every time must not
-# loop for ever: the quorum queue counts deliveries itself (x-delivery-count), so no worker has to remember.
-MAX_ATTEMPTS = 3
+from fourlayer.dispatch.names import DEAD_EXCHANGE, MAX_ATTEMPTS, QUEUE_PREFIX
+
 # RabbitMQ's consumer_timeout (default 30 min): a delivery not acked within it closes the worker's channel and the
 # task is redelivered. Every task's hard time limit stays below it, so a stuck task is ended by Celery first.
 CONSUMER_TIMEOUT_S = 1800
@@ -48,13 +41,6 @@ def zone_queue(zone_id: str) -> Queue:
     return Queue(name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True,
                  queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": MAX_ATTEMPTS - 1,
                                   "x-dead-letter-exchange": DEAD_EXCHANGE})
-
-
-def zone_user(zone_id: str) -> str:
-    """The broker user of a zone's workers. Results carry it as the AMQP `user_id` property, which RabbitMQ
-    checks against the connection's login: the coordinator takes a host's result only from its zone's user, so
-    a worker of zone A cannot answer (forge) for a host of zone B."""
-    return f"zone-{zone_id}"
 
 
 def zone_permissions(zone_id: str) -> tuple[str, str, str]:

@@ -21,8 +21,9 @@ from typing import Any, Callable, Iterator
 from kombu import Connection, Consumer, Exchange, Queue, binding
 
 from fourlayer.core.errors import InputError
-from fourlayer.dispatch.app import (DEAD_EXCHANGE, MAX_ATTEMPTS, QUEUE_PREFIX, RESULTS_EXCHANGE, TASK_NAME,
-                                    TASK_PROBE, make_app, redact, task_time_limit, zone_queue, zone_user)
+from fourlayer.dispatch.app import make_app, redact, task_time_limit, zone_queue
+from fourlayer.dispatch.names import (DEAD_EXCHANGE, MAX_ATTEMPTS, QUEUE_PREFIX, RESULTS_EXCHANGE, TASK_NAME,
+                                      TASK_PROBE, zone_user)
 from fourlayer.dispatch.worker_task import KIND_HOST, KIND_SEGMENT, KIND_STARTED
 
 log = logging.getLogger("fourlayer.dispatch.coordinator")

@@ -12,7 +12,7 @@ import logging
 import socket
 from typing import Any
 
-from fourlayer.dispatch.app import RESULTS_EXCHANGE, TASK_NAME, TASK_PROBE
+from fourlayer.dispatch.names import RESULTS_EXCHANGE, TASK_NAME, TASK_PROBE
 
 log = logging.getLogger("fourlayer.dispatch.worker")
 KIND_STARTED = "started"
