@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fourlayer.collectors.reachability import clean_records
 from fourlayer.config.inventory import Inventory
 
 MAX_DETAILS = 200  # open host:port entries listed per cell
@@ -29,12 +30,12 @@ def zone_matrix(inventory: Inventory, segmentation: dict[str, Any]) -> dict[str,
         for dst in zones:
             cells[(src, dst)] = {"src": src, "dst": dst, "probes": 0, "open": 0, "closed": 0, "filtered": 0,
                                  "unprobed": 0, "violations": 0, "details": []}
-    for rec in segmentation.get("records", []):
-        src, dst = zones.get(rec.get("src_zone")), zones.get(rec.get("dst_zone"))
-        if src is None or dst is None or src.id not in vantage or src.id == dst.id:
+    for rec in clean_records(inventory, segmentation.get("records", [])):
+        src, dst = zones[rec["src_zone"]], zones[rec["dst_zone"]]
+        if src.id not in vantage:
             continue
         cell = cells[(src.id, dst.id)]
-        state = rec["state"] if rec["state"] in ("open", "closed", "filtered", "unprobed") else "unprobed"
+        state = rec["state"]
         cell["probes"] += 1
         cell[state] += 1
         if state == "open":

@@ -13,14 +13,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from fourlayer.checks.layer1 import zones as zone_checks  # noqa: F401  (registration)
 from fourlayer.config.inventory_load import load_inventory
+from fourlayer.config.policy import load_policy
 from fourlayer.core.discovery import discover
 from fourlayer.core.runner import ScanOptions, run_scan
 from fourlayer.reports.document import build_document
 from fourlayer.reports.html_report import render_html
+from fourlayer.reports.json_report import load_schema
 from tests.zone_lab import ROOT, LAB_SKIP, ZoneLab, lab_works, leftover_namespaces
 
 ZONE_CHECKS = ("L1-ZON-001", "L1-ZON-002", "L1-ZON-003")
@@ -97,7 +100,8 @@ def judge(lab: ZoneLab, vantage: list[str]):
     inv = load_inventory(lab.inventory)
     records = [r for z in vantage for r in lab.records[z]]
     checks = [c for c in discover().all() if c.meta.id in ZONE_CHECKS]
-    run = run_scan(inv, {}, checks, ScanOptions(segmentation={"records": records, "vantage_zones": vantage}))
+    run = run_scan(inv, load_policy(inv.policy_path), checks,
+                   ScanOptions(segmentation={"records": records, "vantage_zones": vantage}))
     return run, inv, {(r.host, r.check_id): r for r in run.results}
 
 
@@ -143,7 +147,8 @@ def test_exactly_the_one_violation_is_reported_and_drawn(lab):
         assert html.count('z-violation" data-src') == 1  # one red cell (the legend aside)
         assert 'z-violation" data-src="users" data-dst="servers"' in html
         assert f"app1</code> {lab.address('servers', 0)}:22" in html
-    json.dumps(doc)  # the matrix is plain JSON
+    schema = load_schema()
+    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(doc)))  # plain JSON, as published
 
 
 def test_a_silent_vantage_zone_is_an_error_never_a_pass(lab):
@@ -187,6 +192,34 @@ def test_scan_from_no_zone_says_there_is_no_vantage_point(lab, tmp_path):
     assert "no vantage point" in by[("app1", "L1-ZON-001")].reason
     assert by[("ws1", "L1-ZON-001")].status.value == "ERROR"  # no evidence at all, not even its own zone's kind
     assert run.segmentation == {"records": [], "vantage_zones": []}
+
+
+def test_a_database_reachable_from_the_user_zone_fails_l1_zon_002(lab):
+    """A second firewall state: the user zone now reaches PostgreSQL of db1 (and the first leak stays)."""
+    nets = {z: lab.net(z) for z in lab.zones}
+    db1 = lab.address("servers", 1)
+    try:
+        lab.firewall(f"""
+  ip saddr {nets['mgmt']} ip daddr {nets['servers']} tcp dport {{22, 5432}} accept
+  ip saddr {nets['users']} ip daddr {lab.address('servers', 0)} tcp dport 22 accept
+  ip saddr {nets['users']} ip daddr {db1} tcp dport 5432 accept""")
+        records = dict(lab.records, users=probe(lab, "users"))
+        saved, lab.records = lab.records, records
+        try:
+            _, _, res = judge(lab, list(lab.zones))
+        finally:
+            lab.records = saved
+    finally:
+        lab.firewall(f"""
+  ip saddr {nets['mgmt']} ip daddr {nets['servers']} tcp dport {{22, 5432}} accept
+  ip saddr {nets['servers']} ip daddr {nets['mgmt']} tcp dport 22 reject with tcp reset
+  ip saddr {nets['users']} ip daddr {lab.address('servers', 0)} tcp dport 22 accept""")
+    assert res[("db1", "L1-ZON-002")].status.value == "FAIL"
+    assert f"{db1}:5432 from users" in res[("db1", "L1-ZON-002")].reason
+    assert res[("db1", "L1-ZON-002")].reason_vi.startswith("có thể truy cập cổng cơ sở dữ liệu")
+    assert res[("db1", "L1-ZON-003")].status.value == "FAIL"
+    assert res[("db1", "L1-ZON-001")].status.value == "PASS"  # 5432 is no administration port
+    assert res[("app1", "L1-ZON-002")].status.value == "PASS"
 
 
 def test_namespaces_are_removed_on_failure():

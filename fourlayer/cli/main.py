@@ -127,7 +127,8 @@ def inventory_validate(path: str) -> None:
     load_policy(inv.policy_path)
     hosts = sum(1 for _ in inv.iter_hosts())
     systems = sum(len(a.systems) for a in inv.agencies)
-    click.echo(f"{path}: OK — {len(inv.agencies)} agencies, {systems} systems, {hosts} hosts")
+    zones = f", {len(inv.zones)} zones" if inv.zones else ""
+    click.echo(f"{path}: OK — {len(inv.agencies)} agencies, {systems} systems, {hosts} hosts{zones}")
 
 
 # ---------------------------------------------------------------- checks

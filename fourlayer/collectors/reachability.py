@@ -17,15 +17,21 @@ once per scan by `scan_reachability`), and without it says that no vantage point
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from fourlayer.collectors.base import CollectContext
-from fourlayer.collectors.segmentation import probe_from_zone
+from fourlayer.collectors.base import CollectContext, clean_text
+from fourlayer.collectors.segmentation import clean_record, probe_from_zone
 from fourlayer.config.inventory import Host, Inventory
 from fourlayer.core.errors import CollectorError
 
+log = logging.getLogger("fourlayer.collectors.reachability")
+# In-process probe: a dropped port costs one attempt's timeout, so the attempts are short and many run at once
+# (8,000 dropped ports take 8,000 × 2 s ÷ 256 ≈ 63 s); the scan's --host-timeout bounds the whole probe.
+PROBE_TIMEOUT_CAP = 2.0
+PROBE_CONCURRENCY = 256
 NO_VANTAGE = ("no vantage point: this scan ran no segmentation probe from another zone (the scanning machine's "
               "addresses are in no declared zone); run it with --from-zone ID, or run a worker in each zone")
 
@@ -38,8 +44,8 @@ def assemble(inventory: Inventory, records: Iterable[dict[str, Any]], vantage_zo
     policy = inventory.zone_policy
     reported = set(vantage_zones)
     by_host: dict[str, list[dict[str, Any]]] = {}
-    for rec in records:
-        if rec.get("src_zone") in reported:
+    for rec in clean_records(inventory, records):
+        if rec["src_zone"] in reported:
             by_host.setdefault(rec["dst_host"], []).append(rec)
     kinds = {z.id: z.kind for z in inventory.zones}
     out: dict[str, dict[str, Any]] = {}
@@ -50,9 +56,7 @@ def assemble(inventory: Inventory, records: Iterable[dict[str, Any]], vantage_zo
         judged = {str(p): policy.group_of(p) for p in sorted(policy.judged_ports(dst))}
         recs = []
         for rec in by_host.get(host.id, ()):
-            src = zones.get(rec["src_zone"])
-            if src is None or src.id == dst.id:
-                continue
+            src = zones[rec["src_zone"]]
             recs.append({**rec, "group": policy.group_of(rec["port"]),
                          "allowed": policy.allows(src, dst, rec["port"])})
         others = [z for z in zones if z != dst.id]
@@ -62,12 +66,21 @@ def assemble(inventory: Inventory, records: Iterable[dict[str, Any]], vantage_zo
     return out
 
 
+def clean_records(inventory: Inventory, records: Iterable[Any]) -> list[dict[str, Any]]:
+    """The well-formed records among `records` (segmentation.clean_record), normalised."""
+    zones = {z.id for z in inventory.zones}
+    hosts = {h.id: h.zone for _, _, h in inventory.iter_hosts() if h.zone}
+    return [r for r in (clean_record(rec, zones, hosts) for rec in records) if r is not None]
+
+
 def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     table = getattr(ctx, "reachability", None)
     if table is None:
         raise CollectorError(NO_VANTAGE)
     if host.id not in table:
         raise CollectorError(f"host {host.id} is in no declared zone, so no segmentation evidence exists for it")
+    if "error" in table[host.id]:
+        raise CollectorError(table[host.id]["error"])
     return table[host.id]
 
 
@@ -113,7 +126,8 @@ def scanner_zone(inventory: Inventory, from_zone: str | None = None,
     return None
 
 
-def scan_reachability(inventory: Inventory, from_zone: str | None, timeout_s: float, budget_s: float
+def scan_reachability(inventory: Inventory, from_zone: str | None, timeout_s: float, budget_s: float,
+                      only: set[str] | None = None
                       ) -> tuple[dict[str, dict[str, Any]] | None, dict[str, Any] | None]:
     """(reachability evidence per host, the probe's records and vantage) for an in-process scan: the probe runs
     from the scanner's own zone only, so every other zone is a missing vantage point. (None, None) when zones
@@ -122,6 +136,14 @@ def scan_reachability(inventory: Inventory, from_zone: str | None, timeout_s: fl
     if zone is None:
         return None, None
     start = time.monotonic()
-    records = probe_from_zone(inventory, zone, timeout_s=timeout_s, deadline=start + budget_s)
-    return assemble(inventory, records, [zone]), {"records": records, "vantage_zones": [zone],
-                                                    "seconds": round(time.monotonic() - start, 3)}
+    try:
+        records = probe_from_zone(inventory, zone, timeout_s=min(timeout_s, PROBE_TIMEOUT_CAP),
+                                  deadline=start + budget_s, concurrency=PROBE_CONCURRENCY, only=only)
+    except (OSError, CollectorError) as exc:  # e.g. out of file descriptors: the checks say so, the scan goes on
+        why = f"the segmentation probe from zone {zone} failed: {clean_text(str(exc), 200)}"
+        return ({h.id: {"error": why} for _, _, h in inventory.iter_hosts() if h.zone},
+                {"records": [], "vantage_zones": [], "error": why})
+    seconds = round(time.monotonic() - start, 3)
+    log.info("segmentation probe from zone %s: %d ports of %d hosts in %.1f s", zone, len(records),
+             len({r["dst_host"] for r in records}), seconds)
+    return assemble(inventory, records, [zone]), {"records": records, "vantage_zones": [zone], "seconds": seconds}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import math
 import selectors
 import socket
 import struct
@@ -29,6 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from fourlayer.collectors.base import clean_text
 from fourlayer.collectors.guard import check_allowed
 from fourlayer.config.inventory import Host, Inventory, Zone
 from fourlayer.core.errors import CollectorError
@@ -53,15 +55,35 @@ class _Attempt:
     started: float = 0.0
 
 
-def probe_targets(inventory: Inventory, zone_id: str) -> list[tuple[Host, Zone, int]]:
-    """(host, its zone, port) for every policy-judged port of every host outside `zone_id`, in inventory order."""
+def clean_record(rec: Any, zones: set[str], hosts: dict[str, str]) -> dict[str, Any] | None:
+    """A record as the coordinator keeps it, or None when it is not one: records come back from workers over a
+    broker, so a malformed one (unknown zone or host, a port out of range, an unknown state) is dropped rather
+    than trusted; texts are bounded. `hosts` maps host id -> zone id."""
+    if not isinstance(rec, dict):
+        return None
+    src, host, port, state = rec.get("src_zone"), rec.get("dst_host"), rec.get("port"), rec.get("state")
+    if src not in zones or host not in hosts or state not in STATES or type(port) is not int \
+            or not 1 <= port <= 65535 or hosts[host] == src:
+        return None
+    ms = rec.get("ms")
+    return {"src_zone": src, "dst_host": host, "dst_address": clean_text(str(rec.get("dst_address", "")), 100),
+            "dst_zone": hosts[host], "port": port, "state": state,
+            "ms": round(float(ms), 1) if isinstance(ms, (int, float)) and not isinstance(ms, bool)
+            and math.isfinite(ms) else None,
+            "why": clean_text(str(rec.get("why", "")), 200)}
+
+
+def probe_targets(inventory: Inventory, zone_id: str, only: set[str] | None = None
+                  ) -> list[tuple[Host, Zone, int]]:
+    """(host, its zone, port) for every policy-judged port of every host outside `zone_id` (and, when `only` is
+    given, whose id is in it), in inventory order."""
     zones = {z.id: z for z in inventory.zones}
     if zone_id not in zones:
         raise CollectorError(f"no zone {zone_id!r} in the inventory")
     policy = inventory.zone_policy
     out = []
     for _, _, host in inventory.iter_hosts():
-        if host.zone is None or host.zone == zone_id:
+        if host.zone is None or host.zone == zone_id or (only is not None and host.id not in only):
             continue
         dst = zones[host.zone]
         out.extend((host, dst, port) for port in sorted(policy.judged_ports(dst)))
@@ -69,13 +91,15 @@ def probe_targets(inventory: Inventory, zone_id: str) -> list[tuple[Host, Zone, 
 
 
 def probe_from_zone(inventory: Inventory, zone_id: str, *, timeout_s: float = 2.0, rate: float = 200.0,
-                    deadline: float | None = None, concurrency: int = 64) -> list[dict[str, Any]]:
+                    deadline: float | None = None, concurrency: int = 64,
+                    only: set[str] | None = None) -> list[dict[str, Any]]:
     """One record per (host in another zone, judged port): {src_zone, dst_host, dst_zone, port, state, ms, why}.
 
     `timeout_s` bounds one connect attempt (no answer then = filtered); `rate` is connects started per second;
     `deadline` (time.monotonic(), default none) ends the whole probe: what is not finished then is `unprobed`.
+    `only`: the ids of the hosts to probe (a scan limited with --agency probes no other agency's hosts).
     """
-    targets = probe_targets(inventory, zone_id)
+    targets = probe_targets(inventory, zone_id, only)
     addresses: dict[str, tuple[int, str] | str] = {}  # address -> (family, ip) or why it cannot be probed
     for host, _, _ in targets:
         if host.address not in addresses:

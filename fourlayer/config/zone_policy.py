@@ -74,7 +74,7 @@ def load_zone_policy(value: Any, line: int, where: str, owner: Validator, zones:
     if value is None:
         return _parse(load_yaml(DEFAULT_ZONE_POLICY), DataValidator(str(DEFAULT_ZONE_POLICY)), None, zones, "default")
     if isinstance(value, LineDict):
-        return _parse(value, owner, where, zones, owner.path)
+        return _parse(value, DataValidator(owner.path), where, zones, owner.path)  # lines of the inventory
     if not isinstance(value, str):
         owner.fail(line, where, f"expected a file path or a mapping (port_groups:, guarded:, allow:), got {got(value)}")
     path = owner.local_path(LineDict({"zone_policy": value}, line=line), "zone_policy", None)
@@ -86,7 +86,7 @@ def load_zone_policy(value: Any, line: int, where: str, owner: Validator, zones:
     return _parse(data, DataValidator(path), None, zones, path)
 
 
-def _parse(root: Any, v: Validator, where: str | None, zones: tuple[Zone, ...], source: str) -> ZonePolicy:
+def _parse(root: Any, v: DataValidator, where: str | None, zones: tuple[Zone, ...], source: str) -> ZonePolicy:
     m = v.mapping(root, getattr(root, "line", 1), where, "version: 1, port_groups:, guarded:, allow:")
     v.keys(m, where, TOP_KEYS)
     version, line, vwhere = v.get(m, "version", where, "1")
@@ -104,14 +104,14 @@ def _parse(root: Any, v: Validator, where: str | None, zones: tuple[Zone, ...], 
     return ZonePolicy(source=source, groups=groups, guarded=guarded, allow=allow, raw=raw)
 
 
-def _items(v: Validator, m: LineDict, key: str, where: str | None, example: str):
+def _items(v: DataValidator, m: LineDict, key: str, where: str | None, example: str):
     items = v.seq(m, key, where, f"of entries like {example}")
     if not items:
         v.fail(m.value_line(key), field_path(where, key), f"missing; add {key}: [{example}]")
     return [(item, items.item_line(i), item_path(field_path(where, key), i)) for i, item in enumerate(items)]
 
 
-def _groups(v: Validator, m: LineDict, where: str | None) -> dict[str, dict[str, Any]]:
+def _groups(v: DataValidator, m: LineDict, where: str | None) -> dict[str, dict[str, Any]]:
     value, line, gwhere = v.get(m, "port_groups", where, "{admin: {name: {...}, ports: [22, 3389]}, database: ...}")
     groups_raw = v.mapping(value, line, gwhere, "group name: {name: {en:, vi:}, ports: [...]}")
     groups: dict[str, dict[str, Any]] = {}
@@ -120,19 +120,19 @@ def _groups(v: Validator, m: LineDict, where: str | None) -> dict[str, dict[str,
         v.check_ident(name, groups_raw.key_line(name), gw)
         spec = v.mapping(groups_raw[name], at, gw, "name: {en:, vi:}, ports: [...]")
         v.keys(spec, gw, GROUP_KEYS)
-        title = DataValidator.bilingual(v, spec, "name", gw)  # same getter, whichever file holds it
+        title = v.bilingual(spec, "name", gw)
         ports = v.port_list(spec, "ports", gw)
         if not ports:
             v.fail(spec.value_line("ports"), field_path(gw, "ports"), "missing; add ports: [TCP port, ...]")
         groups[name] = {"name": title, "ports": tuple(ports)}
     for name in REQUIRED_GROUPS:
         if name not in groups:
-            v.fail(line, gwhere, f"no port group '{name}'; add {name}: {{name: {{en:, vi:}}, ports: [...]}} "
+            v.fail(m.key_line("port_groups"), gwhere, f"no port group '{name}'; add {name}: {{name: {{en:, vi:}}, ports: [...]}} "
                                  "(the segmentation checks judge it)")
     return groups
 
 
-def _rule(v: Validator, item: Any, line: int, where: str, groups: dict, names: set[str], with_from: bool) -> Rule:
+def _rule(v: DataValidator, item: Any, line: int, where: str, groups: dict, names: set[str], with_from: bool) -> Rule:
     keys = ALLOW_KEYS if with_from else GUARD_KEYS
     m = v.mapping(item, line, where, ", ".join(f"{k}: [...]" for k in keys))
     v.keys(m, where, keys)
@@ -153,7 +153,7 @@ def _rule(v: Validator, item: Any, line: int, where: str, groups: dict, names: s
     return Rule(to=to, ports=frozenset(ports), sources=sources, line=m.line)
 
 
-def _zone_names(v: Validator, m: LineDict, key: str, where: str, names: set[str]) -> tuple[str, ...]:
+def _zone_names(v: DataValidator, m: LineDict, key: str, where: str, names: set[str]) -> tuple[str, ...]:
     items = v.seq(m, key, where, "of zone kinds, zone ids or '*'")
     if not items:
         v.fail(m.value_line(key), field_path(where, key), f"missing; add {key}: [zone kind or id, ...]")

@@ -7,6 +7,7 @@ explicit `zone:` (which must contain its address) or by the one zone whose netwo
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import ipaddress
 from typing import Any
@@ -17,6 +18,39 @@ from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, ite
 ZONE_KEYS = ("id", "name", "kind", "networks", "description")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_NETWORKS = 10_000  # across all zones: far above a province's, low enough to validate in well under a second
+
+
+class NetIndex:
+    """Non-overlapping networks kept sorted, so that refusing an overlap and placing an address are binary
+    searches (an inventory may declare thousands of networks and hosts)."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []  # (IP version, first address), sorted
+        self.entries: list[tuple[int, Network, str, int]] = []  # (last address, network, zone id, line)
+
+    def overlap(self, net: Network) -> tuple[Network, str, int] | None:
+        """The declared network that `net` overlaps (network, zone, line), or None."""
+        key = (net.version, int(net.network_address))
+        i = bisect.bisect_left(self.keys, key)
+        for j in (i - 1, i):
+            if 0 <= j < len(self.keys) and self.keys[j][0] == net.version:
+                start, (end, other, zone, line) = self.keys[j][1], self.entries[j]
+                if start <= int(net.broadcast_address) and key[1] <= end:
+                    return other, zone, line
+        return None
+
+    def add(self, net: Network, zone: str, line: int) -> None:
+        key = (net.version, int(net.network_address))
+        i = bisect.bisect_left(self.keys, key)
+        self.keys.insert(i, key)
+        self.entries.insert(i, (int(net.broadcast_address), net, zone, line))
+
+    def zone_of(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+        i = bisect.bisect_right(self.keys, (ip.version, int(ip))) - 1
+        if i >= 0 and self.keys[i][0] == ip.version and int(ip) <= self.entries[i][0]:
+            return self.entries[i][2]
+        return None
 
 
 def _did_you_mean(value: str, known: list[str], listing: str) -> str:
@@ -29,6 +63,7 @@ class ZoneValidation:
 
     zone_list: tuple[Zone, ...] = ()
     zone_nets: dict[str, list[Network]] = {}
+    net_index: NetIndex | None = None
 
     def zones(self, root: LineDict) -> tuple[Zone, ...]:
         items, line, where = self.get(root, "zones", None)
@@ -38,14 +73,14 @@ class ZoneValidation:
         if not isinstance(items, LineList) or not items:
             self.fail(line, where, f"expected a list of zones, each with id:, name:, kind:, networks:, "
                                    f"got {got(items) if items or items == [] else 'nothing'}")
-        seen: list[tuple[Network, str, int]] = []  # every network so far, to refuse overlaps
+        seen = self.net_index = NetIndex()  # every network so far, to refuse overlaps
         zones = []
         for i, raw in enumerate(items):
             zones.append(self.zone(raw, items.item_line(i), item_path("zones", i), seen))
         self.zone_list = tuple(zones)
         return self.zone_list
 
-    def zone(self, raw: Any, line: int, field: str, seen: list[tuple[Network, str, int]]) -> Zone:
+    def zone(self, raw: Any, line: int, field: str, seen: NetIndex) -> Zone:
         m = self.mapping(raw, line, field, "id:, name:, kind:, networks: [CIDR, ...]")
         self.keys(m, field, ZONE_KEYS)
         zone_id = self.ident(m, "id", field, "<short id, e.g. servers>")
@@ -65,12 +100,16 @@ class ZoneValidation:
         for j, value in enumerate(nets_raw):
             where, at = item_path(field_path(field, "networks"), j), nets_raw.item_line(j)
             net = self.network(value, at, where)
-            for other, other_zone, other_line in seen:
-                if net.version == other.version and net.overlaps(other):
-                    self.fail(at, where, f"network {net} overlaps {other} of zone '{other_zone}' (line "
-                                         f"{other_line}); an address must belong to one zone only — split or "
-                                         "narrow one of the two networks")
-            seen.append((net, zone_id, at))
+            if len(seen.keys) >= MAX_NETWORKS:
+                self.fail(at, where, f"more than {MAX_NETWORKS} networks in all zones; merge adjacent networks "
+                                     "into wider prefixes")
+            clash = seen.overlap(net)
+            if clash is not None:
+                other, other_zone, other_line = clash
+                self.fail(at, where, f"network {net} overlaps {other} of zone '{other_zone}' (line "
+                                     f"{other_line}); an address must belong to one zone only — split or "
+                                     "narrow one of the two networks")
+            seen.add(net, zone_id, at)
             nets.append(net)
         self.zone_nets[zone_id] = nets
         description = self.text(m, "description", field, limit=4000) or ""
@@ -119,7 +158,7 @@ class ZoneValidation:
             if zone_id not in self.zone_nets:
                 self.fail(line, where, f"no zone '{zone_id}'; "
                           + _did_you_mean(zone_id, list(self.zone_nets), "the declared zones are"))
-            if ip is not None and not any(ip in n for n in self.zone_nets[zone_id] if n.version == ip.version):
+            if ip is not None and self.net_index.zone_of(ip) != zone_id:
                 self.fail(addr_line, field_path(field, "address"),
                           f"{address} is not in zone '{zone_id}' (networks "
                           f"{', '.join(map(str, self.zone_nets[zone_id]))}); fix the address, the zone: or "
@@ -129,14 +168,11 @@ class ZoneValidation:
         if ip is None:
             self.fail(addr_line, addr_where, f"{address} is a name, so no zone's networks can place it; add "
                                              "zone: <id> to this host")
-        matches = [z for z, nets in self.zone_nets.items() if any(ip in n for n in nets if n.version == ip.version)]
-        if not matches:
+        zone_id = self.net_index.zone_of(ip)  # one zone at most: overlapping networks were refused
+        if zone_id is None:
             self.fail(addr_line, addr_where, f"{address} is in no declared zone; add its network to a zone's "
                                              "networks: or set zone: <id> on this host")
-        if len(matches) > 1:  # overlapping networks are refused first, so this guards against future changes
-            self.fail(addr_line, addr_where, f"{address} is in zones {', '.join(matches)}; set zone: <id> on "
-                                             "this host to say which one")
-        return matches[0]
+        return zone_id
 
 
 def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

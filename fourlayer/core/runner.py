@@ -276,7 +276,8 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     plan: Plan = plan_scan(inventory, checks, policy, as_of, options, clock=started)
     stages = {"plan": time.perf_counter() - t0}
     segmentation = None
-    if inventory.zones and any("reachability" in c.meta.needs for item in plan.hosts for c in item.checks):
+    judged = {item.target.host.id for item in plan.hosts if any("reachability" in c.meta.needs for c in item.checks)}
+    if inventory.zones and judged:
         from fourlayer.collectors.reachability import assemble, scan_reachability
 
         if options.segmentation is not None:
@@ -284,7 +285,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
             table = assemble(inventory, segmentation["records"], segmentation["vantage_zones"])
         else:
             table, segmentation = scan_reachability(inventory, options.from_zone, options.timeout,
-                                                    options.host_timeout)
+                                                    options.host_timeout, only=judged)
         ctx = dataclasses.replace(ctx, reachability=table)
         segmentation = segmentation or {"records": [], "vantage_zones": []}
         stages["segmentation"] = time.perf_counter() - t0 - stages["plan"]
