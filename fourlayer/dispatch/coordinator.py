@@ -127,10 +127,12 @@ class ZoneDispatcher:
         """Send each zone's worker its segmentation probe and gather the records, for the runner's
         `options.segmentation`. A zone that does not answer within the zone timeout is a missing vantage point
         (its checks say so), never a zone from which nothing is reachable."""
-        from fourlayer.collectors.reachability import assemble
+        from fourlayer.collectors.reachability import assemble, clean_records
         from fourlayer.dispatch.codec import inventory_to_json
 
         zones = {z.id for z in inventory.zones}
+        agencies = set(self.options.agencies)
+        only = sorted(h.id for a, _, h in inventory.iter_hosts() if not agencies or a.id in agencies)
         conn = self.conn or open_broker(self.url)
         self.conn = conn
         self.app = make_app(self.url, sorted(zones))
@@ -140,7 +142,7 @@ class ZoneDispatcher:
         budget = max(5.0, self.options.host_timeout)
         with self.app.producer_or_acquire() as producer:
             for z in sorted(zones):
-                self.app.send_task(TASK_PROBE, args=[{"run": self.run, "zone": z, "inventory": raw,
+                self.app.send_task(TASK_PROBE, args=[{"run": self.run, "zone": z, "inventory": raw, "only": only,
                                                       "timeout": self.options.timeout, "budget": budget}],
                                    task_id=f"{self.run}:zone:{z}", queue=QUEUE_PREFIX + z,
                                    exchange=QUEUE_PREFIX + z, routing_key=QUEUE_PREFIX + z, producer=producer,
@@ -157,8 +159,9 @@ class ZoneDispatcher:
                     self.stats[z]["workers"].add(str(body.get("worker")))
                     if body.get("crashed"):
                         log.warning("the segmentation probe of zone %s failed: %s", z, body["crashed"])
-                    else:
-                        answered[z] = list(body.get("records") or [])
+                    else:  # well-formed records only, and only what this zone saw itself
+                        answered[z] = [r for r in clean_records(inventory, body.get("records") or [])
+                                       if r["src_zone"] == z]
 
         consumer = Consumer(conn.default_channel, queues=[queue], callbacks=[on_message], accept=["json"])
         consumer.consume()

@@ -102,8 +102,10 @@ def probe_message(payload: dict[str, Any]) -> list[dict[str, Any]]:
     from fourlayer.dispatch.codec import inventory_from_json
 
     inventory = inventory_from_json(payload["inventory"])
+    only = payload.get("only")
     return probe_from_zone(inventory, payload["zone"], timeout_s=float(payload["timeout"]),
-                           deadline=time.monotonic() + float(payload["budget"]))
+                           deadline=time.monotonic() + float(payload["budget"]),
+                           only=set(only) if only is not None else None)
 
 
 def register_probe(app) -> None:
