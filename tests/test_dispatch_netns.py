@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.rabbitmq_node import PASSWORD, VHOST
-from tests.test_zones_segmentation import ZONE_CHECKS, inventory_text
+from tests.test_zones_segmentation import ZONE_CHECKS, inventory_text, lab_firewall_and_listeners
 from tests.zone_engine import BrokerRelay, Worker, report, scan
 from tests.zone_lab import LAB_SKIP, ZoneLab, lab_works, leftover_namespaces
 
@@ -25,17 +25,8 @@ def test_three_real_zones_a_worker_in_each_and_exactly_the_one_violation(rabbit,
         zlab.up(hosts_per_zone=2)
         n = {z: zlab.net(z) for z in zlab.zones}
         broker = zlab.address("core", 0)
-        zlab.firewall(f"""
-  ip saddr {{ {n['users']}, {n['servers']}, {n['mgmt']} }} ip daddr {broker} tcp dport 5672 accept
-  ip saddr {n['mgmt']} ip daddr {n['servers']} tcp dport {{22, 5432}} accept
-  ip saddr {n['servers']} ip daddr {n['mgmt']} tcp dport 22 reject with tcp reset
-  ip saddr {n['users']} ip daddr {zlab.address('servers', 0)} tcp dport 22 accept
-  ip saddr {n['users']} ip daddr {n['servers']} tcp dport 3389 reject with icmpx type admin-prohibited
-  ip saddr {n['users']} ip daddr {n['servers']} tcp dport 5432 reject with icmp type port-unreachable""")
-        app1, db1 = zlab.address("servers", 0), zlab.address("servers", 1)
-        zlab.listen("servers", [(app1, 22), (app1, 5432), (db1, 22), (db1, 5432)])
-        zlab.listen("mgmt", [(zlab.address("mgmt", 0), 22)])
-        zlab.listen("users", [(zlab.address("users", 0), 22)])
+        lab_firewall_and_listeners(zlab, f"  ip saddr {{ {n['users']}, {n['servers']}, {n['mgmt']} }} "
+                                         f"ip daddr {broker} tcp dport 5672 accept")  # the one rule a zone needs
         relay = BrokerRelay(tmp_path, zlab.ns("core"), broker, 5672, rabbit.port)
         inv = tmp_path / "zones.yaml"
         inv.write_text(inventory_text(zlab), encoding="utf-8")
