@@ -137,3 +137,24 @@ def test_broker_restarted_mid_scan_keeps_every_finished_host(rabbit, tmp_path):
     finally:
         for p in pits:
             p.close()
+
+
+def test_sigint_during_a_broker_scan_keeps_what_finished(rabbit, tmp_path):
+    import signal
+
+    slow = Tarpit("127.0.61.70")
+    try:
+        hosts = [host("a-done", "a", 71, closed_port("127.0.61.71")), host("a-slow", "a", 70, slow.port)]
+        inv = write_inventory(tmp_path, hosts, zones=("a",))
+        with workers((tmp_path, "a", rabbit.zone_url("a"), "wi", 2)):
+            proc, err = _start_scan(inv, tmp_path / "out", rabbit.coordinator_url, "--check", "L1-SSH-001",
+                                    "--timeout", "20")
+            _wait_text(err, "host 1/2", proc)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(60) == 130, err.read_text()[-3000:]
+        doc = report(tmp_path / "out")
+        assert doc["run"]["complete"] is False and [r["host"] for r in doc["results"]] == ["a-done"]
+        assert _stored(tmp_path / "out" / "history.sqlite", "a-done") == (1, 1)
+    finally:
+        slow.close()
+        _purge(rabbit, "a")
