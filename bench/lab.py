@@ -35,10 +35,33 @@ from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, http_listener, tls_listener
 from fourlayer.lab.sshd import SshdInstance, lab_base_dir, make_lab_dir
 
-SINK_ADDRESS = "127.0.1.0"
 SOC_PORT, NATIONAL_PORT = 12514, 12515
-ADDRESSES = [f"127.0.{b}.{c}" for b in (1, 2, 3, 4) for c in range(256)][1:]  # 1,023 host addresses
-DEAD_ADDRESSES = [f"127.0.{b}.{c}" for b in range(16, 24) for c in range(256)]  # 2,048; nothing listens there
+LOOPBACK_NET = "127.0"  # the default lab: 127.0.x.y on this machine's loopback; the WAN bench uses 10.78.x.y
+
+
+@dataclass(frozen=True)
+class AddressPlan:
+    """Where the lab's hosts live: `<net>.1-4.*` live and tarpit hosts (`<net>.1.0` holds the sinks),
+    `<net>.16-31.*` and `<net>.48-79.*` dead hosts, `<net>.32-47.*` cheap hosts (one HTTP listener each)."""
+
+    net: str = LOOPBACK_NET
+
+    @property
+    def sink(self) -> str:
+        return f"{self.net}.1.0"
+
+    @property
+    def addresses(self) -> list[str]:  # 1,023 host addresses
+        return [f"{self.net}.{b}.{c}" for b in (1, 2, 3, 4) for c in range(256)][1:]
+
+    @property
+    def dead(self) -> list[str]:  # 12,288; nothing listens there
+        return [f"{self.net}.{b}.{c}" for b in (*range(16, 32), *range(48, 80)) for c in range(256)]
+
+    @property
+    def cheap(self) -> list[str]:  # 4,096
+        return [f"{self.net}.{b}.{c}" for b in range(32, 48) for c in range(256)]
+
 BENCH_DNS = "bench.fourlayer.test"
 TLS_CYCLE = ("good", "good", "weak", "expired", "expiring", "mismatch")
 LISTENERS_PER_PROCESS = 400  # one asyncio child serves this many TLS/HTTP listeners
@@ -57,18 +80,23 @@ class LabHost:
     id: str
     address: str
     slot: int
-    kind: str  # hardened | weak | dead | tarpit
-    tls_profile: str | None  # None for dead and tarpit hosts
+    kind: str  # hardened | weak | dead | tarpit | cheap
+    tls_profile: str | None  # None for dead, tarpit and cheap hosts
 
     @property
     def ports(self) -> dict[str, int]:
         return ports(self.slot)
 
 
-def plan_hosts(n: int, dead: int, tarpits: int) -> list[LabHost]:
-    """Which host is what: dead and tarpit hosts spread through the list, the live ones alternate profiles."""
-    if dead + tarpits > n:
-        raise ValueError("more dead and tarpit hosts than hosts")
+def plan_hosts(n: int, dead: int, tarpits: int, plan: AddressPlan = AddressPlan(), cheap: int = 0
+               ) -> list[LabHost]:
+    """Which host is what: dead and tarpit hosts spread through the list, the live ones alternate profiles; the
+    last `cheap` of the others are cheap hosts (an HTTP listener, no SSH or TLS: a scale bench's filler)."""
+    addresses, dead_addresses = plan.addresses, plan.dead
+    if dead + tarpits + cheap > n:
+        raise ValueError("more dead, tarpit and cheap hosts than hosts")
+    if cheap > len(plan.cheap):
+        raise ValueError(f"the bench lab holds at most {len(plan.cheap)} cheap hosts")
     special: dict[int, str] = {}
     for k in range(tarpits):
         special[(n // (tarpits + 1)) * (k + 1) // 1] = "tarpit"
@@ -77,12 +105,18 @@ def plan_hosts(n: int, dead: int, tarpits: int) -> list[LabHost]:
         while index in special:
             index -= 1
         special[index] = "dead"
-    if dead > len(DEAD_ADDRESSES) or n - dead > 2 * len(ADDRESSES):
-        raise ValueError(f"the bench lab holds at most {len(DEAD_ADDRESSES)} dead and {2 * len(ADDRESSES)} "
+    if dead > len(dead_addresses) or n - dead - cheap > 2 * len(addresses):
+        raise ValueError(f"the bench lab holds at most {len(dead_addresses)} dead and {2 * len(addresses)} "
                          "other hosts")
-    hosts, live, served = [], 0, 0
+    hosts, live, served, n_dead = [], 0, 0, 0
+    cheap_at = set([i for i in range(n - 1, -1, -1) if i not in special][:cheap])  # the last `cheap` others
+    n_cheap = 0
     for i in range(n):
         kind = special.get(i)
+        if i in cheap_at:
+            hosts.append(LabHost(i, f"h{i:04d}", plan.cheap[n_cheap], 0, "cheap", None))
+            n_cheap += 1
+            continue
         if kind is None:
             kind = ("hardened", "weak")[live % 2]
             tls = TLS_CYCLE[live % len(TLS_CYCLE)]
@@ -90,9 +124,10 @@ def plan_hosts(n: int, dead: int, tarpits: int) -> list[LabHost]:
         else:
             tls = None
         if kind == "dead":  # an address of its own, where nothing of the lab ever listens
-            hosts.append(LabHost(i, f"h{i:04d}", DEAD_ADDRESSES[i - served], 0, kind, tls))
+            hosts.append(LabHost(i, f"h{i:04d}", dead_addresses[n_dead], 0, kind, tls))
+            n_dead += 1
             continue
-        hosts.append(LabHost(i, f"h{i:04d}", ADDRESSES[served % len(ADDRESSES)], served // len(ADDRESSES), kind,
+        hosts.append(LabHost(i, f"h{i:04d}", addresses[served % len(addresses)], served // len(addresses), kind,
                              tls))
         served += 1
     return hosts
@@ -138,8 +173,12 @@ def cached_keys(cache: Path) -> Iterator[None]:
 class BenchLab:
     """`with BenchLab(200) as lab:` starts everything and writes `lab.inventory`; leaving stops everything."""
 
-    def __init__(self, n_hosts: int, dead: int | None = None, tarpits: int = 1, workers: int = 16):
-        self.hosts = plan_hosts(n_hosts, max(1, n_hosts // 100) if dead is None else dead, tarpits)
+    def __init__(self, n_hosts: int, dead: int | None = None, tarpits: int = 1, workers: int = 16,
+                 plan: AddressPlan = AddressPlan(), sshd_directives: dict | None = None, cheap: int = 0):
+        self.plan = plan
+        self.sshd_directives = sshd_directives  # added to every sshd's configuration (bench/oscap_compare.py)
+        self.sink = plan.sink
+        self.hosts = plan_hosts(n_hosts, max(1, n_hosts // 100) if dead is None else dead, tarpits, plan, cheap)
         self.workers = workers
         self.dir: Path | None = None
         self.inventory: Path | None = None
@@ -168,7 +207,7 @@ class BenchLab:
             self.dir = make_lab_dir("bench-")
             self.certs = write_lab_certs(self.dir / "certs", dns_name=BENCH_DNS, ip=None)
             write_tree(self.dir / "root-hardened", {  # logs forwarded to this lab's SOC sink
-                path: text.replace('target="127.0.0.13" port="1514"', f'target="{SINK_ADDRESS}" port="{SOC_PORT}"')
+                path: text.replace('target="127.0.0.13" port="1514"', f'target="{self.sink}" port="{SOC_PORT}"')
                 if isinstance(text, str) else text for path, text in GOOD_ROOT.items()})
             write_tree(self.dir / "root-weak", WEAK_ROOT)
             self._start_listeners()
@@ -209,12 +248,14 @@ class BenchLab:
 
     # ---- parts ---------------------------------------------------------------------------------------
     def _start_listeners(self) -> None:
-        specs = [ListenerSpec("sink", SINK_ADDRESS, SOC_PORT, name="soc"),
-                 ListenerSpec("sink", SINK_ADDRESS, NATIONAL_PORT, name="national")]
+        specs = [ListenerSpec("sink", self.sink, SOC_PORT, name="soc"),
+                 ListenerSpec("sink", self.sink, NATIONAL_PORT, name="national")]
         for h in self.hosts:
             p = h.ports
             if h.kind == "tarpit":
                 specs += [ListenerSpec("tarpit", h.address, p[k], name=f"{h.id}-{k}") for k in ("ssh", "tls", "http")]
+            elif h.kind == "cheap":
+                specs.append(http_listener("good", h.address, p["http"], name=f"{h.id}-http"))
             elif h.kind != "dead":
                 specs.append(tls_listener(h.tls_profile, self.certs, h.address, p["tls"], name=f"{h.id}-tls"))
                 specs.append(http_listener("good" if h.kind == "hardened" else "weak", h.address, p["http"],
@@ -230,7 +271,8 @@ class BenchLab:
         def start(host: LabHost) -> None:
             if self._stopping.is_set():
                 return
-            inst = SshdInstance(host.address, host.ports["ssh"], profile=host.kind, start_timeout=60)
+            inst = SshdInstance(host.address, host.ports["ssh"], profile=host.kind, start_timeout=60,
+                                directives=self.sshd_directives)
             with self._lock:
                 if self._stopping.is_set():
                     return
@@ -255,6 +297,9 @@ class BenchLab:
                "sysroot": str(self.dir / root)}
         if inst is not None:
             ssh["sshd_config"] = str(inst.config_path)
+        if host.kind == "cheap":  # a web front only: no SSH login, no TLS
+            return {"address": host.address, "id": host.id, "roles": ["web"], "services": [p["http"]],
+                    "http": [p["http"]], "ssh": {"port": p["ssh"], "enabled": False}}
         entry = {"address": host.address, "id": host.id, "roles": ["linux", "web"], "services": siblings,
                  "tls": [p["tls"]], "http": [p["http"]], "tls_ca_file": self.certs["ca"].cert,
                  "tls_server_name": BENCH_DNS, "ssh": {k: v for k, v in ssh.items() if v is not None}}
@@ -281,9 +326,9 @@ class BenchLab:
                 "id": f"a{a:03d}", "name": f"Cơ quan thử nghiệm {a + 1}",
                 "security_officer": {"name": "Nguyễn Văn An", "email": "an@bench.test"},
                 "soc": {"provider": "SOC (bench)", "contract_until": "2030-01-01",
-                        "manager": f"{SINK_ADDRESS}:{SOC_PORT}"},
+                        "manager": f"{self.sink}:{SOC_PORT}"},
                 "national_monitoring": {"connected": True, "since": "2024-01-01",
-                                        "collector": f"{SINK_ADDRESS}:{NATIONAL_PORT}"},
+                                        "collector": f"{self.sink}:{NATIONAL_PORT}"},
                 "incident_contact": {"name": "Trần Thị Bình", "phone": "+84 000 000 000"},
                 "systems": systems})
         return {"version": 1, "defaults": {"ssh": {"user": user, "known_hosts": str(self.known_hosts)}},

@@ -16,6 +16,7 @@ import os
 import platform
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import compare, profile  # noqa: E402
-from bench.lab import BenchLab  # noqa: E402
+from bench import compare, profile, wan, wan_report  # noqa: E402
+from bench.lab import AddressPlan, BenchLab, NATIONAL_PORT, SOC_PORT  # noqa: E402
 from bench.monitor import run_watched  # noqa: E402
 
 BENCH = ROOT / "bench"
@@ -48,11 +49,14 @@ def scan(lab: BenchLab, args: argparse.Namespace, out: Path) -> dict:
     cmd = [sys.executable, str(BENCH / "scan_child.py"), str(timings_path), "scan", str(lab.inventory),
            "--out", str(out / "reports"), "--format", args.formats, "--lang", args.lang, "--quiet",
            "--timeout", str(args.timeout), "--concurrency", str(args.concurrency),
+           "--discovery-batch", str(args.discovery_batch), *(["--split", args.split] if args.split else []),
            "--db", str(out / "history.sqlite")]  # stored like a real scan, never in the user's own history
     if args.profile:
         cmd = profile.wrap(cmd, out / "profile.txt")
+    if args.wan_inner:  # the scanner sits on the far side of the WAN link, in its own namespace
+        cmd = ["ip", "netns", "exec", args.wan_inner, *cmd]
     load_before = os.getloadavg()[0]
-    usage = run_watched(cmd, env=child_env(), timeout=args.scan_limit)
+    usage = run_watched(cmd, env=child_env(wan=bool(args.wan_inner)), timeout=args.scan_limit)
     usage.extra["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if usage.returncode != 0:
         raise RuntimeError(f"scan failed (exit {usage.returncode}): {usage.stderr_tail[-2000:]}")
@@ -80,6 +84,7 @@ def summarise_scan(lab: BenchLab, usage: dict, timings: dict, args: argparse.Nam
     stages["other"] = round(wall - sum(stages.values()), 3)
     return {
         "hosts": len(lab.hosts), "host_kinds": lab.counts(), "concurrency": args.concurrency,
+        "discovery_batch": args.discovery_batch, "split": args.split,
         "timeout": args.timeout, "wall_seconds": wall, "hosts_per_second": round(len(lab.hosts) / wall, 2),
         "results": timings.get("results"), "results_evaluated": evaluated,
         "checks_per_second": round(evaluated / wall, 1), "results_per_second": round(timings.get("results", 0) / wall, 1),
@@ -91,19 +96,27 @@ def summarise_scan(lab: BenchLab, usage: dict, timings: dict, args: argparse.Nam
         "load_average_before_after": usage["extra"].get("load_average_1min"),  # other work on the machine
         "stage_seconds": stages,
         "collector_busy_seconds": timings.get("collector_busy_seconds", {}),
+        "discovery": timings.get("discovery", {}),  # nmap runs of the discovery stage (empty: one per host)
         "check_evaluation_seconds": timings.get("check_seconds"),
         "memory_mb_by_stage": timings.get("memory_mb", {}),
         "collector_failures": timings.get("collector_failures", {}),
         "host_seconds": {"live_median": round(statistics.median(live), 3) if live else None,
                          "live_p95": round(live[int(0.95 * (len(live) - 1))], 3) if live else None,
                          "live_max": live[-1] if live else None,
-                         "dead_max": cost("dead"), "tarpit_max": cost("tarpit")},
+                         "dead_max": cost("dead"), "tarpit_max": cost("tarpit"), "cheap_max": cost("cheap")},
         "complete": timings.get("complete"), "profiled": bool(args.profile),
     }
 
 
-def child_env() -> dict[str, str]:
-    return {**os.environ, "FOURLAYER_LOOPBACK_ONLY": "1", "PYTHONPATH": str(ROOT)}
+def child_env(wan: bool = False) -> dict[str, str]:
+    """The scan's environment: the loopback guard on, except on the WAN bench, whose hosts are 10.78.x.y inside
+    the bench's own network namespaces (nothing else is reachable from there)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if wan:
+        env.pop("FOURLAYER_LOOPBACK_ONLY", None)
+    else:
+        env["FOURLAYER_LOOPBACK_ONLY"] = "1"
+    return env
 
 
 def print_summary(report: dict) -> None:
@@ -120,7 +133,7 @@ def print_summary(report: dict) -> None:
         print(f"  stages: {s['stage_seconds']}")
         print(f"  collector busy seconds (sum over hosts): {s['collector_busy_seconds']}; "
               f"checks {s['check_evaluation_seconds']} s")
-        print(f"  per host: {s['host_seconds']}")
+        print(f"  per host: {s['host_seconds']}; discovery: {s.get('discovery')}")
     for kind, other in (("ssh", "ssh-audit"), ("tls", "sslyze")):
         c = report.get("compare", {}).get(kind)
         if not c or "error" in c:
@@ -146,17 +159,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--dead", type=int, default=None, help="dead addresses (default 1 per 100 hosts)")
     parser.add_argument("--tarpits", type=int, default=1)
+    parser.add_argument("--cheap", type=int, default=0,
+                        help="cheap hosts: one HTTP listener each, no SSH or TLS (a 10,000-host bench's filler)")
     parser.add_argument("--concurrency", type=int, default=16, help="fourlayer scan --concurrency")
     parser.add_argument("--timeout", type=float, default=5.0, help="fourlayer scan --timeout (per operation)")
+    parser.add_argument("--discovery-batch", type=int, default=16, help="fourlayer scan --discovery-batch")
     parser.add_argument("--formats", default="html,json", help="fourlayer scan --format; `all` = every format")
     parser.add_argument("--lang", default="both")
+    parser.add_argument("--split", choices=["agency"], default=None, help="fourlayer scan --split")
     parser.add_argument("--compare", action="store_true", help="also run ssh-audit and sslyze side by side")
     parser.add_argument("--no-scan", action="store_true", help="skip the full scan (with --compare)")
     parser.add_argument("--profile", action="store_true", help="record the scan with py-spy")
     parser.add_argument("--scan-limit", type=float, default=1800, help="kill the scan after this many seconds")
     parser.add_argument("--out", type=Path, default=None, help="work directory (default bench/out/<time>)")
     parser.add_argument("--json", type=Path, default=None, help="write the report here too")
+    parser.add_argument("--wan-rtt", type=float, default=0, help="WAN bench: round-trip time in ms (bench/wan.py)")
+    parser.add_argument("--wan-loss", type=float, default=0, help="WAN bench: packet loss in percent, each way")
+    parser.add_argument("--wan-remote", action="append", default=[], metavar="CIDR=RTT",
+                        help="WAN bench: hosts in CIDR (10.78.x.y) get this RTT instead (a remote district)")
+    parser.add_argument("--wan-rate", type=float, default=0, help="WAN bench: link rate in Mbit/s (0 = unlimited)")
+    parser.add_argument("--wan-inner", default="", help=argparse.SUPPRESS)  # set by the WAN bench itself
+    raw_argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.wan_rtt and not args.wan_inner:
+        return wan_main(args, raw_argv)
     if args.formats == "all":
         from fourlayer.reports.writers import WRITERS
 
@@ -167,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     report: dict = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "machine": machine(),
                     "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    lab = BenchLab(args.hosts, dead=args.dead, tarpits=args.tarpits)
+    plan = AddressPlan(wan.SITE_NET) if args.wan_inner else AddressPlan()
+    lab = BenchLab(args.hosts, dead=args.dead, tarpits=args.tarpits, plan=plan, cheap=args.cheap)
     start = time.perf_counter()
     try:
         lab.start()
@@ -175,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
                          "start_seconds": round(time.perf_counter() - start, 2),
                          "sshd_processes": len(lab.sshd), "listener_processes": len(lab.listeners),
                          "fd_limit": list(lab.fd_limit)}
+        if args.wan_inner:
+            (out / "hosts.json").write_text(json.dumps(
+                [{"id": h.id, "address": h.address, "kind": h.kind, "ports": h.ports} for h in lab.hosts]))
         if not args.no_scan:
             report["scan"] = scan(lab, args, out)
             if args.profile:
@@ -204,6 +234,48 @@ def main(argv: list[str] | None = None) -> int:
         print_summary(report)
     print(f"report: {out / 'report.json'}")
     return 130 if report.get("interrupted") else 0
+
+
+def wan_main(args: argparse.Namespace, raw_argv: list[str]) -> int:
+    """The WAN bench: build the link (bench/wan.py), run this bench inside the site namespace with the scan in
+    the scanner's, then read the delay line's per-connection round trips and set them against the wall times."""
+    out = args.out or BENCH / "out" / dt.datetime.now().strftime("wan-%Y%m%dT%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    remote = dict(item.split("=", 1) for item in args.wan_remote)
+    one_way = {cidr: float(rtt) / 2 for cidr, rtt in remote.items()}
+    link = wan.WanLink(args.wan_rtt / 2, loss=args.wan_loss / 100, rules=one_way, rate_mbit=args.wan_rate,
+                       work=out)
+    code = 1
+    with link:
+        inner = [sys.executable, str(Path(__file__).resolve()), *raw_argv, "--wan-inner", link.scan_ns,
+                 "--out", str(out)]
+        proc = subprocess.Popen([*link.exec_prefix(link.site_ns), *inner],
+                                env={**os.environ, "FOURLAYER_LAB_NETNS": link.site_ns})
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            code = proc.wait()
+        flows = link.dump_flows()
+    carried, dropped = wan.carried_dropped(link.stats_path)
+    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    timings = json.loads((out / "timings.json").read_text()) if (out / "timings.json").exists() else {}
+    hosts = json.loads((out / "hosts.json").read_text()) if (out / "hosts.json").exists() else []
+    report["wan"] = {
+        "rtt_ms": args.wan_rtt, "loss_percent_each_way": args.wan_loss, "remote": remote,
+        "rate_mbit": args.wan_rate or None, "packets_carried": carried, "packets_dropped": dropped,
+        "connections": len(flows), "leftover_namespaces": wan.leftover_namespaces(),
+        **wan_report.analyse(flows, hosts, timings, args.wan_rtt, {k: float(v) for k, v in remote.items()},
+                             {SOC_PORT, NATIONAL_PORT})}
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    print(f"wan: RTT {args.wan_rtt} ms, loss {args.wan_loss}% each way, remote {remote or 'none'}; "
+          f"{carried} packets carried, {dropped} dropped, {len(flows)} connections; "
+          f"leftover namespaces {report['wan']['leftover_namespaces'] or 'none'}")
+    for rtt, group in report["wan"]["by_rtt"].items():
+        print(f"  hosts at {rtt}: {json.dumps(group, ensure_ascii=False)}")
+    return code
 
 
 def guarded(func, *args, **kwargs) -> dict:

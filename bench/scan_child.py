@@ -57,11 +57,14 @@ def summarise_run(run: Any, *_: Any) -> None:
     slowest = sorted(run.hosts, key=lambda h: h.seconds, reverse=True)[:5]
     TIMINGS.update({
         "runner_stage_seconds": dict(run.stage_seconds),
+        "discovery": dict(getattr(run, "discovery", {}) or {}),
         "collector_busy_seconds": {k: round(v, 3) for k, v in sorted(busy.items())},
         "collector_failures": dict(failures),
         "check_seconds": round(sum(r.duration_ms for r in run.results) / 1000, 3),
         "results": len(run.results), "statuses": dict(statuses), "hosts": len(run.hosts),
         "host_seconds": {h.host: round(h.seconds, 3) for h in run.hosts},
+        "host_collector_seconds": {h.host: {k: v.get("seconds") for k, v in h.collectors.items()}
+                                   for h in run.hosts},
         "slowest_hosts": [{"host": h.host, "seconds": h.seconds,
                            "collectors": {k: v.get("seconds") for k, v in h.collectors.items()}} for h in slowest],
         "complete": run.complete})

@@ -17,6 +17,10 @@ CIS_SSH = "CIS Distribution Independent Linux Benchmark, 5.2 SSH Server Configur
 NIST_52 = "NIST SP 800-52 Rev. 2 (TLS)"
 RFC_8996 = "RFC 8996 (deprecating TLS 1.0 and 1.1)"
 RFC_9142 = "RFC 9142 (SSH key exchange recommendations)"
+SSHD_CONFIG_5 = "OpenSSH sshd_config(5) manual page (keyword semantics and defaults of the release)"
+CIS_DEBIAN_SSH = "CIS Debian Linux 12 Benchmark, 5.1 Configure SSH Server"
+CIS_RHEL_SSH = "CIS Red Hat Enterprise Linux 9 Benchmark, 5.1 Configure SSH Server"
+STIG_RHEL_SSH = "DISA Red Hat Enterprise Linux 8 STIG, SSH daemon requirements"
 
 # monitoring, inspection and national connection (layers 2-4)
 DIRECTIVE_14_ASSESS = ("Directive 14/CT-TTg (7 June 2019): assessor independent of the monitoring provider; "
@@ -63,3 +67,56 @@ OWASP_ASVS_14 = "OWASP ASVS 4.0 V14.4 (HTTP security headers)"
 DEBIAN_SECURITY_TRACKER = "Debian Security Tracker (security-tracker.debian.org), imported offline"
 OSV_SCHEMA = "Open Source Vulnerability (OSV) schema, distribution advisories (Debian, Ubuntu, AlmaLinux, Rocky)"
 NVD = "NIST National Vulnerability Database and CVE records (offline table fourlayer/data/vulnerable_versions.yaml)"
+
+# Windows hosts over OpenSSH (issue #14). CIS item numbers only where the section is stable across versions.
+CIS_WIN = "CIS Microsoft Windows Server 2022 Benchmark"
+CIS_WIN_PASSWORD = "CIS Microsoft Windows Server 2022 Benchmark 1.1 Password Policy"
+CIS_WIN_LOCKOUT = "CIS Microsoft Windows Server 2022 Benchmark 1.2 Account Lockout Policy"
+CIS_WIN_GUEST = "CIS Microsoft Windows Server 2022 Benchmark 2.3.1 Accounts: Guest account status (Disabled)"
+CIS_WIN_NTLM = ("CIS Microsoft Windows Server 2022 Benchmark 2.3.11 Network security: LAN Manager authentication "
+                "level (Send NTLMv2 response only. Refuse LM & NTLM)")
+CIS_WIN_FIREWALL = "CIS Microsoft Windows Server 2022 Benchmark 9 Windows Defender Firewall (Domain, Private, Public)"
+CIS_WIN_AUDIT = "CIS Microsoft Windows Server 2022 Benchmark 17 Advanced Audit Policy Configuration"
+CIS_WIN_SMB1 = "CIS Microsoft Windows Server 2022 Benchmark 18 MS Security Guide: Configure SMB v1 server (Disabled)"
+CIS_WIN_LLMNR = "CIS Microsoft Windows Server 2022 Benchmark 18 DNS Client: Turn off multicast name resolution"
+CIS_WIN_RDP = ("CIS Microsoft Windows Server 2022 Benchmark 18 Remote Desktop Session Host: Require user "
+               "authentication for remote connections by using Network Level Authentication")
+CIS_WIN_WINRM = ("CIS Microsoft Windows Server 2022 Benchmark 18 WinRM Service: Allow Basic authentication and "
+                 "Allow unencrypted traffic (Disabled)")
+MS_FIREWALL = "https://learn.microsoft.com/powershell/module/netsecurity/get-netfirewallprofile"
+MS_DEFENDER = "https://learn.microsoft.com/powershell/module/defender/get-mpcomputerstatus"
+MS_SMB1 = ("https://learn.microsoft.com/windows-server/storage/file-server/troubleshoot/"
+           "detect-enable-and-disable-smbv1-v2-v3")
+MS_NTLM = ("https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/"
+           "network-security-lan-manager-authentication-level")
+MS_SCHANNEL = "https://learn.microsoft.com/windows-server/security/tls/tls-registry-settings"
+MS_AUDITPOL = "https://learn.microsoft.com/windows-server/administration/windows-commands/auditpol-get"
+MS_HOTFIX = "https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-hotfix"
+MS_LOCALUSER = "https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localuser"
+MS_WEF = ("https://learn.microsoft.com/windows/security/operating-system-security/device-management/"
+          "use-windows-event-forwarding-to-assist-in-intrusion-detection")
+MS_WINRM = "https://learn.microsoft.com/windows/win32/winrm/installation-and-configuration-for-windows-remote-management"
+
+# network devices (layers 1-3): benchmark items are cited by number and title as in CIS Cisco IOS 15 Benchmark v4.1
+CIS_IOS = "CIS Cisco IOS 15 Benchmark v4.1"
+CIS_IOS_VTY_SSH = CIS_IOS + ", 1.2.2 Set 'transport input ssh' for 'line vty' connections"
+CIS_IOS_VTY_ACL = CIS_IOS + ", 1.2.4-1.2.5 Create an 'access-list' for 'line vty' and set 'access-class'"
+CIS_IOS_AAA = CIS_IOS + ", 1.1.1-1.1.2 Enable 'aaa new-model' and 'aaa authentication login'"
+CIS_IOS_BANNER = CIS_IOS + ", 1.3.2-1.3.3 Set the 'banner login' and 'banner motd' text"
+CIS_IOS_PASSWORDS = (CIS_IOS + ", 1.4.1 'enable secret', 1.4.2 'service password-encryption', "
+                     "1.4.3 'username secret' for all local users")
+CIS_IOS_SNMP = CIS_IOS + ", 1.5.2-1.5.5 unset 'private'/'public', no RW community, an ACL for each community"
+CIS_IOS_SSH2 = CIS_IOS + ", 2.1.1.2 Set 'ip ssh version 2'"
+CIS_IOS_LOG_HOST = CIS_IOS + ", 2.2.4 Set IP address for 'logging host'"
+CIS_IOS_NTP = CIS_IOS + ", 2.3.2 Set 'ip address' for 'ntp server'"
+CIS_IOS_ACL = CIS_IOS + ", 3.3 Data plane: filter traffic with access lists (deny by default, log)"
+FORTINET_HARDENING = "Fortinet, FortiOS 7.x Administration Guide: Hardening your FortiGate (docs.fortinet.com)"
+MIKROTIK_SECURING = "MikroTik RouterOS manual: Securing your router (help.mikrotik.com)"
+CIRCULAR_12_NET_ADMIN = ("Circular 12/2022/TT-BTTTT Annexes I-V, network security: remote administration encrypted and "
+                         "restricted to the management zone")
+CIRCULAR_12_NET_LOG = "Circular 12/2022/TT-BTTTT Annexes I-V, network security: device logs collected centrally"
+CIRCULAR_12_NET_AUTH = ("Circular 12/2022/TT-BTTTT Annexes I-V, network security: administrator authentication and "
+                        "password protection")
+CIRCULAR_12_NET_FILTER = "Circular 12/2022/TT-BTTTT Annexes I-V, network security: firewall policies between zones"
+VENDOR_ADVISORIES = ("Vendor security advisories (Cisco PSIRT, Fortinet PSIRT, MikroTik, Juniper SIRT), offline "
+                     "table fourlayer/data/device_firmware_vulns.yaml")

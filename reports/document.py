@@ -11,7 +11,9 @@ from fourlayer.core.scoring import score_tree
 
 # 1.1: system last_assessment.licence; optional framework, history and per-result clauses (see
 # reports/schema/report.schema.json, the published contract; a minor version only adds optional fields).
-SCHEMA_VERSION = "1.1"
+# 1.2: hosts may carry "os" (windows, linux); network devices listed under a system's devices: carry kind
+# ("device"), vendor and role.
+SCHEMA_VERSION = "1.2"
 
 SCORING_METHOD = {
     "en": ("Each evaluated check carries its severity weight (critical 10, high 5, medium 3, low 1, info 0 unless "
@@ -27,6 +29,11 @@ SCORING_METHOD = {
            "hệ thống lên cơ quan."),
 }
 
+
+
+def _host_os(roles: tuple[str, ...]) -> str | None:
+    """The operating system a host was audited as: its roles decide which allowlist the shell collector used."""
+    return "windows" if "windows" in roles else "linux" if "linux" in roles else None
 
 def _contact(c) -> dict | None:
     return None if c is None else {"name": c.name, "email": c.email, "phone": c.phone}
@@ -56,6 +63,13 @@ def _segmentation(run: ScanRun, inventory: Inventory) -> dict[str, Any]:
     return {"segmentation": zone_matrix(inventory, run.segmentation)}
 
 
+def _device(host) -> dict[str, Any]:
+    """A network device's optional fields (schema 1.2): kind "device", its vendor and role; nothing for a host."""
+    if host.device is None:
+        return {}
+    return {"kind": "device", "vendor": host.device.vendor, "role": host.device.role}
+
+
 def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report document; `framework` is `Framework.evidence(results)` of the framework in force (or None)."""
     tree = score_tree(run.results, inventory, run.policy)
@@ -73,6 +87,8 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
                 hr = host_runs.get((agency.id, system.id, host.id))
                 hosts.append({
                     "id": host.id, "address": host.address, "roles": list(host.roles),
+                    **({"os": _host_os(host.roles)} if _host_os(host.roles) else {}),
+                    **_device(host),
                     "summary": snode["hosts"][host.id],
                     "collectors": hr.collectors if hr else {}, "seconds": hr.seconds if hr else None})
             la = system.last_assessment

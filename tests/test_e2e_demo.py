@@ -17,6 +17,14 @@ WEAK_HOST_FAILS = {
     "L1-SSH-004": "1024",                        # RSA-1024 host key
     "L1-SSH-010": "PermitRootLogin yes",
     "L1-SSH-011": "password",
+    "L1-SSH-024": "maxstartups 100:30:200",     # issue #13's sshd coverage, each set in the weak lab profile
+    "L1-SSH-025": "allowusers",
+    "L1-SSH-026": "clientalivecountmax 10",
+    "L1-SSH-027": "maxsessions 64",
+    "L1-SSH-028": "loglevel debug",
+    "L1-SSH-029": "strictmodes no",
+    "L1-SSH-030": "gssapiauthentication yes",
+    "L1-SSH-031": "x11uselocalhost no",
     "L1-TLS-001": "TLSv1",                       # the TLS 1.0 listener on :9443
     "L1-TLS-002": "expired",                     # the expired certificate on :8443
     "L1-TLS-003": "self-signed",
@@ -124,3 +132,19 @@ def test_the_readme_demo_meets_the_same_layers_in_any_year(tmp_path):
     html = next(out.glob("*.en.html")).read_text(encoding="utf-8")
     assert "Declared facts judged as of" in html and DEMO_AS_OF.isoformat() in html
     assert "Observed evidence judged on the scan&#39;s clock" in html  # autoescaped
+
+
+def test_windows_host_on_the_recorded_path_shows_its_findings(demo_scan):
+    """ketoan-win is a real sshd answering with RECORDED Windows output (not a Windows host): its Windows checks
+    give the neglected server's findings, the Linux checks do not apply, and the report labels it Windows."""
+    results = demo_scan.results("ketoan-win")
+    windows = {cid: r for cid, r in results.items() if "-WIN-" in cid}
+    assert len(windows) == 16
+    assert {cid for cid, r in windows.items() if r["status"] != "FAIL"} == {"L1-WIN-009"}, windows
+    assert windows["L1-WIN-009"]["status"] == "WARN"
+    assert "SMBv1" in windows["L1-WIN-003"]["reason"] and windows["L1-WIN-003"]["reason_vi"]
+    assert results["L1-ACC-001"]["status"] == "NOT_APPLICABLE" and results["L2-AUD-001"]["status"] == "NOT_APPLICABLE"
+    host = next(h for a in demo_scan.doc["agencies"] for s in a["systems"] for h in s["hosts"] if h["id"] == "ketoan-win")
+    assert host["os"] == "windows" and host["collectors"]["ssh_shell"]["ok"]
+    for suffix in (".vi.html", ".en.html"):
+        assert "⊞ Windows" in demo_scan.file(suffix).read_text(encoding="utf-8")

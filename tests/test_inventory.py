@@ -132,6 +132,7 @@ def test_schema_lists_the_same_keys_as_the_loader():
         il.SYSTEM_KEYS: defs["$defs"]["system"]["properties"],
         il.ASSESSMENT_KEYS: defs["$defs"]["assessment"]["properties"],
         il.HOST_KEYS: defs["$defs"]["host"]["properties"],
+        il.DEVICE_KEYS: defs["$defs"]["device"]["properties"],
     }
     for keys, props in pairs.items():
         assert set(keys) == set(props)

@@ -46,6 +46,8 @@ def test_defaults_hold_the_documented_values():
     ssh = p["ssh"]
     assert (ssh["max_auth_tries"], ssh["login_grace_time_max"], ssh["client_alive_interval_max"],
             ssh["password_auth_allowed_max_level"], ssh["min_rsa_bits"]) == (4, 60, 900, 1, 2048)
+    assert (ssh["client_alive_count_max"], ssh["max_sessions"], ssh["max_startups"], ssh["implicit_defaults"]) == \
+        (3, 10, "10:30:60", "pass")
     assert {"diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1",
             "diffie-hellman-group-exchange-sha1"} <= set(ssh["weak_kex"])
     assert {"3des-cbc", "aes128-cbc", "arcfour", "blowfish-cbc", "cast128-cbc"} <= set(ssh["weak_ciphers"])
@@ -124,6 +126,8 @@ def test_unknown_nested_key_with_suggestion(tmp_path):
     ("network:\n  scan_ports: '1-1024, 3306'\n", 2, "network.scan_ports", "nmap port list"),
     ("network:\n  risky_ports: {70000: x}\n", 2, "network.risky_ports.70000", "port number 1–65535"),
     ("accounts:\n  pass_min_len: 0\n", 2, "accounts.pass_min_len", "at least 1"),
+    ("ssh:\n  implicit_defaults: fail\n", 2, "ssh.implicit_defaults", "expected pass or warn"),
+    ("ssh:\n  max_startups: 10:30\n", 2, "ssh.max_startups", 'e.g. "10:30:60"'),
 ])
 def test_wrong_types(tmp_path, text, line, field, expect):
     err = fails(tmp_path, text)

@@ -6,7 +6,8 @@ import pytest
 
 from fourlayer.core.model import Unevaluable
 from fourlayer.resources.sshd import SshdConfig, sshd
-from tests.host_lab import host_evidence, host_target
+from fourlayer.collectors import ssh_shell
+from tests.host_lab import CTX, host_evidence, host_target
 
 
 def test_sshd_resource_reads_the_daemons_own_view_once(sshd_hardened, sshd_weak, ssh_known_hosts, host_root):
@@ -20,8 +21,9 @@ def test_sshd_resource_reads_the_daemons_own_view_once(sshd_hardened, sshd_weak,
     assert weak.get("PermitRootLogin") == "yes"  # keywords are case-insensitive, as in sshd_config
 
 
-def test_sshd_resource_without_sshd_T_is_unevaluable(sshd_hardened, ssh_known_hosts, host_root):
-    evidence = host_evidence(sshd_hardened, ssh_known_hosts, host_root({}))
-    evidence["ssh_shell"]["commands"]["sshd_T"] = {"rc": 1, "out": "", "err": "no hostkeys available"}
-    with pytest.raises(Unevaluable, match="sshd -T"):
+def test_sshd_resource_without_sshd_T_or_files_is_unevaluable(sshd_hardened, ssh_known_hosts, host_root):
+    """No sshd_config where the scan looks: `sshd -T` fails and there is no file to fall back on (real run)."""
+    host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(host_root({})), sshd_config=None)
+    evidence = {"host": host, "ssh_shell": ssh_shell.collect(host, CTX)}
+    with pytest.raises(Unevaluable, match=r"`sshd -T` failed on the target \(rc=\d+: .*set ssh.sshd_config"):
         sshd(host_target(evidence))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import stat
@@ -29,7 +30,8 @@ def res(check_id: str, status: str, host: str | None = "h1", system: str | None 
 def stored_run(store: HistoryStore, run_id: str, started: str, results: list[Result], complete: bool = True) -> None:
     store.begin_run(run_id, started, "inv.yaml", "test", {}, ["ag"], 1)
     store.add_results(run_id, results, HostRun("ag", "s1", "h1", "127.0.0.1", {"nmap": {"ok": True}}, 0.1))
-    doc = {"run": {"id": run_id, "started": started}, "agencies": [], "results": [r.to_dict() for r in results]}
+    doc = {"run": {"id": run_id, "started": started}, "agencies": [{"id": "ag", "name": "Cơ quan", "summary": {
+        "score": 50.0, "coverage": 100.0, "layers": {}}}], "results": [r.to_dict() for r in results]}
     store.finish_run(run_id, started, started, complete, None if complete else "interrupted", doc)
 
 
@@ -204,3 +206,36 @@ def test_write_speed_and_size_per_run(tmp_path, record_property):
     assert seconds < 2.0
     with HistoryStore(path) as store:
         assert len(store.results("big")) == 1000
+
+
+def test_the_stored_document_streams_into_its_blob_and_reads_back_exactly(tmp_path):
+    """More than one copy chunk of compressed text (random evidence does not compress): the blob is filled chunk by
+    chunk from the spool, and what comes back is the document, checksum verified; no spool file is left."""
+    evidence = [os.urandom(600).hex() for _ in range(2500)]  # ~3 MB of hex: ~1.7 MB compressed
+    results = [res(f"L1-SSH-{i % 900:03d}", "FAIL", host=f"h{i}", evidence=e) for i, e in enumerate(evidence)]
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        stored_run(store, "big", "2026-01-01T00:00:00+00:00", results)
+        doc = store.document("big")
+        size = store.conn.execute("SELECT length(data), size FROM documents WHERE run_id = 'big'").fetchone()
+        sha = store.conn.execute("SELECT sha256 FROM documents WHERE run_id = 'big'").fetchone()[0]
+    assert size[0] > storage.COPY_CHUNK and size[1] > size[0]  # two chunks at least
+    # agencies and results encoded item by item: the very text json.dumps gives for the whole document
+    whole = json.dumps(doc, ensure_ascii=False, default=str, allow_nan=False).encode("utf-8")
+    assert storage.digest(whole) == sha and len(whole) == size[1]
+    assert [r["evidence"] for r in doc["results"]] == evidence and doc["run"]["id"] == "big"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fourlayer-document-")]
+
+
+def test_prune_reaches_the_per_agency_reports_of_a_split(tmp_path, run_cli):
+    now = dt.datetime.now(dt.timezone.utc)
+    old, new = f"{now - dt.timedelta(days=40):%Y%m%dT%H%M%SZ}", f"{now:%Y%m%dT%H%M%SZ}"
+    reports = tmp_path / "reports"
+    folder = reports / "agencies" / "so-y-te"
+    folder.mkdir(parents=True)
+    (reports / f"fourlayer-{old}-abc001.overview.vi.html").write_text("x")
+    for name in (f"fourlayer-{old}-abc001-so-y-te.json", f"fourlayer-{old}-abc001-so-y-te.json.sig",
+                 f"fourlayer-{new}-abc002-so-y-te.json", "ghi-chu.txt"):
+        (folder / name).write_text("x")
+    run_cli("prune", "--keep-days", "30", "--reports", str(reports), "--no-history")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"fourlayer-{new}-abc002-so-y-te.json", "ghi-chu.txt"])
+    assert [p.name for p in reports.iterdir()] == ["agencies"]

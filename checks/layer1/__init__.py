@@ -1,13 +1,20 @@
-"""Layer 1, on-site force: exposed services, SSH, TLS, HTTP, accounts, host hardening, the security officer."""
+"""Layer 1, on-site force: exposed services, SSH, TLS, HTTP, accounts, host hardening (Linux and Windows), the security
+officer."""
 
 from fourlayer.checks.layer1 import (  # noqa: F401
     accounts,
+    device_access,
+    device_accounts,
+    device_policy,
     host,
     http,
     network,
     org,
     ssh,
     ssh_wire,
+    sshd_settings,
     tls,
+    windows_accounts,
+    windows_host,
     zones,
 )

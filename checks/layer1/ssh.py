@@ -1,4 +1,5 @@
-"""Layer 1 (on-site force): SSH server hardening, seen on the wire and in `sshd -T`."""
+"""Layer 1 (on-site force): SSH server hardening, seen on the wire and in `sshd -T` (else sshd_config read as sshd
+reads it: fourlayer.resources.sshd)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fourlayer.resources.ssh_transport import (
     ssh2_transport,
     with_host_keys,
 )
-from fourlayer.resources.sshd import sshd
+from fourlayer.resources.sshd import by_default, sshd
 
 
 def _algorithms_check(t, key: str, policy_key: str, what: dict[str, str]):
@@ -104,15 +105,20 @@ _CONF = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",),
        remediation={"en": "Set `PermitRootLogin no` in sshd_config, log in as a named user and elevate with sudo.",
                     "vi": "Đặt `PermitRootLogin no` trong sshd_config, đăng nhập bằng tài khoản định danh và dùng sudo."})
 def root_login(t):
-    value = sshd(t).permit_root_login or ""
+    config = sshd(t)
+    value = config.permit_root_login or ""
     excerpt = f"permitrootlogin {value}"
+    said, src = config.describe("permitrootlogin"), config.label
     if value == "no":
-        return passed(bi("root login over SSH is disabled", "đăng nhập root qua SSH đã bị vô hiệu hóa"), excerpt)
+        return by_default(t, config, ["permitrootlogin"], passed(
+            bi(f"root login over SSH is disabled ({src}: {said['en']})",
+               f"đăng nhập root qua SSH đã bị vô hiệu hóa ({src}: {said['vi']})"), excerpt))
     if value in ("prohibit-password", "without-password", "forced-commands-only"):
-        return warned(bi(f"root may log in with a key ({value})", f"root có thể đăng nhập bằng khóa ({value})"),
-                      excerpt)
-    return failed(bi(f"root may log in over SSH (PermitRootLogin {value or 'unset'})",
-                     f"root có thể đăng nhập qua SSH (PermitRootLogin {value or 'chưa đặt'})"), excerpt)
+        return warned(bi(f"root may log in with a key ({src}: {said['en']})",
+                         f"root có thể đăng nhập bằng khóa ({src}: {said['vi']})"), excerpt)
+    return failed(bi(f"root may log in over SSH (PermitRootLogin {value or 'unset'}; {src}: {said['en']})",
+                     f"root có thể đăng nhập qua SSH (PermitRootLogin {value or 'chưa đặt'}; {src}: {said['vi']})"),
+                  excerpt)
 
 
 @check(id="L1-SSH-011", severity="high", min_level=1, **_CONF,
@@ -136,6 +142,12 @@ def password_auth(t):
     config = sshd(t)
     pw, kbd = config.password_authentication or "", config.kbd_interactive_authentication or "no"
     excerpt = f"passwordauthentication {pw}\nkbdinteractiveauthentication {kbd}"
+    keys = ["passwordauthentication", "kbdinteractiveauthentication"]
+    said = {code: "; ".join(config.describe(k)[code] for k in keys) for code in ("en", "vi")}
+    src = config.label
     if pw == "no" and kbd == "no":
-        return passed(bi("password logins are disabled", "đăng nhập bằng mật khẩu đã bị vô hiệu hóa"), excerpt)
-    return failed(bi("SSH accepts passwords", "SSH chấp nhận đăng nhập bằng mật khẩu"), excerpt)
+        return by_default(t, config, keys, passed(
+            bi(f"password logins are disabled ({src}: {said['en']})",
+               f"đăng nhập bằng mật khẩu đã bị vô hiệu hóa ({src}: {said['vi']})"), excerpt))
+    return failed(bi(f"SSH accepts passwords ({src}: {said['en']})",
+                     f"SSH chấp nhận đăng nhập bằng mật khẩu ({src}: {said['vi']})"), excerpt)

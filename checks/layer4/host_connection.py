@@ -10,6 +10,7 @@ from fourlayer.core.target import Target
 from fourlayer.resources import forwarding
 from fourlayer.resources.forwarding import agent_managers, log_destinations
 from fourlayer.resources.host_files import running, shown
+from fourlayer.resources.windows import windows
 
 
 def below_agent_level(t: Target) -> Outcome | None:
@@ -44,6 +45,11 @@ def national_agent(t):
     names = list(t.policy.national.agent_process_names) or \
         list(t.policy.edr.process_names)
     up, _ = running(t, names)
+    return judge_national_agent(t, up, names)
+
+
+def judge_national_agent(t: Target, up: list[str], names: list[str]) -> Outcome:
+    """The verdict on the national agent, from what runs of `names` (Linux processes or Windows services)."""
     nat = t.agency.national_monitoring
     connected = bool(nat and nat.connected)
     evidence = f"running: {', '.join(up) or 'none of ' + shown(names)}; national_monitoring.connected: " \
@@ -130,3 +136,27 @@ def antimalware_connected(t):
     return passed({"en": f"{up[0]} runs and anti-malware is connected to the national platform",
                    "vi": f"{up[0]} đang chạy và phần mềm phòng chống mã độc đã kết nối với nền tảng quốc gia"},
                   evidence)
+
+
+@check(id="L4-WIN-001", layer=4, severity="high", min_level=1, needs=("ssh_shell",), applies_to=("windows",),
+       title={"en": "The national monitoring agent's service runs on the Windows host",
+              "vi": "Dịch vụ của tác tử giám sát quốc gia đang chạy trên máy Windows"},
+       rationale={"en": "As L4-NAT-003 on Linux: from level 3 monitoring data flows to the national monitoring "
+                        "system (Circular 31/2017 Art. 5), and on a Windows host that is the job of the agent's "
+                        "service; a stopped service shares nothing.",
+                  "vi": "Như L4-NAT-003 trên Linux: từ cấp độ 3, dữ liệu giám sát được chuyển tới hệ thống giám sát "
+                        "quốc gia (Điều 5 Thông tư 31/2017), và trên máy Windows đó là việc của dịch vụ tác tử; dịch "
+                        "vụ bị dừng thì không chia sẻ được gì."},
+       remediation={"en": "Install and start the agent the national monitoring centre supplies (its service name "
+                          "goes in the policy's `windows.national_agent_services`), and declare the agency's "
+                          "`national_monitoring` connection.",
+                    "vi": "Cài đặt và khởi động tác tử do Trung tâm giám sát quốc gia cung cấp (tên dịch vụ khai báo "
+                          "trong `windows.national_agent_services` của chính sách), và khai báo kết nối "
+                          "`national_monitoring` của cơ quan."},
+       references=(refs.CIRCULAR_31, refs.DISPATCH_1552, refs.DIRECTIVE_14))
+def windows_national_agent(t):
+    skip = below_agent_level(t)
+    if skip:
+        return skip
+    names = list(t.policy.windows.national_agent_services) or list(t.policy.windows.soc_agent_services)
+    return judge_national_agent(t, windows(t).running(names), names)

@@ -16,7 +16,8 @@ import click
 
 DB_OPTION = click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
                          help="History database (default $FOURLAYER_DB or ~/.local/share/fourlayer/history.sqlite).")
-REPORT_NAME = re.compile(r"^fourlayer-(\d{8}T\d{6}Z)-[0-9a-f]+\.")
+# <run>, or <run>-<agency id> for the per-agency reports of --split agency (in agencies/<agency id>/)
+REPORT_NAME = re.compile(r"^fourlayer-(\d{8}T\d{6}Z)-[0-9a-f]+(?:-[A-Za-z0-9][A-Za-z0-9._-]*)?\.")
 
 
 def _store(db: Path | None):
@@ -103,11 +104,15 @@ def diff_cmd(run_a: str, run_b: str, fmt: str, db: Path | None) -> None:
 @click.option("--lang", type=click.Choice(["vi", "en", "both"]), default="vi", show_default=True)
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Ed25519 private key: write <report>.sig and <report>.sshsig beside every file.")
+@click.option("--split", type=click.Choice(["agency"]), default=None,
+              help="agency: a province overview plus one report per agency (that agency's data only).")
 @DB_OPTION
-def report_cmd(run_ref: str, out: Path, fmt: str, lang: str, sign_key: Path | None, db: Path | None) -> None:
+def report_cmd(run_ref: str, out: Path, fmt: str, lang: str, sign_key: Path | None, split: str | None,
+               db: Path | None) -> None:
     """Re-render the report of a stored run (exactly as the scan wrote it) in any format."""
     from fourlayer.cli.main import _formats
     from fourlayer.core.errors import InputError
+    from fourlayer.reports.split import write_split
     from fourlayer.reports.writers import write_all
     from fourlayer.signing.files import load_private_key, sign_files
 
@@ -122,7 +127,9 @@ def report_cmd(run_ref: str, out: Path, fmt: str, lang: str, sign_key: Path | No
                                                              "`history` still use its stored results")
     started = dt.datetime.fromisoformat(doc["run"]["started"])
     stem = f"fourlayer-{started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
-    written = write_all(doc, out, stem, formats, ["vi", "en"] if lang == "both" else [lang])
+    langs = ["vi", "en"] if lang == "both" else [lang]
+    written = write_split(doc, out, stem, formats, langs, split) if split else write_all(doc, out, stem, formats,
+                                                                                         langs)
     if key is not None:
         written += sign_files(written, key)
     for p in written:
@@ -130,10 +137,11 @@ def report_cmd(run_ref: str, out: Path, fmt: str, lang: str, sign_key: Path | No
 
 
 def report_files_older_than(directory: Path, cutoff: dt.datetime) -> list[Path]:
-    """Files fourlayer wrote (fourlayer-<UTC time>-<run>.*, signatures included) older than `cutoff`, by the
-    scan time in their name; other files are never touched."""
+    """Files fourlayer wrote (fourlayer-<UTC time>-<run>.*, signatures included, and those of --split agency in
+    agencies/<id>/) older than `cutoff`, by the scan time in their name; other files are never touched."""
     old = []
-    for path in sorted(directory.iterdir()) if directory.is_dir() else []:
+    split = sorted((directory / "agencies").glob("*/*")) if (directory / "agencies").is_dir() else []
+    for path in (sorted(directory.iterdir()) if directory.is_dir() else []) + split:
         m = REPORT_NAME.match(path.name)
         if m and path.is_file():
             when = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)

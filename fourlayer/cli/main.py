@@ -126,9 +126,11 @@ def inventory_validate(path: str) -> None:
     inv = load_inventory(path)
     load_policy(inv.policy_path)
     hosts = sum(1 for _ in inv.iter_hosts())
+    devices = sum(1 for _, _, h in inv.iter_hosts() if h.device is not None)
     systems = sum(len(a.systems) for a in inv.agencies)
     zones = f", {len(inv.zones)} zones" if inv.zones else ""
-    click.echo(f"{path}: OK — {len(inv.agencies)} agencies, {systems} systems, {hosts} hosts{zones}")
+    click.echo(f"{path}: OK — {len(inv.agencies)} agencies, {systems} systems, {hosts - devices} hosts"
+               + (f", {devices} network devices" if devices else "") + zones)
 
 
 # ---------------------------------------------------------------- checks
@@ -225,7 +227,7 @@ def _after_scan(run, fw, waivers) -> dict | None:
 
 def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: list[str], options,
                   quiet: bool = False, session=None, framework: str | None = None, rules: tuple[str, ...] = (),
-                  waivers: str | None = None, broker: str | None = None,
+                  waivers: str | None = None, split: str | None = None, broker: str | None = None,
                   zone_timeout: float = defaults.ZONE_TIMEOUT) -> tuple[dict, list[Path]]:
     """Load, scan and render; shared by `scan` and `demo`. Returns the report document and files written.
 
@@ -290,7 +292,7 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
         run.results.clear()  # the document holds every result now: ~100 MB at 2,000 hosts, reused for rendering
         progress.phase("writing reports")
         stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
-        written = session.write_reports(doc, out, stem, formats, langs)  # + signatures; never a truncated file
+        written = session.write_reports(doc, out, stem, formats, langs, split)  # + signatures; never truncated
     return doc, written
 
 
@@ -311,14 +313,21 @@ def _scan_options(**kw):
     return ScanOptions(**kw)
 
 
-def _echo_summary(doc: dict, written: list[Path]) -> None:
+def _echo_summary(doc: dict, written: list[Path], agencies_dir: Path | None = None) -> None:
+    """Scores per agency and the files written; with --split agency (`agencies_dir`), the agencies' files as one
+    line (a province is hundreds of them)."""
     for a in doc["agencies"]:
         s = a["summary"]
         layers = " ".join(f"L{n}:{'met' if s['layers'][n]['met'] else 'NOT met'}({s['layers'][n]['score']})"
                           for n in ("1", "2", "3", "4"))
         click.echo(f"{a['id']}: score {s['score']} coverage {s['coverage']}% — {layers}")
+    per_agency = [p for p in written if agencies_dir is not None and p.parent.parent == agencies_dir]
     for p in written:
-        click.echo(f"wrote {p}")
+        if p not in per_agency:
+            click.echo(f"wrote {p}")
+    if per_agency:
+        folders = {p.parent for p in per_agency}
+        click.echo(f"wrote {len(per_agency)} files of {len(folders)} agencies in {agencies_dir}/<agency id>/")
 
 
 @main.command()
@@ -339,6 +348,8 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="Seconds for everything on one host.")
 @click.option("--accept-new-host-keys", is_flag=True,
               help="Trust SSH host keys seen for the first time and save them (changed keys are still refused).")
+@click.option("--discovery-batch", type=click.IntRange(1, 1024), default=defaults.DISCOVERY_BATCH, show_default=True,
+              help="Hosts per nmap port sweep, run ahead of the per-host collectors (1 = one nmap per host).")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
               help="Judge declared facts (contracts, assessments, remediation and connection dates, waivers) as of "
                    "this day (default: the scan's day). Observed evidence (certificate validity, the age of update "
@@ -351,6 +362,9 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
               help="Declarative YAML rules to add to the built-in checks (repeatable).")
 @click.option("--waivers", "waivers_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Waiver file: accepted exceptions with justification, approver and expiry.")
+@click.option("--split", type=click.Choice(["agency"]), default=None,
+              help="agency: a small province overview plus one self-contained report per agency, holding that "
+                   "agency's data only (in agencies/<id>/), instead of one report of everything.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="History database (default $FOURLAYER_DB or ~/.local/share/fourlayer/history.sqlite).")
@@ -374,9 +388,9 @@ def _echo_summary(doc: dict, written: list[Path]) -> None:
 @click.option("--zone-timeout", type=FiniteFloatRange(5, 86400), default=defaults.ZONE_TIMEOUT, show_default=True,
               help="With --broker: seconds a zone may stay silent before its hosts get ERROR.")
 def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, concurrency, timeout, host_timeout,
-         accept_new_host_keys, as_of, framework, rule_paths, waivers_path, quiet, db, no_history, lock_timeout,
-         fail_under, fail_on, sign_key, log_format, from_zone=None, broker=None, zone_timeout=defaults.ZONE_TIMEOUT
-         ) -> None:
+         accept_new_host_keys, discovery_batch, as_of, framework, rule_paths, waivers_path, split, quiet, db,
+         no_history, lock_timeout, fail_under, fail_on, sign_key, log_format, from_zone=None, broker=None,
+         zone_timeout=defaults.ZONE_TIMEOUT) -> None:
     """Scan the hosts of INVENTORY and write reports. Exit codes: see docs/exit-codes.md."""
     from fourlayer.cli.scan_session import ScanSession
     from fourlayer.history.storage import default_db_path
@@ -385,14 +399,16 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
                           sign_key=sign_key, handle_signals=True, log_format=log_format)
     formats = _formats(fmt)
     options = _scan_options(concurrency=concurrency, timeout=timeout, host_timeout=host_timeout,
-                            accept_new_host_keys=accept_new_host_keys, layers=tuple(layer),
-                            check_ids=tuple(check_ids), skip_ids=tuple(skip_ids), agencies=tuple(agency),
-                            as_of=as_of.date() if as_of else None, from_zone=from_zone)
+                            accept_new_host_keys=accept_new_host_keys, discovery_batch=discovery_batch,
+                            layers=tuple(layer), check_ids=tuple(check_ids), skip_ids=tuple(skip_ids),
+                            agencies=tuple(agency), as_of=as_of.date() if as_of else None, from_zone=from_zone)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
-                                 waivers=waivers_path, broker=broker,
+                                 waivers=waivers_path, split=split, broker=broker,
                                  zone_timeout=zone_timeout)
-    _echo_summary(doc, written)
+    from fourlayer.reports.split import AGENCY_DIR
+
+    _echo_summary(doc, written, out / AGENCY_DIR if split else None)
     session.exit(session.exit_code(doc, fail_under, fail_on))
 
 

@@ -190,14 +190,17 @@ class ScanSession:
                 self.store.abandon_run(run.id, f"the history database could not store the run: {self.history_error}")
 
     def write_reports(self, doc: dict[str, Any], out: Path, stem: str, formats: list[str],
-                      langs: list[str]) -> list[Path]:
+                      langs: list[str], split: str | None = None) -> list[Path]:
         """Write the reports (and their signatures); the complete files written. When one cannot be written
-        none is left truncated, the stored run becomes incomplete and the exit code says so (7)."""
+        none is left truncated, the stored run becomes incomplete and the exit code says so (7). `split`
+        "agency": a province overview plus one report per agency (fourlayer.reports.split) instead of one."""
+        from fourlayer.reports.split import write_split
         from fourlayer.reports.writers import ReportWriteError, write_all
 
         written: list[Path] = []
         try:
-            written = write_all(doc, out, stem, formats, langs)
+            written = write_split(doc, out, stem, formats, langs, split) if split else \
+                write_all(doc, out, stem, formats, langs)
             written += self.sign(written)
         except ReportWriteError as exc:
             written = written or exc.written

@@ -11,6 +11,7 @@ HOST_COLLECTORS = {
     "ssh_shell": "fourlayer.collectors.ssh_shell",
     "tls": "fourlayer.collectors.tls",
     "http": "fourlayer.collectors.http",
+    "device_config": "fourlayer.collectors.device_config",  # network devices: saved or running configuration
     "reachability": "fourlayer.collectors.reachability",
 }
 

@@ -109,12 +109,43 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     # the running kernel (`uname -r`); below a sysroot, the file that stands for /proc
     "kernel_release": ("if [ -f {root}/proc/sys/kernel/osrelease ]; then cat {root}/proc/sys/kernel/osrelease; fi",
                        False),
+    # the sshd configuration as files, for when `sshd -T` cannot run (fourlayer.resources.sshd_files): the main
+    # file, /etc/ssh/sshd_config.d/*, then the targets of the Include lines of those files (globs; relative
+    # paths below /etc/ssh, as sshd resolves them), each framed by `### <path>`. 0644 on stock systems.
+    "sshd_config_files": (_cat_each("{sshd_config}", "{root}/etc/ssh/sshd_config.d/*") + "; "
+                          "for s in {sshd_config} {root}/etc/ssh/sshd_config.d/*; do if [ -f \"$s\" ]; then "
+                          "while read -r k a b c d; do case \"$k\" in [Ii][Nn][Cc][Ll][Uu][Dd][Ee]) "
+                          "for g in $a $b $c $d; do case \"$g\" in /*) p={root}$g;; *) p={root}/etc/ssh/$g;; "
+                          "esac; " + _cat_each("$p") + "; done;; esac; done < \"$s\"; fi; done", False),
 }
+
+# Network devices: the ONE read-only command per vendor that prints the running configuration, sent as it stands
+# (no parameter, no shell: the device's own CLI runs it) by fourlayer.collectors.device_config. Junos's
+# `| display set` is a CLI output filter, not a shell pipe; it prints the same configuration as set commands.
+DEVICE_COMMANDS: dict[str, str] = {
+    "cisco_ios": "show running-config",
+    "fortios": "show full-configuration",
+    "routeros": "/export",
+    "junos": "show configuration | display set",
+}
+
+
+def device_command(vendor: str) -> str:
+    """The allowlisted read-only command for `vendor` (CollectorError for a vendor with none)."""
+    try:
+        return DEVICE_COMMANDS[vendor]
+    except KeyError:
+        raise CollectorError(f"no read-only configuration command is allowlisted for vendor {vendor!r}") from None
+
 
 # Programs the templates may start; `is_read_only` rejects anything else (defence in depth).
 # dpkg-query and rpm -qa only read their databases (--admindir / --dbpath below the sysroot)
 READ_ONLY_PROGRAMS = frozenset({"sshd", "stat", "cat", "cut", "ps", "ss", "printf", "[", "export", "dpkg-query", "rpm"})
 _SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"})
+# sshd_config_files follows Include lines: `while read ... done < FILE` and `case ... esac` (`read`, a shell
+# builtin, only reads its standard input into variables; read_only_problems checks the commands inside)
+READ_ONLY_PROGRAMS = READ_ONLY_PROGRAMS | {"read"}
+_SHELL_WORDS = _SHELL_WORDS | {"while", "esac"}
 
 
 def safe_path(path: str, field: str = "path") -> str:
@@ -170,13 +201,25 @@ def read_only_problems(command: str) -> tuple[str, ...]:
     lexer = shlex.shlex(command, posix=True, punctuation_chars=";")
     lexer.whitespace_split = True
     expect_command = True
+    skip = 0  # words that are operands, not commands: `case WORD in`, the file of `< FILE`
     words = list(lexer)
     for i, word in enumerate(words):
+        if skip:
+            skip -= 1
+            continue
+        if word == "<":  # input redirection: reads a file
+            skip = 1
+            continue
         if word in (";", ";;"):
             expect_command = True
             continue
         if not expect_command:
             continue
+        if word == "case":
+            skip = 2  # the subject and `in`; a pattern `...)` follows, then a command
+            continue
+        if word.endswith(")") and "(" not in word:
+            continue  # a case pattern; the command after it is checked
         if word in _SHELL_WORDS:
             if word in ("for",):
                 expect_command = False  # loop variable and list follow until `do`

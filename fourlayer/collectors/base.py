@@ -23,6 +23,9 @@ class CollectContext:
     # host id -> `reachability` evidence assembled from the zones' segmentation probes (collectors.reachability);
     # None = no probe ran (no zones declared, or the scanner sits in no zone)
     reachability: dict[str, Any] | None = None
+    # The scan's discovery stage (fourlayer.core.discovery_stage.DiscoveryStage): nmap sweeps already run for
+    # batches of hosts, taken by the nmap collector; None = every host sweeps its own ports.
+    discovery: Any = None
 
 
 def clean_text(raw: bytes | str, limit: int = 512) -> str:

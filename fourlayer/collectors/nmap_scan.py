@@ -66,31 +66,70 @@ def parse_host(scan: dict) -> dict:
 def unlisted_ports(xml_output: bytes | str) -> tuple[dict[str, int], dict[str, int], bool]:
     """From nmap's XML: ({state: count}, {reason: count}) of the ports it did not list one by one (its
     <extraports>, which python-nmap drops), and whether it gave up on the host at its host timeout."""
+    per_host = unlisted_by_host(xml_output)
     states: dict[str, int] = {}
     reasons: dict[str, int] = {}
     timed_out = False
+    for host_states, host_reasons, host_timed_out in per_host.values():
+        for key, count in host_states.items():
+            states[key] = states.get(key, 0) + count
+        for key, count in host_reasons.items():
+            reasons[key] = reasons.get(key, 0) + count
+        timed_out = timed_out or host_timed_out
+    return states, reasons, timed_out
+
+
+def unlisted_by_host(xml_output: bytes | str) -> dict[str, tuple[dict[str, int], dict[str, int], bool]]:
+    """`unlisted_ports` for each host of nmap's XML, keyed by its IPv4/IPv6 address: one nmap run over many
+    hosts must not mix one host's ports (or its timeout) into another's evidence."""
+    out: dict[str, tuple[dict[str, int], dict[str, int], bool]] = {}
     try:
         root = ET.fromstring(xml_output)
     except ET.ParseError:
-        return states, reasons, timed_out
-    for host in root.iter("host"):
-        timed_out = timed_out or host.get("timedout") == "true"
+        return out
+    for number, host in enumerate(root.iter("host")):
+        address = next((a.get("addr") for a in host.iter("address") if a.get("addrtype") in ("ipv4", "ipv6")),
+                       None) or f"#{number}"
+        states, reasons, _ = out.get(address, ({}, {}, False))
+        timed_out = out.get(address, ({}, {}, False))[2] or host.get("timedout") == "true"
         for extra in host.iter("extraports"):
             states[extra.get("state", "?")] = states.get(extra.get("state", "?"), 0) + int(extra.get("count", 0))
             for why in extra.iter("extrareasons"):
                 reasons[why.get("reason", "?")] = reasons.get(why.get("reason", "?"), 0) + int(why.get("count", 0))
-    return states, reasons, timed_out
+        out[address] = (states, reasons, timed_out)
+    return out
 
 
-def _run(address: str, ports: str, arguments: str, timeout: int) -> dict:
+def _nmap(addresses: list[str], ports: str, arguments: str, timeout: int) -> nmap.PortScanner:
+    """One nmap run over `addresses`; CollectorError (for all of them) when nmap fails, times out or cannot start.
+    `timeout` is nmap's own per-host limit; the process gets 15 s more (hosts of one run are scanned together)."""
     scanner = nmap.PortScanner()
     try:
-        scanner.scan(hosts=address, ports=ports, arguments=arguments, timeout=timeout + 15)
+        scanner.scan(hosts=" ".join(addresses), ports=ports, arguments=arguments, timeout=timeout + 15)
     except (nmap.PortScannerError, nmap.PortScannerTimeout) as exc:
         raise CollectorError(f"nmap failed: {clean_text(str(exc), 200)}") from None
     except OSError as exc:  # nmap missing, or its command line refused by the kernel
         raise CollectorError(f"nmap could not start: {clean_text(exc.strerror or str(exc), 200)}") from None
-    states, reasons, timed_out = unlisted_ports(scanner.get_nmap_last_output())
+    failed = nmap_error(scanner.get_nmap_last_output())
+    if failed is not None:  # nmap quit (e.g. a port list it refuses): no host of the run was scanned
+        raise CollectorError(f"nmap failed: {clean_text(failed, 200)}")
+    return scanner
+
+
+def nmap_error(xml_output: bytes | str) -> str | None:
+    """nmap's own error message when it quit without scanning (<finished exit="error">), else None."""
+    try:
+        finished = ET.fromstring(xml_output).find("runstats/finished")
+    except ET.ParseError:
+        return None
+    if finished is None or finished.get("exit") != "error":
+        return None
+    return finished.get("errormsg") or "nmap exited with an error"
+
+
+def _host_evidence(address: str, scanner: nmap.PortScanner, unlisted: dict[str, tuple], timeout: int) -> dict:
+    """The evidence of one host of an nmap run, or CollectorError saying why there is none for it."""
+    states, reasons, timed_out = unlisted.get(address, ({}, {}, False))
     if timed_out:
         raise CollectorError(f"{address}: nmap gave up at its host timeout ({timeout}s) before the port scan "
                              "finished; raise network.nmap_host_timeout")
@@ -109,11 +148,53 @@ def _run(address: str, ports: str, arguments: str, timeout: int) -> dict:
     return evidence
 
 
+def _run(address: str, ports: str, arguments: str, timeout: int) -> dict:
+    scanner = _nmap([address], ports, arguments, timeout)
+    return _host_evidence(address, scanner, unlisted_by_host(scanner.get_nmap_last_output()), timeout)
+
+
+def sweep_arguments(timeout: int, hosts: int = 1) -> str:
+    """nmap's arguments for the TCP connect sweep. For a batch, --min-hostgroup puts every host of it in one
+    group, scanned in parallel: a slow host then costs the batch its own time once, not once per group."""
+    group = f" --min-hostgroup {hosts}" if hosts > 1 else ""
+    return f"-sT -Pn -n --host-timeout {timeout}s{group}"
+
+
+def sweep(addresses: list[str], ports: str, timeout: int) -> dict[str, dict | CollectorError]:
+    """The connect sweep of many hosts with the same port list in ONE nmap run (an nmap start costs ~40 ms of CPU,
+    a host in a shared run ~15 ms): address -> evidence, or the CollectorError for that host alone (not reported,
+    timed out, nothing answered). nmap failing as a whole gives every address the same error, never an exception:
+    the hosts of the batch are ERROR with the reason, the scan goes on."""
+    unique = list(dict.fromkeys(addresses))
+    try:
+        scanner = _nmap(unique, ports, sweep_arguments(timeout, len(unique)), timeout)
+    except CollectorError as exc:
+        return {a: CollectorError(f"{exc} (one nmap run for {len(unique)} hosts)") for a in unique}
+    unlisted = unlisted_by_host(scanner.get_nmap_last_output())
+    out: dict[str, dict | CollectorError] = {}
+    for address in unique:
+        try:
+            out[address] = {**_host_evidence(address, scanner, unlisted, timeout), "swept_with": len(unique)}
+        except CollectorError as exc:
+            out[address] = exc
+    return out
+
+
+def sweep_timeout(ctx: CollectContext, host_budget: float | None = None) -> int:
+    """nmap's per-host limit: the policy's, never more than the host's whole budget (--host-timeout)."""
+    timeout = _timeout(ctx)
+    return timeout if host_budget is None else max(1, min(timeout, int(host_budget)))
+
+
 def collect(host: Host, ctx: CollectContext) -> dict:
-    """Two passes: a fast TCP connect sweep, then version detection only on open ports no other collector reads."""
+    """Two passes: a fast TCP connect sweep, then version detection only on open ports no other collector reads.
+    The sweep is the scan's discovery stage's (one nmap run over a batch of hosts) when it swept this host."""
     timeout = _timeout(ctx)
     spec = port_spec(host, ctx.policy)
-    evidence = _run(host.address, spec, f"-sT -Pn -n --host-timeout {timeout}s", timeout)
+    swept = ctx.discovery.take(host.address, spec) if ctx.discovery is not None else None
+    if isinstance(swept, CollectorError):  # the batch's nmap run said nothing usable about this host
+        raise swept
+    evidence = swept if swept is not None else _run(host.address, spec, sweep_arguments(timeout), timeout)
     open_ports = sorted(int(p) for p, i in evidence["ports"].items() if i["state"] == "open")
     probe = [p for p in open_ports if p not in fingerprinted_elsewhere(host)]
     network = ctx.policy.get("network", {})

@@ -22,7 +22,7 @@ from typing import Any
 
 import paramiko
 
-from fourlayer.collectors import allowlist
+from fourlayer.collectors import allowlist, ssh_windows, windows_allowlist
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.ssh_transport import HANDSHAKE_LIMIT, PARAMIKO_LOG, BoundedSocket, host_label
 from fourlayer.core.errors import CollectorError
@@ -36,17 +36,31 @@ DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 _known_hosts_lock = threading.Lock()
 
 
+def is_windows(host: Host) -> bool:
+    """A host declared `roles: [windows]` gets the Windows allowlist, never the POSIX one (and the reverse)."""
+    return "windows" in host.roles
+
+
 def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
-    """{"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated"}; CollectorError on failure."""
+    """{"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated", "platform"}; CollectorError on
+    failure. `platform` is "windows" (fourlayer.collectors.ssh_windows: one exec channel per command of the
+    Windows allowlist) or "posix" (one framed `/bin/sh -s` script of the POSIX allowlist)."""
     ssh = host.ssh or SSHSettings()
-    commands = allowlist.build_commands(ssh)
+    windows = is_windows(host)
+    commands = windows_allowlist.build_windows_commands() if windows else allowlist.build_commands(ssh)
     user = ssh.user or getpass.getuser()
     client, host_key = connect(host, ssh, user, ctx)
+    label = host_label(host.address, ssh.port)
+    server = server_said(client)
     try:
-        results, truncated = run_script(client, commands, ctx.timeout, host_label(host.address, ssh.port))
+        if windows:
+            results, truncated = ssh_windows.run_commands(client, commands, ctx.timeout, label)
+        else:
+            results, truncated = run_script(client, commands, ctx.timeout, label)
     finally:
         client.close()
-    return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated}
+    return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated,
+            "platform": "windows" if windows else "posix", **server}
 
 
 # ---- parsing helpers for checks -------------------------------------------------------------------------
@@ -200,6 +214,16 @@ def _login_error(exc: Exception, label: str, known_hosts: Path, user: str, key_f
     return CollectorError(f"{label}: SSH connection failed: {detail}")
 
 
+def server_said(client: paramiko.SSHClient) -> dict[str, str | None]:
+    """What the daemon itself said at login (evidence keys of `collect`): `server_version`, its identification
+    (the OpenSSH release whose defaults apply when sshd -T cannot run), and `auth_banner`, the pre-login banner
+    it sent (None when `Banner` names a missing or empty file), cut to 2 KiB (shown to every client, no secret)."""
+    transport = client.get_transport()
+    raw = transport.get_banner()
+    banner = None if raw is None else (raw.decode("utf-8", errors="replace") if isinstance(raw, bytes)
+                                       else str(raw))[:2048]
+    return {"server_version": clean_text(str(transport.remote_version or ""), 200), "auth_banner": banner}
+
 # ---- the one exec channel ----------------------------------------------------------------------------------
 
 def build_script(commands: dict[str, str], token: str) -> str:
@@ -233,16 +257,19 @@ def run_script(client: paramiko.SSHClient, commands: dict[str, str], timeout: fl
     return _split(out, err, token, list(commands)), truncated
 
 
-def _drain(channel: paramiko.Channel, limit: float, label: str) -> tuple[bytes, bytes, bool]:
-    """Read stdout + stderr until the script exits; stop at MAX_OUTPUT bytes (truncated) or raise after `limit` s."""
+def _drain(channel: paramiko.Channel, limit: float, label: str, cap: int | None = None
+           ) -> tuple[bytes, bytes, bool]:
+    """Read stdout + stderr until the script exits; stop at `cap` (default MAX_OUTPUT) bytes (truncated) or raise
+    after `limit` s."""
+    cap = MAX_OUTPUT if cap is None else cap
     out, err = bytearray(), bytearray()
     deadline = time.monotonic() + limit
 
     def pull() -> bool:  # False once the cap is reached
         while channel.recv_ready() or channel.recv_stderr_ready():
-            if len(out) + len(err) >= MAX_OUTPUT:
+            if len(out) + len(err) >= cap:
                 return False
-            room = MAX_OUTPUT - len(out) - len(err)
+            room = cap - len(out) - len(err)
             if channel.recv_ready():
                 out.extend(channel.recv(min(65536, room)))
             if channel.recv_stderr_ready():

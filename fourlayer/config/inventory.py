@@ -23,6 +23,21 @@ class SSHSettings:
     enabled: bool = True
 
 
+# Network device vendors a `devices:` entry may name (parsers in fourlayer.resources.devices)
+DEVICE_VENDORS = ("cisco_ios", "fortios", "routeros", "junos")
+
+
+@dataclass(frozen=True)
+class Device:
+    """What makes a `devices:` entry a network device: its vendor, its role, and where its configuration comes
+    from (`config`, a saved file on the scanning machine, or else one read-only command over the host's `ssh`)."""
+
+    vendor: str  # one of DEVICE_VENDORS
+    role: str = ""  # free text: "edge firewall", "core switch"
+    config: str | None = None  # absolute path of the saved configuration; None = read it over SSH
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class Host:
     address: str
@@ -37,6 +52,14 @@ class Host:
     tags: tuple[str, ...] = ()
     zone: str | None = None  # id of the network zone the host sits in (declared, or resolved by CIDR match)
     line: int = 0
+    # A network device listed under a system's `devices:` is a Host with `device` set (kind "device"): it scores,
+    # reports and is stored like any host, and only the device checks apply to it. Its address may be "" when
+    # only a saved configuration is audited.
+    device: Device | None = None
+
+    @property
+    def kind(self) -> str:
+        return "device" if self.device is not None else "host"
 
 
 # Circular 12/2022/TT-BTTTT network zone types: user/internal, edge, DMZ, server, database, management, wireless

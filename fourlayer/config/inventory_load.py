@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from fourlayer.config.inventory import (
+    DEVICE_VENDORS,
     SOC,
     Agency,
     Assessment,
     Contact,
+    Device,
     Host,
     Inventory,
     NationalMonitoring,
@@ -48,11 +50,12 @@ AGENCY_KEYS = ("id", "name", "security_officer", "soc", "national_monitoring", "
 CONTACT_KEYS = ("name", "email", "phone")
 SOC_KEYS = ("provider", "contract_until", "manager", "log_collector", "systems")
 NATIONAL_KEYS = ("connected", "since", "collector", "antimalware_connected")
-SYSTEM_KEYS = ("id", "name", "level", "last_assessment", "hosts")
+SYSTEM_KEYS = ("id", "name", "level", "last_assessment", "hosts", "devices")
 ASSESSMENT_KEYS = ("date", "assessor", "operator_independent", "licence", "findings_open", "report",
                    "remediation_plan", "remediation_due")
 HOST_KEYS = ("address", "id", "roles", "tls", "http", "services", "ssh", "tls_ca_file", "tls_server_name", "tags",
              "zone")
+DEVICE_KEYS = ("id", "vendor", "role", "address", "config", "ssh")
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 .()-]{2,30}\Z")
@@ -257,6 +260,9 @@ class _InventoryValidator(ZoneValidation, Validator):
         items = self.seq(m, "hosts", field, "of hosts")
         hosts = tuple(self.host(h, items.item_line(i), item_path(field_path(field, "hosts"), i))
                       for i, h in enumerate(items or ()))
+        listed = self.seq(m, "devices", field, "of network devices")
+        hosts += tuple(self.device(d, listed.item_line(i), item_path(field_path(field, "devices"), i))
+                       for i, d in enumerate(listed or ()))
         return System(id=system_id, name=name, level=level, hosts=hosts, last_assessment=assessment, line=m.line)
 
     def host(self, value: Any, line: int, field: str) -> Host:
@@ -279,7 +285,11 @@ class _InventoryValidator(ZoneValidation, Validator):
         tls_name, name_line, name_where = self.get(m, "tls_server_name", field)
         if tls_name is not None:
             tls_name = self.address(tls_name, name_line, name_where)
-        return Host(address=address, id=host_id, roles=self.ident_list(m, "roles", field), ssh=ssh,
+        roles = self.ident_list(m, "roles", field)
+        if "windows" in roles and "linux" in roles:  # the shell collector runs one allowlist or the other
+            self.fail(m.value_line("roles"), field_path(field, "roles"),
+                      "a host is audited either as windows or as linux; keep one of the two roles")
+        return Host(address=address, id=host_id, roles=roles, ssh=ssh,
                     tls=self.port_list(m, "tls", field), http=self.port_list(m, "http", field),
                     services=self.port_list(m, "services", field),
                     tls_ca_file=self.local_path(m, "tls_ca_file", field), tls_server_name=tls_name,
@@ -294,3 +304,40 @@ class _InventoryValidator(ZoneValidation, Validator):
             return SSHSettings(**self.ssh_defaults)
         own = self.ssh_fields(self.mapping(value, line, where, "port:, user:, ... — or false to disable SSH"), where)
         return SSHSettings(**{**self.ssh_defaults, **own})
+
+    def device(self, value: Any, line: int, field: str) -> Host:
+        """A `devices:` entry: a Host whose `device` says the vendor, the role and where the configuration is read
+        (a saved file, checked here to exist; or `ssh:`, one allowlisted read-only command)."""
+        m = self.mapping(value, line, field, "id:, vendor:, role:, config: <saved configuration> — or ssh: {...}")
+        self.keys(m, field, DEVICE_KEYS)
+        device_id = self.ident(m, "id", field, "<short id, e.g. edge-fw1>")
+        self.unique("host", device_id, m.value_line("id"), field_path(field, "id"), f"host id '{device_id}'",
+                    "host and device ids must be unique in the inventory; rename one")
+        vendor, vendor_line, vendor_where = self.get(m, "vendor", field, "<one of " + ", ".join(DEVICE_VENDORS) + ">")
+        if vendor not in DEVICE_VENDORS:
+            close = difflib.get_close_matches(str(vendor), DEVICE_VENDORS, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(DEVICE_VENDORS)}"
+            self.fail(vendor_line, vendor_where, f"unknown vendor {show(vendor)}; {hint}")
+        role = self.text(m, "role", field) or ""
+        address = ""
+        if m.get("address") is not None:
+            address = self.address(m["address"], m.value_line("address"), field_path(field, "address"))
+        has_config, has_ssh = m.get("config") is not None, m.get("ssh") not in (None, False)
+        if has_config == has_ssh:
+            self.fail(m.line, field, "give either config: <path of a saved configuration> or ssh: {...} to read the "
+                                     "running configuration, not " + ("both" if has_config else "neither"))
+        config = self.local_path(m, "config", field)
+        if config is not None and not os.path.isfile(config):
+            self.fail(m.value_line("config"), field_path(field, "config"),
+                      f"configuration file not found: {show(config, 300)} (relative paths start at the inventory's "
+                      "folder); fix the path")
+        ssh = SSHSettings(enabled=False)
+        if has_ssh:
+            if not address:
+                self.fail(m.line, field, "a device read over ssh: needs address: <IP address or hostname>")
+            ssh = self.host_ssh(m, field)
+            self.unique("target", (parse_address(address), ssh.port), m.value_line("address"),
+                        field_path(field, "address"), f"address {address} with SSH port {ssh.port}",
+                        "list each machine once, or give this one its own ssh: {port: ...}")
+        return Host(address=address, id=device_id, ssh=ssh, line=m.line,
+                    device=Device(vendor=vendor, role=role, config=config, line=m.line))

@@ -113,6 +113,17 @@ SIGNATURE_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}\Z")
 
 
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@$-]{0,79}\Z")
+AUDIT_REQUIREMENTS = ("Success", "Failure", "Success and Failure")
+
+
+def _service_names(v: Any, allow_empty: bool = False) -> str | None:
+    """Windows service names as `Get-Service` shows them (Name, not DisplayName)."""
+    if isinstance(v, list) and (v or allow_empty) and all(isinstance(x, str) and _SERVICE_NAME.match(x) for x in v):
+        return None
+    return f"expected a{'' if allow_empty else ' non-empty'} list of Windows service names, e.g. [WinDefend]"
+
+
 def _choices(allowed: tuple[str, ...]) -> Check:
     """A list whose items are names from `allowed` (an empty list is allowed)."""
     def check(v: Any) -> str | None:
@@ -133,6 +144,17 @@ def _port_list(v: Any) -> str | None:
     if isinstance(v, list) and all(PORT(x) is None for x in v):
         return None
     return "expected a list of port numbers 1–65535, e.g. [23, 513]"
+
+
+def _implicit(v: Any) -> str | None:
+    return None if v in ("pass", "warn") else "expected pass or warn"
+
+
+def _startups(v: Any) -> str | None:
+    """sshd MaxStartups: `start:rate:full` (e.g. "10:30:60") or a single number."""
+    if isinstance(v, str) and re.fullmatch(r"[1-9][0-9]*(:[0-9]{1,3}:[1-9][0-9]*)?", v):
+        return None
+    return 'expected sshd MaxStartups syntax in quotes, e.g. "10:30:60"'
 
 
 def _severity(v: Any) -> str | None:
@@ -171,6 +193,8 @@ _SHAPE: dict[str, Any] = {
             "weak_cipher_classes": _choices(CIPHER_CLASSES)},
     "ssh": {"max_auth_tries": POS_INT, "login_grace_time_max": POS_INT, "client_alive_interval_max": POS_INT,
             "password_auth_allowed_max_level": LEVEL_OR_0, "min_rsa_bits": POS_INT,
+            "implicit_defaults": _implicit, "client_alive_count_max": POS_INT, "max_sessions": POS_INT,
+            "max_startups": _startups,
             "weak_kex": _names, "weak_ciphers": _names, "weak_macs": _names, "weak_host_key_algorithms": _names},
     "network": {"risky_ports": OpenMap(PORT, _text, removable=True), "scan_ports": _port_spec,
                 "risky_udp_ports": OpenMap(PORT, _text, removable=True),
@@ -201,6 +225,13 @@ _SHAPE: dict[str, Any] = {
     "edr": {"process_names": lambda v: _process_names(v, "wazuh-agentd")},
     "national": {"agent_from_level": LEVEL_OR_0,
                  "agent_process_names": lambda v: _process_names(v, "wazuh-agentd", allow_empty=True)},
+    # Windows hosts (roles: [windows])
+    "windows": {"antimalware_services": lambda v: _service_names(v), "max_signature_age_days": POS_INT,
+                "max_update_age_days": POS_INT, "password_history": NONNEG_INT, "max_local_admins": POS_INT,
+                "audit_subcategories": OpenMap(_text, lambda v: None if v in AUDIT_REQUIREMENTS else
+                                               f"expected one of {', '.join(AUDIT_REQUIREMENTS)}", removable=True),
+                "soc_agent_services": lambda v: _service_names(v),
+                "national_agent_services": lambda v: _service_names(v, allow_empty=True)},
     # scan history (L3-PER-001, report trend)
     "history": {"persistent_runs": POS_INT, "trend_runs": POS_INT},
 }

@@ -93,6 +93,13 @@ def why_not(check: Check, target: Target) -> Reason | None:
     return None
 
 
+def for_kind(checks: list[Check], host: Host) -> list[Check]:
+    """A network device gets only the device checks (they read its configuration), a host only the others: an
+    IOS router has no sshd -T, and a Linux server has no running-config to judge."""
+    device = host.device is not None
+    return [c for c in checks if ("device_config" in c.meta.needs) == device]
+
+
 def plan_scan(inventory: Inventory, checks: list[Check], policy: dict, as_of: dt.date, options: Any,
               clock: dt.datetime | None = None) -> Plan:
     """Targets and their checks; `as_of` judges declared facts, `clock` (default now) observed evidence."""
@@ -118,5 +125,6 @@ def plan_scan(inventory: Inventory, checks: list[Check], policy: dict, as_of: dt
         for system in agency.systems:
             non_host.append(item_for(Target(agency, system, None, policy, as_of, clock=clock), by_scope["system"]))
             for host in system.hosts:
-                hosts.append(item_for(Target(agency, system, host, policy, as_of, clock=clock), by_scope["host"]))
+                hosts.append(item_for(Target(agency, system, host, policy, as_of, clock=clock),
+                                      for_kind(by_scope["host"], host)))
     return Plan(non_host, hosts, chosen)

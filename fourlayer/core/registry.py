@@ -9,7 +9,8 @@ from typing import Callable, Iterable
 from fourlayer.core.model import LANGS, SCOPES, Check, CheckMeta, Severity
 
 ID_PATTERN = re.compile(r"^L[1-4]-[A-Z0-9]+-\d{3}$")
-KNOWN_COLLECTORS = ("nmap", "ssh_transport", "ssh_shell", "tls", "http", "reach", "reachability")
+KNOWN_COLLECTORS = ("nmap", "ssh_transport", "ssh_shell", "tls", "http", "reach", "reachability",
+                    "device_config")
 
 
 class RegistryError(Exception):

@@ -29,6 +29,7 @@ from fourlayer.core.model import (
     bi,
     reason_parts,
 )
+from fourlayer.core.discovery_stage import DiscoveryStage, needs_sweep
 from fourlayer.core.planner import Plan, plan_scan
 from fourlayer.core.target import Target
 
@@ -61,6 +62,7 @@ class ScanOptions:
     concurrency: int = defaults.CONCURRENCY
     timeout: float = defaults.TIMEOUT  # one network operation
     host_timeout: float = defaults.HOST_TIMEOUT  # everything for one host
+    discovery_batch: int = defaults.DISCOVERY_BATCH  # hosts per nmap sweep ahead of the pipeline; 1 = per host
     accept_new_host_keys: bool = False
     layers: tuple[int, ...] = ()
     check_ids: tuple[str, ...] = ()
@@ -104,6 +106,7 @@ class ScanRun:
     stop_reason: str | None = None  # why the run is incomplete
     # zones declared: {"records": [...], "vantage_zones": [...]} of the segmentation probes (the report's matrix)
     segmentation: dict[str, Any] | None = None
+    discovery: dict[str, Any] = field(default_factory=dict)  # the discovery stage's nmap runs: batches, hosts
 
 
 HostsVia = Callable[[list[Any], Callable[[], bool]], Iterable[tuple[list[Result], HostRun]]]
@@ -197,14 +200,16 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
         failed["ssh_shell"] = "SSH is disabled for this host in the inventory, so its configuration was not read"
     if not names:
         return evidence, failed, timings
+    # a device judged on its saved file sends nothing either
+    offline = OFFLINE_COLLECTORS | ({"device_config"} if host.device is not None and host.device.config else set())
     try:  # the loopback guard, once for every collector of this host: refused means nothing is sent at all
-        if set(names) - OFFLINE_COLLECTORS:
+        if set(names) - offline:
             check_allowed(host.address)
     except CollectorError as exc:
-        for name in [n for n in names if n not in OFFLINE_COLLECTORS]:
+        for name in [n for n in names if n not in offline]:
             failed[name] = clean_text(str(exc), 400)
             timings[name] = {"ok": False, "error": failed[name], "seconds": 0.0}
-        names = [n for n in names if n in OFFLINE_COLLECTORS]
+        names = [n for n in names if n in offline]
         if not names:
             return evidence, failed, timings
 
@@ -341,11 +346,44 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         except RunIncomplete as exc:
             complete, stop_reason = False, str(exc)
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="host")
-    items = {} if hosts_via is not None or stopping() else {pool.submit(scan_host, item): item for item in plan.hosts}
-    pending = set(items)
+    items: dict = {}
+    arrived: list = []  # futures submitted by the discovery stage, not yet waited on
+    feed_lock = threading.Lock()
+
+    def submit(item) -> None:
+        try:
+            future = pool.submit(scan_host, item)
+        except RuntimeError:  # the pool was shut down (interrupted) while discovery still handed hosts over
+            return
+        with feed_lock:
+            items[future] = item
+            arrived.append(future)
+
+    stage = None
+    if hosts_via is None and not stopping():  # else another engine scans the hosts
+        if options.discovery_batch > 1 and sum(map(needs_sweep, plan.hosts)) > 1:
+            stage = DiscoveryStage(plan.hosts, ctx, options.discovery_batch, submit,
+                                   in_flight=lambda: len(items) - done,
+                                   ahead=max(1, options.concurrency) + 2 * options.discovery_batch,
+                                   host_budget=options.host_timeout, stop=stop)
+            ctx = dataclasses.replace(ctx, discovery=stage)
+            stage.start()
+        else:
+            for item in plan.hosts:
+                submit(item)
+    pending: set = set()
     try:
-        while pending and not stopping():
-            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+        while not stopping():
+            all_in = stage is None or stage.done()
+            with feed_lock:
+                pending.update(arrived)
+                arrived.clear()
+            if not pending:
+                if all_in:
+                    break
+                time.sleep(0.02)
+                continue
+            finished, pending = wait(pending, timeout=0.2 if all_in else 0.05, return_when=FIRST_COMPLETED)
             for future in finished:
                 try:
                     host_results, host_run = future.result()
@@ -361,6 +399,10 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     except KeyboardInterrupt:
         complete, stop_reason = False, "interrupted"
     finally:
+        if stage is not None:
+            stage.halt()
+        with feed_lock:
+            pending.update(arrived)
         pool.shutdown(wait=not pending, cancel_futures=True)  # never wait for abandoned hosts
     if done < total and complete:  # cannot happen unless interrupted; never call a partial run complete
         complete, stop_reason = False, stop_reason or "interrupted"
@@ -377,7 +419,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         policy=policy, results=results, hosts=host_runs,
         checks={c.meta.id: c.meta.to_dict() for c in plan.checks_used}, complete=complete,
         stage_seconds={k: round(v, 3) for k, v in stages.items()}, stop_reason=stop_reason,
-        segmentation=segmentation)
+        segmentation=segmentation, discovery=stage.summary() if stage is not None else {})
 
 
 def _agency_reach(plan: Plan, agency_evidence: Callable[[Agency, CollectContext], tuple[dict, dict]],

@@ -22,11 +22,12 @@ import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from fourlayer.core.errors import InputError
 from fourlayer.core.json_stream import Streamed, iter_json
@@ -229,18 +230,24 @@ _RESULT_COLUMNS = ("check_id, layer, severity, status, reason, evidence_sha256, 
                    "waiver, duration_ms")
 
 
-def _compressed_json(document: dict[str, Any]) -> tuple[str, int, bytes]:
-    """(SHA-256 and size of the compact JSON text, that text zlib-compressed), encoded and compressed result by
-    result: the whole text never exists in memory, only its compressed form."""
-    sha, size, packer, packed = hashlib.sha256(), 0, zlib.compressobj(6), []
-    streamed = {**document, "results": Streamed(document.get("results") or [])} if "results" in document else document
+COPY_CHUNK = 1 << 20  # bytes of the compressed document copied into its blob at a time
+
+
+def _compressed_json(document: dict[str, Any], spool: BinaryIO) -> tuple[str, int, int]:
+    """(SHA-256 and size of the compact JSON text, size of that text zlib-compressed). The text is encoded and
+    compressed result by result and the compressed bytes go to `spool` (a file) as they come: neither the text
+    nor its compressed form is ever whole in memory (at 2,000 hosts, ~80 MB and ~8 MB)."""
+    sha, size, packer, packed = hashlib.sha256(), 0, zlib.compressobj(6), 0
+    # the two long lists, item by item: the results, and the agencies (2,000 hosts' nodes are ~5 MB of text,
+    # which as one piece of the skeleton would be built, sliced and encoded whole)
+    streamed = {**document, **{k: Streamed(document[k] or []) for k in ("agencies", "results") if k in document}}
     for piece in iter_json(streamed, default=str):
         data = piece.encode("utf-8")
         sha.update(data)
         size += len(data)
-        packed.append(packer.compress(data))
-    packed.append(packer.flush())
-    return sha.hexdigest(), size, b"".join(packed)
+        packed += spool.write(packer.compress(data))
+    packed += spool.write(packer.flush())
+    return sha.hexdigest(), size, packed
 
 
 def _run(row: tuple) -> RunInfo:
@@ -374,7 +381,19 @@ class HistoryStore:
                    stop_reason: str | None, document: dict[str, Any], results: list[Result] | None = None) -> None:
         """Close a run: its status, the per-agency scores and the compressed report document. `results`, when
         given, replace the ones stored during the scan (waivers and other post-processing change statuses)."""
-        sha, size, blob = _compressed_json(document)
+        # the compressed document is spooled beside the database (its disk, which takes the blob anyway), then
+        # copied into a blob of its size chunk by chunk (SQLite's incremental blob I/O)
+        try:
+            with tempfile.TemporaryFile(dir=self.path.parent, prefix=".fourlayer-document-") as spool:
+                self._finish_run(spool, run_id, started, finished, complete, stop_reason, document, results)
+        except OSError as exc:  # the spool's disk is full or failing: an I/O fault of the store, not damage
+            fault = sqlite3.OperationalError(f"cannot spool the report document: {exc.strerror or exc}")
+            fault.sqlite_errorname = "SQLITE_IOERR_WRITE"
+            raise fault from None
+
+    def _finish_run(self, spool: BinaryIO, run_id: str, started: str, finished: str | None, complete: bool,
+                    stop_reason: str | None, document: dict[str, Any], results: list[Result] | None) -> None:
+        sha, size, packed = _compressed_json(document, spool)
         scores = []
         for agency in document.get("agencies", []):
             summary = agency["summary"]
@@ -389,7 +408,13 @@ class HistoryStore:
                       (started, finished, "complete" if complete else "incomplete",
                        None if complete else (stop_reason or "interrupted"), run_id))
             c.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?)", scores)
-            c.execute("INSERT OR REPLACE INTO documents VALUES (?, 'json+zlib', ?, ?, ?)", (run_id, sha, size, blob))
+            c.execute("INSERT OR REPLACE INTO documents VALUES (?, 'json+zlib', ?, ?, zeroblob(?))",
+                      (run_id, sha, size, packed))
+            rowid = c.execute("SELECT rowid FROM documents WHERE run_id = ?", (run_id,)).fetchone()[0]
+            spool.seek(0)
+            with c.blobopen("documents", "data", rowid) as blob:
+                while chunk := spool.read(COPY_CHUNK):
+                    blob.write(chunk)
 
     @_guarded
     def abandon_run(self, run_id: str, reason: str) -> None:

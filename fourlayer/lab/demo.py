@@ -5,6 +5,8 @@
                           FTP banner :21 (:2121 when not root)
 127.0.0.13 log-collector  TCP sinks :1514 (SOC manager) and :5514 (national collector)
 127.0.0.14 his-db         declared with SSH :2214, nothing listens: a down host
+127.0.0.15 ketoan-win     a "Windows Server 2022" on the RECORDED-OUTPUT path (not a Windows host): real sshd :2215,
+                          recorded PowerShell output of a neglected server (fourlayer/lab/windows_recorded.py)
 
 Host files come from fourlayer/lab/sysroots.py (GOOD_ROOT, WEAK_ROOT). The demo's advisory data (DEMO data
 in the Debian Security Tracker JSON format, fourlayer/data/demo_advisories_debian_tracker.json) is imported
@@ -27,10 +29,12 @@ from fourlayer.lab.dh_params import group_prime, write_dh_params
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, http_listener, tls_listener
 from fourlayer.lab.sshd import SshdInstance, lab_base_dir, make_lab_dir
+from fourlayer.lab.windows_recorded import RecordedWindowsHost
 from fourlayer.lab.sysroots import (DEMO_AGENTS, GOOD_ROOT, WEAK_ROOT, AgentProcesses,  # noqa: F401 (re-exported)
                                     loosen_sshd_files, write_tree)
 
 HARDENED, WEAK, COLLECTOR = "127.0.0.11", "127.0.0.12", "127.0.0.13"
+WINDOWS, WINDOWS_PORT, WINDOWS_PROFILE = "127.0.0.15", 2215, "ws2022-weak"
 FTP_PORT = 21 if os.geteuid() == 0 else 2121  # the real FTP port where we may bind it
 # The declared facts of inventory/demo.yaml (contracts, assessments, due dates) tell their story as of this day;
 # `fourlayer demo` judges them as of it, so the demo shows the same layers met in any year. What the lab's hosts
@@ -54,11 +58,14 @@ class DemoLab:
         self.sshd: list[SshdInstance] = []
         self.listeners: ListenerProcess | None = None
         self.agents: AgentProcesses | None = None
+        self.windows: RecordedWindowsHost | None = None
         self._saved_env: dict[str, str | None] = {}
         self._lock = None
 
     def describe(self) -> list[str]:
-        return [f"{s.address}:{s.port} sshd ({s.profile})" for s in self.sshd] + \
+        recorded = [f"{w.address}:{w.port} sshd (recorded Windows output, {w.profile}; not a Windows host)"
+                    for w in ([self.windows] if self.windows else [])]
+        return [f"{s.address}:{s.port} sshd ({s.profile})" for s in self.sshd] + recorded + \
                [f"{h}:{p} {name}" for name, (h, p) in (self.listeners.endpoints.items() if self.listeners else [])]
 
     def start(self) -> "DemoLab":
@@ -89,6 +96,9 @@ class DemoLab:
             instance.write_known_hosts(lab / "known_hosts")
             os.symlink(instance.work_dir, lab / name)
         loosen_sshd_files(self.sshd[1])  # his-app: loose sshd file permissions too
+        self.windows = RecordedWindowsHost(WINDOWS, WINDOWS_PROFILE, port=WINDOWS_PORT).start()
+        self.windows.sshd.write_known_hosts(lab / "known_hosts")
+        os.symlink(self.windows.sshd.work_dir, lab / "windows-weak")
         self.agents = AgentProcesses(DEMO_AGENTS, lab / "agents").start()
         certs = {"good": good, "expired": expired, "weak": weak}
         self.listeners = ListenerProcess([
@@ -123,6 +133,9 @@ class DemoLab:
         for instance in self.sshd:
             instance.stop()
         self.sshd = []
+        if self.windows is not None:
+            self.windows.stop()
+            self.windows = None
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

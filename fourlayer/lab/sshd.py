@@ -25,13 +25,14 @@ from typing import Any
 
 from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab import keys
+from fourlayer.lab.servers import require_loopback
 
 SSHD = "/usr/sbin/sshd"
 AUDIT_USER = "fl-audit"
 PRIVSEP_DIR = "/run/sshd"  # compiled into Debian's sshd; must exist (root-owned, 0755) when sshd runs as root
 DEFAULT_BANNER = "Authorised access only. Activity on this system is logged and monitored.\n"
 
-PROFILES: dict[str, dict[str, Any]] = {
+PROFILES: dict[str, dict[str, Any]] = {  # a directive set to None is left out of the file
     "hardened": {
         "host_keys": [("ed25519", None), ("rsa", 3072)],
         "banner": DEFAULT_BANNER,
@@ -52,6 +53,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "LoginGraceTime": "30",
             "ClientAliveInterval": "300",
             "ClientAliveCountMax": "2",
+            "MaxStartups": "10:30:60",
             # curve25519-sha256@libssh.org is the same algorithm under its older name; paramiko only knows that one
             "KexAlgorithms": "sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org",
             "Ciphers": "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,"
@@ -77,6 +79,15 @@ PROFILES: dict[str, dict[str, Any]] = {
             "HostbasedAuthentication": "yes",
             "MaxAuthTries": "10",
             "LoginGraceTime": "120",
+            # issue #13's coverage: each is a finding of its own on this host (L1-SSH-024..031)
+            "ClientAliveCountMax": "10",
+            "MaxSessions": "64",
+            "MaxStartups": "100:30:200",
+            "LogLevel": "DEBUG",  # still logs "Server listening on", which start() waits for
+            "StrictModes": "no",
+            "GSSAPIAuthentication": "yes",
+            "X11UseLocalhost": "no",
+            "AllowUsers": None,  # anyone may log in
             "KexAlgorithms": "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,"
                              "diffie-hellman-group-exchange-sha1,diffie-hellman-group14-sha256,"
                              "curve25519-sha256@libssh.org",
@@ -161,8 +172,7 @@ class SshdInstance:
     def __init__(self, address: str = "127.0.0.100", port: int = 0, profile: str = "hardened",
                  directives: dict[str, str | list[str] | None] | None = None, banner_text: str | None = None,
                  extra_config: str = "", start_timeout: float = 10.0, keep_work_dir: bool = False):
-        if not address.startswith("127."):
-            raise ValueError("the lab sshd only listens on loopback (127.0.0.0/8)")
+        require_loopback(address)  # 127.0.0.0/8, or a bench's own network namespace
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
         self.address = address

@@ -43,6 +43,9 @@ class SecretRef:
     storage: str  # one of STORAGES
     scheme: str = ""  # the vendor's own label: "type 7", "ENC", "SH2", "PB2"…
     line: int = 0
+    # a credential that opens an administrative login without being a user's (IOS `enable secret`, a vty line
+    # `password`); users' own secrets (`LocalUser.secret`) count as administrative logins anyway
+    admin_login: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class VtyLine:
     exec_timeout_s: int | None = None
     defaulted_transport: bool = False
     line: int = 0
+    # why the access_class restricts nothing, when it does not ("" = it restricts): IOS permits every source when
+    # the ACL is not defined, and an ACL whose first entry for any source is a permit lets everyone in
+    access_class_open: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,11 +130,25 @@ class FirewallRule:
     logged: bool = False
     enabled: bool = True
     line: int = 0
+    chain: str = ""  # RouterOS/iptables chain: "input" (to the device itself), "forward" (through it); "" = n/a
+    # further conditions that narrow the rule, as `key=value` (RouterOS `connection-state=established,related`,
+    # `ipsec-policy=in,ipsec`): a rule with any is not "any-any", whatever its addresses say
+    match: tuple[str, ...] = ()
 
     @property
     def any_any(self) -> bool:
         return (self.action == "permit" and "any" in self.sources and "any" in self.destinations
-                and "any" in self.services)
+                and "any" in self.services and not self.match)
+
+    @property
+    def opens_new_connections(self) -> bool:
+        """False for a rule that matches only packets of connections already accepted by an earlier rule
+        (RouterOS `connection-state=established,related`): such a rule needs no log of its own."""
+        for m in self.match:
+            key, _, value = m.partition("=")
+            if key == "connection-state" and not value.startswith("!") and "new" not in value.split(","):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -136,6 +156,8 @@ class DeviceConfig:
     vendor: str  # "cisco_ios" | "fortios" | "routeros" | "junos"
     hostname: str = ""
     os_version: str = ""  # "15.2(7)E4", "7.2.4", "7.11.2"; "" when the configuration does not say
+    # True when the configuration names only the release train (IOS `version 17.9`), not the exact release
+    os_version_partial: bool = False
     model: str = ""
     services: tuple[ManagementService, ...] = ()
     interfaces: tuple[Interface, ...] = ()
@@ -151,6 +173,9 @@ class DeviceConfig:
     banner: str = ""  # login/motd banner text ("" = none); text only, never a secret
     firewall_rules: tuple[FirewallRule, ...] = ()
     notes: tuple[str, ...] = field(default=())  # what the parser could not interpret (line numbers, no text)
+    # False when the configuration format does not list the local accounts at all (a RouterOS `/export` never
+    # does): `users == ()` then means "unknown", not "none", and a check of the accounts cannot be judged
+    accounts_listed: bool = True
 
     def service(self, name: str) -> ManagementService | None:
         return next((s for s in self.services if s.name == name), None)

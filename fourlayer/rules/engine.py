@@ -30,6 +30,8 @@ lines (`format: keyvalue`, the default) or as `sshd -T` output (`format: sshd`, 
     run on RE2 (fourlayer.rules.regex: linear time, so no pattern can hang a scan; no backreferences/lookaround);
   - `{key: NAME, op: OP, value: V, missing: fail | pass | error}` with OP one of eq ne lt le gt ge in not_in
     bits_set; V may be `{policy: dotted.key}` (a value of the policy in force). Keys match case-insensitively.
+`sshd_T` rules read the host's sshd settings from `fourlayer.resources.sshd`: `sshd -T`, else sshd_config and its
+includes with the release defaults; the reason names that source and says "by default" for an absent keyword.
 A rule that cannot read its source (command failed) is ERROR, never a pass. Every problem in a rule file is one
 `InputError` naming file, line and field.
 """
@@ -41,7 +43,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from fourlayer.collectors.allowlist import TEMPLATES
 from fourlayer.config.policy import default_policy
@@ -69,7 +71,7 @@ from fourlayer.core.model import (
 )
 from fourlayer.core.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.core.target import Target
-from fourlayer.resources.sshd import parse_sshd_T
+from fourlayer.resources.sshd import SSHD_T, by_default, parse_sshd_T, sshd, sshd_T_run
 from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
 
 RULE_KEYS = ("id", "layer", "severity", "min_level", "applies_to", "title", "rationale", "remediation",
@@ -118,6 +120,7 @@ class PolicyRef:
 
 
 Reason = dict[str, str]  # {"en": ..., "vi": ...}
+Describe = Callable[[str, str], Reason]  # (key, value) -> the setting in words, e.g. "… by default"
 
 
 @dataclass(frozen=True)
@@ -132,10 +135,13 @@ class Condition:
     missing: str = "fail"
     case_sensitive: bool = False
 
-    def judge(self, settings: dict[str, str], text: str, policy: dict) -> tuple[bool, Reason, str, Reason]:
-        """(holds, why in en and vi, evidence, what decided it in plain words: a setting or a line, no pattern)."""
+    def judge(self, settings: dict[str, str], text: str, policy: dict,
+              describe: Describe | None = None) -> tuple[bool, Reason, str, Reason]:
+        """(holds, why in en and vi, evidence, what decided it in plain words: a setting or a line, no pattern).
+
+        `describe(key, value)` words a setting with what the source knows about it ("… by default")."""
         if self.regex is not None:
-            return self._judge_regex(text)
+            return self._judge_regex(text, describe)
         actual = settings.get(self.key.lower())  # keys always match case-insensitively; case_sensitive is for values
         expected = self.value.resolve(policy) if isinstance(self.value, PolicyRef) else self.value
         ref = self.value if isinstance(self.value, PolicyRef) else None
@@ -148,17 +154,18 @@ class Condition:
                      f"{self.key} chưa được thiết lập (yêu cầu {wanted_vi})")
             return self.missing == "pass", why, f"{self.key}: not set", why
         holds = _compare(self.op, actual, expected, self.case_sensitive, self.key)
+        said = describe(self.key, actual) if describe else bi(f"{self.key} {actual}", f"{self.key} {actual}")
         if holds:
-            why = bi(f"{self.key} {actual} (required {wanted})", f"{self.key} {actual} (yêu cầu {wanted_vi})")
+            why = bi(f"{said['en']} (required {wanted})", f"{said['vi']} (yêu cầu {wanted_vi})")
         else:
-            why = bi(f"{self.key} {actual}, required {wanted}",
-                        f"{self.key} {actual}, không đáp ứng yêu cầu {wanted_vi}")
-        return holds, why, f"{self.key} {actual}", bi(f"{self.key} {actual}", f"{self.key} {actual}") if holds else why
+            why = bi(f"{said['en']}, required {wanted}", f"{said['vi']}, không đáp ứng yêu cầu {wanted_vi}")
+        return holds, why, f"{self.key} {actual}", said if holds else why
 
-    def _judge_regex(self, text: str) -> tuple[bool, Reason, str, Reason]:
+    def _judge_regex(self, text: str, describe: Describe | None = None) -> tuple[bool, Reason, str, Reason]:
         lines = list(dict.fromkeys(_line_at(text, m.start()) for m in self.regex.finditer(text)))[:_EXCERPT_LINES]
         shown = f"/{self.regex.pattern}/"
-        seen = bi("; ".join(lines), "; ".join(lines)) if lines else bi("no such line", "không có dòng tương ứng")
+        words = [describe(*line.split(" ", 1)) if describe and " " in line else bi(line, line) for line in lines]
+        seen = bi_join(words) if lines else bi("no such line", "không có dòng tương ứng")
         if self.must_match:
             if lines:
                 return True, bi(f"matches {shown}", f"khớp mẫu {shown}"), "\n".join(lines), seen
@@ -242,6 +249,8 @@ class RuleSpec:
     reason: dict[str, Reason] | None = None
 
     def evaluate(self, t: Target) -> Outcome:
+        if self.command == "sshd_T" and self.format == "sshd":
+            return self._evaluate_sshd(t)
         cmd = t.ev("ssh_shell")["commands"].get(self.command) or {}
         rc, out = cmd.get("rc"), str(cmd.get("out", ""))
         if rc != 0:
@@ -249,14 +258,36 @@ class RuleSpec:
             raise Unevaluable(f"command {self.command} failed on the target (rc={rc}){': ' + err if err else ''}")
         settings = parse_sshd_T(out) if self.format == "sshd" else parse_keyvalue(out)
         verdicts = [c.judge(settings, out, t.policy) for c in self.conditions]
+        return self._outcome(verdicts, SOURCE_LABELS.get(self.command, self.command))
+
+    def _evaluate_sshd(self, t: Target) -> Outcome:
+        """sshd settings from the best source (`sshd -T`, else the files; fourlayer.resources.sshd)."""
+        config = sshd(t)
+        keys = [c.key for c in self.conditions if c.regex is None]
+        for key in keys:
+            config.require(key)  # Unevaluable when the source cannot decide it
+        if config.source != SSHD_T and any(c.regex is not None for c in self.conditions) and \
+                config.files is not None and config.files.certain is not None:
+            raise Unevaluable(f"the scan could not read every included file ({config.files.gaps[0]}), so the "
+                              "effective settings are incomplete; allow `sshd -T` (ssh.sudo: true)")
+        text = sshd_T_run(t).out if config.source == SSHD_T else config.text()
+        settings = dict(config.settings)
+        outcome = self._outcome([c.judge(settings, text, t.policy, config.describe) for c in self.conditions],
+                                config.label)
+        if config.sshd_T:  # judged from the files: say why sshd -T was not the source
+            outcome = Outcome(outcome.status, outcome.reason, f"{outcome.evidence}\n{config.sshd_T}")
+        return by_default(t, config, keys, outcome)
+
+    def _outcome(self, verdicts: list[tuple[bool, Reason, str, Reason]], source: str) -> Outcome:
+        """The rule's result from its conditions' verdicts; `source` names where the values came from."""
         evidence = "\n".join(dict.fromkeys(v[2] for v in verdicts))
         bad = [v for v in verdicts if not v[0]]
         holds, deciding = not bad, bad or verdicts
         if self.reason is None:
             why = bi_join([v[1] for v in deciding])
         else:
-            said, detail = self.reason["pass" if holds else "fail"], bi_join([v[3] for v in deciding])
-            source = SOURCE_LABELS.get(self.command, self.command)
+            unique = list({v[3]["en"]: v[3] for v in deciding}.values())  # two bounds on one key: said once
+            said, detail = self.reason["pass" if holds else "fail"], bi_join(unique)
             why = bi(f"{said['en']} ({source}: {detail['en']})", f"{said['vi']} ({source}: {detail['vi']})")
         return (passed if holds else failed)(why, evidence)
 

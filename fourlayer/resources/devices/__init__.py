@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 
 from fourlayer.resources.device import DeviceConfig
+# the parsers' one refusal whose message never quotes the text: shown in the ERROR reason of every device check
+from fourlayer.resources.devices.text import ConfigTextError  # noqa: F401 (re-exported)
 
 VENDORS = {
     "cisco_ios": "fourlayer.resources.devices.cisco_ios",  # Cisco IOS / IOS-XE
