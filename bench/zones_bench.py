@@ -18,6 +18,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="in-process hosts in parallel = workers x slots")
     ap.add_argument("--workers-per-zone", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, reports, broker data)")
     args = ap.parse_args(argv)
     zones = [f"z{i}" for i in range(args.zones)]
     slots = max(1, args.concurrency // (args.zones * args.workers_per_zone))
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         node.stop()
         for p in tarpits:
             p.close()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
     report["load_after"] = os.getloadavg()
     b, l = report["broker"], report["in_process"]
     report["messages_per_host"] = round((b.get("tasks", 0) + b.get("messages_back", 0)) / args.hosts, 2)
