@@ -158,3 +158,28 @@ def test_sigint_during_a_broker_scan_keeps_what_finished(rabbit, tmp_path):
     finally:
         slow.close()
         _purge(rabbit, "a")
+
+
+def test_the_only_worker_of_a_zone_killed_mid_host_ends_as_silent_within_the_zone_timeout(rabbit, tmp_path):
+    """No other worker to take the task back: the coordinator sees the zone's queue without a consumer and does
+    not wait out the host's time limit (--host-timeout + 30 s), only the zone timeout."""
+    slow = Tarpit("127.0.61.80")
+    try:
+        inv = write_inventory(tmp_path, [host("a-alone", "a", 80, slow.port)], zones=("a",))
+        w = Worker(tmp_path, "a", rabbit.zone_url("a"), "wlone", 1)
+        try:
+            w.wait_for("ready")
+            proc, err = _start_scan(inv, tmp_path / "out", rabbit.coordinator_url, "--check", "L1-SSH-001",
+                                    "--timeout", "30", "--zone-timeout", "5")
+            w.wait_for("scanning host a-alone")
+            w.kill()
+            started = time.monotonic()
+            assert proc.wait(60) == 0, err.read_text()[-3000:]
+            assert time.monotonic() - started < 25  # the zone timeout, not the host's 210 s limit
+        finally:
+            w.stop()
+        (r,) = results_of(report(tmp_path / "out"), "a-alone")
+        assert r["reason"] == "no scanner in zone a answered within 5 s"
+    finally:
+        slow.close()
+        _purge(rabbit, "a")

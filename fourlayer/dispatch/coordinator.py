@@ -73,6 +73,7 @@ class ZoneDispatcher:
         self.stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": 0, "done": 0, "workers": set(),
                                                                      "rescanned": [], "silent": 0, "given_up": []})
         self.duplicates = 0
+        self._consumer_counts: dict[str, tuple[float, int | None]] = {}
         self.forged = 0  # answers dropped because another zone's user (or no user_id) sent them
         self.cpu_seconds = 0.0
         self.reachability: dict[str, Any] | None = None  # host id -> evidence, once probe_zones() ran
@@ -232,7 +233,7 @@ class ZoneDispatcher:
                     heard.update({z: now for z in zones})
                     in_flight.update({h: now for h in in_flight})
                 yield from self._drain(landed)
-                self._expire_silent(pending, zone_of, heard, in_flight, limit, settle)
+                self._expire_silent(pending, zone_of, heard, in_flight, limit, settle, conn)
                 yield from self._drain(landed)
             yield from self._drain(landed)
         finally:
@@ -313,9 +314,11 @@ class ZoneDispatcher:
                       r.get("collectors") or {}, float(r.get("seconds") or 0.0))
         return results + item.skipped, run
 
-    def _expire_silent(self, pending, zone_of, heard, in_flight, limit, settle) -> None:
-        """Hosts of a zone nobody answered for within the zone timeout (and none of whose hosts may still be
-        running) get ERROR; the scan goes on without them."""
+    def _expire_silent(self, pending, zone_of, heard, in_flight, limit, settle, conn: Connection) -> None:
+        """Hosts of a zone nobody answered for within the zone timeout get ERROR; the scan goes on without them.
+        A host still running (started less than its time limit ago) keeps its zone waiting, unless the zone's
+        queue has no consumer left: then no worker of the zone is alive (a dead worker's task went back to the
+        queue), and waiting longer cannot help."""
         from fourlayer.core.runner import errored_host
 
         now = time.monotonic()
@@ -323,7 +326,8 @@ class ZoneDispatcher:
         for z in {zone_of[h] for h in pending}:
             if now - heard[z] < t:
                 continue
-            if any(zone_of[h] == z and now - started < limit for h, started in in_flight.items()):
+            running = any(zone_of[h] == z and now - started < limit for h, started in in_flight.items())
+            if running and self._consumers(conn, z) != 0:
                 continue
             hosts = [h for h in pending if zone_of[h] == z]
             self.stats[z]["silent"] += len(hosts)
@@ -332,6 +336,19 @@ class ZoneDispatcher:
                 settle(h, errored_host(pending[h], _bi(
                     f"no scanner in zone {z} answered within {t:g} s",
                     f"không có máy quét nào trong vùng {z} trả lời trong vòng {t:g} giây")))
+
+    def _consumers(self, conn: Connection, zone: str) -> int | None:
+        """Workers consuming the zone's queue now (RabbitMQ's count), at most every 2 s a zone; None if unknown."""
+        now = time.monotonic()
+        cached = self._consumer_counts.get(zone)
+        if cached is not None and now - cached[0] < 2.0:
+            return cached[1]
+        try:
+            count = conn.default_channel.queue_declare(queue=QUEUE_PREFIX + zone, passive=True).consumer_count
+        except Exception:  # the broker is busy or gone: keep waiting, the reconnect path handles a lost broker
+            count = None
+        self._consumer_counts[zone] = (now, count)
+        return count
 
     def _reconnect(self, conn: Connection, zones: set[str], on_message, left: int):
         """Wait for the broker to come back (up to the zone timeout), then redeclare and consume again. The
