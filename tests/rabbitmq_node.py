@@ -134,7 +134,18 @@ class RabbitNode:
             except subprocess.TimeoutExpired:
                 os.killpg(self.server.pid, 9)
                 self.server.wait(timeout=10)
+        self._kill_beam()
         self.server = None
+
+    def _kill_beam(self) -> None:
+        """The Erlang VM by the pid the node wrote (RABBITMQ_PID_FILE): never left running if `stop` failed."""
+        try:
+            pid = int((self.base / "pid").read_text().strip())
+            mine = str(self.base / "home") in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return
+        if mine:  # the same pid, still this node's VM (not a reused pid)
+            os.kill(pid, 9)
 
     def stop(self) -> None:
         try:
