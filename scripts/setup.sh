@@ -12,6 +12,8 @@ command -v nmap >/dev/null 2>&1 || need_apt+=(nmap)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 # The test command's second pass runs the suite with the clock shifted a year ahead (libfaketime).
 command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
+# The zone engine (fourlayer worker / scan --broker) is tested against a real RabbitMQ node (tests/rabbitmq_node.py).
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need_apt+=(rabbitmq-server)
 # Segmentation tests build real zones: network namespaces joined by veth pairs, with an nftables lab firewall.
 [ -x /usr/sbin/nft ] || need_apt+=(nftables)
 # `fourlayer audit-account`'s sudoers drop-in is tested with visudo and real `sudo -n` runs (tests/test_audit_account.py).

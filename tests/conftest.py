@@ -62,3 +62,18 @@ def _vulnerability_table_of_today(tmp_path_factory):
         os.environ.pop(TABLE_ENV, None)
     else:
         os.environ[TABLE_ENV] = old
+
+
+@pytest.fixture(scope="session")
+def rabbit(tmp_path_factory):
+    """A real RabbitMQ node on loopback for the whole session (it takes seconds to start): tests/rabbitmq_node.py."""
+    from tests.rabbitmq_node import RabbitNode, available
+
+    if not available():
+        pytest.skip("rabbitmq-server is not installed (scripts/setup.sh installs it)")
+    node = RabbitNode(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()

@@ -62,22 +62,28 @@ agencies:
 """
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    zlab = ZoneLab(["users", "servers", "mgmt"], base=77)
-    try:
-        zlab.up(hosts_per_zone=2)
-        nets = {z: zlab.net(z) for z in zlab.zones}
-        zlab.firewall(f"""
+def lab_firewall_and_listeners(zlab: ZoneLab, extra_rules: str = "") -> None:
+    """The lab firewall (the Circular 12 default except the one known hole: users -> SSH of app1) and the
+    listeners behind it; `extra_rules` go first (tests/test_dispatch_netns.py: the workers' rule to the broker)."""
+    nets = {z: zlab.net(z) for z in zlab.zones}
+    zlab.firewall(f"""{extra_rules}
   ip saddr {nets['mgmt']} ip daddr {nets['servers']} tcp dport {{22, 5432}} accept
   ip saddr {nets['servers']} ip daddr {nets['mgmt']} tcp dport 22 reject with tcp reset
   ip saddr {nets['users']} ip daddr {zlab.address('servers', 0)} tcp dport 22 accept
   ip saddr {nets['users']} ip daddr {nets['servers']} tcp dport 3389 reject with icmpx type admin-prohibited
   ip saddr {nets['users']} ip daddr {nets['servers']} tcp dport 5432 reject with icmp type port-unreachable""")
-        app1, db1 = zlab.address("servers", 0), zlab.address("servers", 1)
-        zlab.listen("servers", [(app1, 22), (app1, 5432), (db1, 22), (db1, 5432)])
-        zlab.listen("mgmt", [(zlab.address("mgmt", 0), 22)])
-        zlab.listen("users", [(zlab.address("users", 0), 22)])
+    app1, db1 = zlab.address("servers", 0), zlab.address("servers", 1)
+    zlab.listen("servers", [(app1, 22), (app1, 5432), (db1, 22), (db1, 5432)])
+    zlab.listen("mgmt", [(zlab.address("mgmt", 0), 22)])
+    zlab.listen("users", [(zlab.address("users", 0), 22)])
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    zlab = ZoneLab(["users", "servers", "mgmt"], base=77)
+    try:
+        zlab.up(hosts_per_zone=2)
+        lab_firewall_and_listeners(zlab)
         inv = tmp_path_factory.mktemp("zones") / "zones.yaml"
         inv.write_text(inventory_text(zlab), encoding="utf-8")
         zlab.inventory = inv

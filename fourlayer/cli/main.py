@@ -227,8 +227,12 @@ def _after_scan(run, fw, waivers) -> dict | None:
 
 def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: list[str], options,
                   quiet: bool = False, session=None, framework: str | None = None, rules: tuple[str, ...] = (),
-                  waivers: str | None = None, split: str | None = None) -> tuple[dict, list[Path]]:
+                  waivers: str | None = None, split: str | None = None, broker: str | None = None,
+                  zone_timeout: float = defaults.ZONE_TIMEOUT) -> tuple[dict, list[Path]]:
     """Load, scan and render; shared by `scan` and `demo`. Returns the report document and files written.
+
+    `broker` (an AMQP URL) scans each host on its zone's worker (fourlayer.dispatch) instead of in-process;
+    storing and rendering stay exactly the same.
 
     `session` (fourlayer.cli.scan_session.ScanSession) stores the run in the history database while it runs,
     adds the report's history section, signs the files and handles SIGINT/SIGTERM; None = none of that.
@@ -253,9 +257,33 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
     _refuse_bad_zone(inventory_path, inv, getattr(options, "from_zone", None))
     hosts = [h for a, _, h in inv.iter_hosts() if not options.agencies or a.id in options.agencies]
     ensure_writable(out)  # before any traffic: an --out that cannot take a file is bad input (exit 2)
+    conn = None
+    if broker:  # every host has a zone and the broker answers, before anything is stored or sent (exit 2)
+        from fourlayer.cli.zones import require_zones
+        from fourlayer.dispatch.coordinator import open_broker
+
+        require_zones(inv, options.agencies)
+        conn = open_broker(broker)
     with session.open(inv, policy, options, len(hosts)), \
             Progress(len(hosts), enabled=not quiet, log_format=session.log_format) as progress:
-        run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop)
+        hosts_via = None
+        if conn is not None:
+            import uuid
+
+            from fourlayer.core.planner import selected
+            from fourlayer.dispatch.coordinator import ZoneDispatcher
+
+            options.run_id = options.run_id or uuid.uuid4().hex[:12]
+            hosts_via = ZoneDispatcher(broker, options.run_id, policy, options, zone_timeout,
+                                       on_zone=progress.zone, conn=conn)
+            if inv.zones and any("reachability" in c.meta.needs for c in selected(checks_, options)):
+                progress.phase("segmentation probes")
+                options.segmentation = hosts_via.probe_zones(inv)  # from inside every zone, before the hosts
+        run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop,
+                       hosts_via=hosts_via)
+        if hosts_via is not None and not quiet:
+            for line in hosts_via.summary():
+                click.echo(f"fourlayer: {line}", err=True)
         waiver_report = _after_scan(run, fw, waivers_)
         doc = build_document(run, inv, framework=fw.evidence(run.results))
         if waiver_report is not None:
@@ -354,9 +382,15 @@ def _echo_summary(doc: dict, written: list[Path], agencies_dir: Path | None = No
 @click.option("--from-zone", "from_zone", metavar="ID",
               help="With zones declared: the zone this machine sits in, where the segmentation probe runs from "
                    "(default: the zone whose networks hold one of this machine's addresses).")
+@click.option("--broker", default=None, metavar="URL", envvar="FOURLAYER_BROKER_URL",
+              help="Scan each host on a worker inside its zone (`fourlayer worker`), through this RabbitMQ broker "
+                   "(AMQP URL; also $FOURLAYER_BROKER_URL). Without it everything runs in this process.")
+@click.option("--zone-timeout", type=FiniteFloatRange(5, 86400), default=defaults.ZONE_TIMEOUT, show_default=True,
+              help="With --broker: seconds a zone may stay silent before its hosts get ERROR.")
 def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, concurrency, timeout, host_timeout,
          accept_new_host_keys, discovery_batch, as_of, framework, rule_paths, waivers_path, split, quiet, db,
-         no_history, lock_timeout, fail_under, fail_on, sign_key, log_format, from_zone=None) -> None:
+         no_history, lock_timeout, fail_under, fail_on, sign_key, log_format, from_zone=None, broker=None,
+         zone_timeout=defaults.ZONE_TIMEOUT) -> None:
     """Scan the hosts of INVENTORY and write reports. Exit codes: see docs/exit-codes.md."""
     from fourlayer.cli.scan_session import ScanSession
     from fourlayer.history.storage import default_db_path
@@ -370,7 +404,8 @@ def scan(inventory_path, out, fmt, lang, layer, agency, check_ids, skip_ids, con
                             agencies=tuple(agency), as_of=as_of.date() if as_of else None, from_zone=from_zone)
     doc, written = run_and_write(inventory_path, out, formats, ["vi", "en"] if lang == "both" else [lang],
                                  options, quiet=quiet, session=session, framework=framework, rules=rule_paths,
-                                 waivers=waivers_path, split=split)
+                                 waivers=waivers_path, split=split, broker=broker,
+                                 zone_timeout=zone_timeout)
     from fourlayer.reports.split import AGENCY_DIR
 
     _echo_summary(doc, written, out / AGENCY_DIR if split else None)
@@ -423,7 +458,8 @@ def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
 
 # Further command groups live in their own modules; each defines `register(main)`.
 COMMAND_MODULES: tuple[str, ...] = ("fourlayer.cli.frameworks", "fourlayer.cli.history", "fourlayer.cli.keys",
-                                   "fourlayer.cli.ansible", "fourlayer.cli.vulndb", "fourlayer.cli.audit_account")
+                                   "fourlayer.cli.ansible", "fourlayer.cli.vulndb", "fourlayer.cli.audit_account",
+                                   "fourlayer.cli.zones")
 
 
 def _register_command_modules() -> None:

@@ -120,6 +120,11 @@ class Progress:
                            f"{host_run.seconds:.1f} s: {statuses}"
                            f"{' — failed: ' + ', '.join(failed_collectors) if failed_collectors else ''}")
 
+    def zone(self, zone: str, done: int, total: int, host: str) -> None:
+        """With --broker: one host of `zone` landed (scanned, or given ERROR); progress per zone."""
+        self._emit({"event": "zone_progress", "zone": zone, "done": done, "total": total, "host": host},
+                   f"zone {zone}: {done}/{total} hosts")
+
     def _emit(self, record: dict[str, Any], text: str) -> None:
         if self.mode == "json":
             record = {"ts": round(time.time(), 3), **record}

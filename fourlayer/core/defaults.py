@@ -3,6 +3,7 @@
 CONCURRENCY = 16  # hosts scanned in parallel
 TIMEOUT = 5.0  # seconds for one network operation
 HOST_TIMEOUT = 180.0  # seconds for everything on one host
+ZONE_TIMEOUT = 120.0  # with --broker: seconds a zone may stay silent before its hosts get ERROR
 DISCOVERY_BATCH = 16  # hosts per nmap run of the discovery stage (1 = one nmap per host); bench/RESULTS.md
 LOCK_TIMEOUT = 30.0  # seconds to wait for a history database another scan holds
 

@@ -43,6 +43,11 @@ CHECK_FLOOR = 1.0
 OFFLINE_COLLECTORS = frozenset({"reachability"})
 
 
+class RunIncomplete(Exception):
+    """Raised by a `hosts_via` engine that cannot finish every host (lost its broker): the run is kept, incomplete,
+    with every host that did finish; the message is the run's stop reason."""
+
+
 def _traceback() -> bool:
     """Crashes are logged as one line; with the traceback only when debug logging is on (--debug)."""
     return log.isEnabledFor(logging.DEBUG)
@@ -102,6 +107,9 @@ class ScanRun:
     # zones declared: {"records": [...], "vantage_zones": [...]} of the segmentation probes (the report's matrix)
     segmentation: dict[str, Any] | None = None
     discovery: dict[str, Any] = field(default_factory=dict)  # the discovery stage's nmap runs: batches, hosts
+
+
+HostsVia = Callable[[list[Any], Callable[[], bool]], Iterable[tuple[list[Result], HostRun]]]
 
 
 def evaluate(check: Check, target: Target, failed: dict[str, str]) -> Result:
@@ -234,14 +242,34 @@ def collect_host(host: Host, names: Iterable[str], ctx: CollectContext, deadline
     return evidence, failed, timings
 
 
+def scan_host_item(item, ctx: CollectContext, options: ScanOptions, stop: threading.Event | None = None
+                   ) -> tuple[list[Result], HostRun]:
+    """Collect and judge one planned host within --host-timeout: the per-host pipeline, shared by the in-process
+    scan and a zone's worker (fourlayer.dispatch.worker_task), so both give the same verdicts."""
+    t = item.target
+    start = time.perf_counter()
+    deadline = time.monotonic() + options.host_timeout
+    needed = {n for c in item.checks for n in c.meta.needs}
+    evidence, failed, timings = collect_host(t.host, needed, ctx, deadline)
+    t.evidence = evidence
+    host_results = evaluate_within(item.checks, t, failed, deadline, options.host_timeout, stop) + item.skipped
+    t.resources.clear()
+    t.evidence = {}  # judged: free it (shell output can be ~1 MB a host; 1,000 hosts must fit in memory)
+    run = HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, timings,
+                  round(time.perf_counter() - start, 3))
+    return host_results, run
+
+
 def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], options: ScanOptions,
              agency_evidence: Callable[[Agency, CollectContext], tuple[dict, dict]] | None = None,
              progress: Callable[[str, int, int], None] | None = None,
              on_results: Callable[[list[Result], HostRun | None], None] | None = None,
-             stop: threading.Event | None = None) -> ScanRun:
+             stop: threading.Event | None = None, hosts_via: HostsVia | None = None) -> ScanRun:
     """Scan every planned target. `on_results(results, host_run)` gets each finished batch as it completes
     (host_run None for agency/system checks), so a caller can store them incrementally. When `stop` is set
     no new host is started and the run returns at once, marked incomplete; hosts still in flight are abandoned.
+    `hosts_via(host_items, stopping)` scans the hosts elsewhere (fourlayer.dispatch: one queue per zone) and
+    yields each host's (results, HostRun) as it lands; it raises RunIncomplete when it cannot finish them all.
     """
     from fourlayer.collectors.agency import collect_agency
 
@@ -299,19 +327,24 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     done = 0
 
     def scan_host(item) -> tuple[list[Result], HostRun]:
-        t = item.target
-        start = time.perf_counter()
-        deadline = time.monotonic() + options.host_timeout
-        needed = {n for c in item.checks for n in c.meta.needs}
-        evidence, failed, timings = collect_host(t.host, needed, ctx, deadline)
-        t.evidence = evidence
-        host_results = evaluate_within(item.checks, t, failed, deadline, options.host_timeout, stop) + item.skipped
-        t.resources.clear()
-        t.evidence = {}  # judged: free it (shell output can be ~1 MB a host; 1,000 hosts must fit in memory)
-        run = HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, timings,
-                      round(time.perf_counter() - start, 3))
-        return host_results, run
+        return scan_host_item(item, ctx, options, stop)
 
+    def landed(host_results: list[Result], host_run: HostRun) -> None:
+        nonlocal done
+        results.extend(host_results)
+        host_runs.append(host_run)
+        done += 1
+        if on_results:
+            on_results(host_results, host_run)
+        if progress:
+            progress(host_run.host, done, total)
+
+    if hosts_via is not None:  # another engine scans the hosts; storing and rendering stay the same as here
+        try:
+            for host_results, host_run in hosts_via(plan.hosts, stopping):
+                landed(host_results, host_run)
+        except RunIncomplete as exc:
+            complete, stop_reason = False, str(exc)
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="host")
     items: dict = {}
     arrived: list = []  # futures submitted by the discovery stage, not yet waited on
@@ -327,7 +360,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
             arrived.append(future)
 
     stage = None
-    if not stopping():
+    if hosts_via is None and not stopping():  # else another engine scans the hosts
         if options.discovery_batch > 1 and sum(map(needs_sweep, plan.hosts)) > 1:
             stage = DiscoveryStage(plan.hosts, ctx, options.discovery_batch, submit,
                                    in_flight=lambda: len(items) - done,
@@ -362,13 +395,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
                 crashed = [n for n, v in host_run.collectors.items() if v.get("crashed")]
                 if crashed:
                     complete, stop_reason = False, stop_reason or f"collector {crashed[0]} crashed on {host_run.host}"
-                results.extend(host_results)
-                host_runs.append(host_run)
-                done += 1
-                if on_results:
-                    on_results(host_results, host_run)
-                if progress:
-                    progress(host_run.host, done, total)
+                landed(host_results, host_run)
     except KeyboardInterrupt:
         complete, stop_reason = False, "interrupted"
     finally:
@@ -409,7 +436,13 @@ def _agency_reach(plan: Plan, agency_evidence: Callable[[Agency, CollectContext]
 
 def _crashed_host(item, exc: Exception) -> tuple[list[Result], HostRun]:
     """ERROR results for every planned check of a host whose scan raised (coverage stays honest)."""
+    return errored_host(item, f"scanning this host crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
+
+
+def errored_host(item, reason: "str | dict[str, str]") -> tuple[list[Result], HostRun]:
+    """ERROR with `reason` for every planned check of a host that gave no verdict at all (its scan crashed, or no
+    scanner of its zone answered): coverage stays honest, and the skipped checks keep their NOT_APPLICABLE."""
     t = item.target
-    outcome = Outcome(Status.ERROR, f"scanning this host crashed: {type(exc).__name__}: {clean_text(str(exc), 200)}")
+    outcome = Outcome(Status.ERROR, reason)
     return ([_result(c, t, outcome) for c in item.checks] + item.skipped,
             HostRun(t.agency.id, t.system.id, t.host.id, t.host.address, {}, 0.0))
