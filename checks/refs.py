@@ -120,3 +120,11 @@ CIRCULAR_12_NET_AUTH = ("Circular 12/2022/TT-BTTTT Annexes I-V, network security
 CIRCULAR_12_NET_FILTER = "Circular 12/2022/TT-BTTTT Annexes I-V, network security: firewall policies between zones"
 VENDOR_ADVISORIES = ("Vendor security advisories (Cisco PSIRT, Fortinet PSIRT, MikroTik, Juniper SIRT), offline "
                      "table fourlayer/data/device_firmware_vulns.yaml")
+
+# system hardening (layer 1): kernel parameters, core dumps
+TCVN_SRV_HARDEN = "TCVN 11930:2017 server security: host hardening (secure operating system configuration)"
+CIS_KERNEL = ("CIS Debian Linux 12 Benchmark, 1.5 Configure additional process hardening (ASLR, ptrace, kernel "
+              "pointers, dmesg) and 3.3 Configure network kernel parameters")
+CIS_CORE_DUMPS = "CIS Debian Linux 12 Benchmark, 1.5 Ensure core dumps are restricted"
+LYNIS_KERNEL = "Lynis KRNL-6000 (sysctl key values compared with a hardening profile)"
+LYNIS_CORE_DUMPS = "Lynis KRNL-5820 (core dump configuration)"

@@ -46,6 +46,23 @@ def _stat_each(*paths: str) -> str:
     return f"for f in {' '.join(paths)}; do if [ -e \"$f\" ]; then stat -c '%a %U %G %n' \"$f\"; fi; done"
 
 
+# kernel parameters (L1-KRN-001/002): the live values of these sysctl keys, read from /proc/sys (below the sysroot,
+# so a lab tree can stand for the kernel), and the persisted configuration systemd-sysctl and `sysctl --system` apply
+SYSCTL_KEYS = ("kernel.randomize_va_space", "kernel.kptr_restrict", "kernel.dmesg_restrict", "fs.protected_hardlinks",
+               "fs.protected_symlinks", "fs.suid_dumpable", "net.ipv4.ip_forward",
+               "net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.accept_redirects",
+               "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.default.send_redirects",
+               "net.ipv4.conf.all.accept_source_route", "net.ipv4.conf.default.accept_source_route",
+               "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter", "net.ipv4.tcp_syncookies")
+# directories of sysctl.d(5), highest precedence first (a same-named file in an earlier one hides the later ones)
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
+
+
+def _values_each(*paths: str) -> str:
+    """`<path>=<content>` of each readable file (one-line kernel parameter files)."""
+    return f"for f in {' '.join(paths)}; do if [ -r \"$f\" ]; then printf '%s=' \"$f\"; cat \"$f\"; fi; done"
+
+
 _APT_SIM = "apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ dist-upgrade"
 _APT_SIM_NO_CACHE = ("apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ -o Dir::Cache::pkgcache= "
                      "-o Dir::Cache::srcpkgcache= dist-upgrade")
@@ -166,6 +183,12 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                                         "{root}/var/cache/zypp/raw/*/repodata/repomd.xml"), False),
     # the running kernel (`uname -r`); below a sysroot, the file that stands for /proc
     "kernel_release": ("if [ -f {root}/proc/sys/kernel/osrelease ]; then cat {root}/proc/sys/kernel/osrelease; fi",
+                       False),
+    "sysctl_live": (_values_each(*("{root}/proc/sys/" + key.replace(".", "/") for key in SYSCTL_KEYS)), False),
+    "sysctl_conf": (_cat_each(*(f"{{root}}{d}/*.conf" for d in SYSCTL_DIRS), "{root}/etc/sysctl.conf"), False),
+    # core dumps (L1-KRN-002): pam_limits core limits and systemd-coredump's storage
+    "core_dump_conf": (_cat_each("{root}/etc/security/limits.conf", "{root}/etc/security/limits.d/*.conf",
+                                 "{root}/etc/systemd/coredump.conf", "{root}/etc/systemd/coredump.conf.d/*.conf"),
                        False),
     # the sshd configuration as files, for when `sshd -T` cannot run (fourlayer.resources.sshd_files): the main
     # file, /etc/ssh/sshd_config.d/*, then the targets of the Include lines of those files (globs; relative

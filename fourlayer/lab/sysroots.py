@@ -276,6 +276,39 @@ WEAK_ROOT.update({
 })
 DEMO_AGENTS += ("auditd", "chronyd", "wazuh-agentd")
 
+# kernel parameters (L1-KRN-001): the values /proc/sys shows stand in files below the sysroot
+HARDENED_SYSCTL = {"kernel.randomize_va_space": "2", "kernel.kptr_restrict": "1", "kernel.dmesg_restrict": "1",
+                   "fs.protected_hardlinks": "1", "fs.protected_symlinks": "1", "fs.suid_dumpable": "0",
+                   "net.ipv4.ip_forward": "0", "net.ipv4.conf.all.accept_redirects": "0",
+                   "net.ipv4.conf.default.accept_redirects": "0", "net.ipv4.conf.all.send_redirects": "0",
+                   "net.ipv4.conf.default.send_redirects": "0", "net.ipv4.conf.all.accept_source_route": "0",
+                   "net.ipv4.conf.default.accept_source_route": "0", "net.ipv4.conf.all.rp_filter": "1",
+                   "net.ipv4.conf.default.rp_filter": "1", "net.ipv4.tcp_syncookies": "1"}
+
+
+def proc_sys(values: dict[str, str]) -> dict[str, Entry]:
+    """Files of a stand-in /proc/sys holding `values` ({sysctl key: value})."""
+    return {"proc/sys/" + key.replace(".", "/"): f"{value}\n" for key, value in values.items()}
+
+
+def sysctl_conf(values: dict[str, str], comment: str = "hardening") -> str:
+    """A sysctl.d file setting `values`."""
+    return f"# {comment}\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
+
+
+GOOD_ROOT.update({
+    **proc_sys(HARDENED_SYSCTL),
+    "usr/lib/sysctl.d/50-default.conf": "fs.protected_hardlinks = 1\nfs.protected_symlinks = 1\n",
+    "etc/sysctl.d/60-hardening.conf": sysctl_conf({k: v for k, v in HARDENED_SYSCTL.items()
+                                                   if not k.startswith("fs.protected_")}),
+})
+# the weak host forwards packets and accepts redirects; its good ASLR value is only live, never persisted
+WEAK_ROOT.update(proc_sys({**HARDENED_SYSCTL, "net.ipv4.ip_forward": "1", "net.ipv4.conf.all.accept_redirects": "1",
+                           "kernel.kptr_restrict": "0"}))
+WEAK_ROOT["usr/lib/sysctl.d/50-default.conf"] = sysctl_conf(
+    {k: v for k, v in HARDENED_SYSCTL.items() if k not in ("kernel.randomize_va_space", "kernel.kptr_restrict")},
+    "distribution defaults")
+
 
 def write_tree(root: Path, files: dict[str, Entry]) -> None:
     """Create `files` below `root`: directories 0755, plain files 0644, `File` with its mode, `Link` as a symlink.

@@ -1,0 +1,103 @@
+"""Kernel hardening (issue #13, system hardening): sysctl parameters judged live (a stand-in /proc/sys below the
+sysroot) and persisted (sysctl.d precedence), core dumps; real sysroot files read over a real loopback sshd."""
+
+from __future__ import annotations
+
+import pytest
+
+from fourlayer.collectors import allowlist, ssh_shell
+from fourlayer.config.inventory import SSHSettings
+from fourlayer.core.model import Status
+from fourlayer.lab.sysroots import GOOD_ROOT, HARDENED_SYSCTL, WEAK_ROOT, proc_sys, sysctl_conf
+from tests.host_lab import CTX, host_target, judge
+
+KERNEL_FILES = {k: v for k, v in GOOD_ROOT.items() if k.startswith(("proc/sys/", "etc/sysctl", "usr/lib/sysctl"))}
+LIVE = proc_sys(HARDENED_SYSCTL)
+ALL = sysctl_conf(HARDENED_SYSCTL)
+
+
+@pytest.fixture
+def kscan(sshd_hardened, ssh_known_hosts, host_root):
+    def run(files: dict, check_id: str = "L1-KRN-001", roles: tuple[str, ...] = ("linux",)):
+        host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(host_root(files)), roles=roles)
+        return judge(check_id, host_target({"host": host, "ssh_shell": ssh_shell.collect(host, CTX)}))
+    return run
+
+
+def test_the_lab_good_host_passes_every_parameter(kscan) -> None:
+    result = kscan(KERNEL_FILES)
+    assert result.status is Status.PASS, result.reason
+    assert result.reason == "all 16 kernel parameters are set live and persisted"
+    assert "kernel.randomize_va_space: live 2; persisted 2 (/etc/sysctl.d/60-hardening.conf:2)" in result.evidence
+    assert "fs.protected_hardlinks: live 1; persisted 1 (/usr/lib/sysctl.d/50-default.conf:1)" in result.evidence
+
+
+@pytest.mark.parametrize("files, said, said_vi", [
+    # right live, nothing persisted: lost at reboot
+    ({**LIVE, "etc/sysctl.d/60-h.conf": ALL.replace("kernel.randomize_va_space = 2\n", "")},
+     "1 of 16 kernel parameters wrong: kernel.randomize_va_space=2 is not persisted (lost at reboot)",
+     "kernel.randomize_va_space=2 chưa được lưu trong cấu hình (mất khi khởi động lại)"),
+    # persisted, never applied
+    ({**LIVE, **proc_sys({"net.ipv4.conf.all.accept_redirects": "1"}), "etc/sysctl.d/60-h.conf": ALL},
+     "net.ipv4.conf.all.accept_redirects=1 live: 0 in /etc/sysctl.d/60-h.conf:9 is not applied (required 0)",
+     "giá trị 0 trong /etc/sysctl.d/60-h.conf:9 chưa được áp dụng"),
+    # a later file wins: the next boot turns forwarding back on
+    ({**LIVE, "etc/sysctl.d/60-h.conf": ALL, "etc/sysctl.d/99-docker.conf": "net.ipv4.ip_forward=1\n"},
+     "net.ipv4.ip_forward=0 but /etc/sysctl.d/99-docker.conf:1 sets 1 at boot (required 0)",
+     "khi khởi động (yêu cầu 0)"),
+    # the /etc file of one name hides the /usr/lib one: its settings are not persisted
+    ({**LIVE, "usr/lib/sysctl.d/60-h.conf": ALL, "etc/sysctl.d/60-h.conf": ALL.replace("kernel.dmesg_restrict = 1\n", "")},
+     "kernel.dmesg_restrict=1 is not persisted", "kernel.dmesg_restrict=1 chưa được lưu"),
+    # at_least: kptr_restrict 0 live and persisted
+    ({**LIVE, **proc_sys({"kernel.kptr_restrict": "0"}),
+      "etc/sysctl.d/60-h.conf": ALL.replace("kernel.kptr_restrict = 1", "kernel.kptr_restrict = 0")},
+     "kernel.kptr_restrict=0 (required at least 1; 0 in /etc/sysctl.d/60-h.conf:3)", "yêu cầu tối thiểu 1"),
+])
+def test_live_and_persisted_values_are_both_judged(kscan, files: dict, said: str, said_vi: str) -> None:
+    result = kscan(files)
+    assert result.status is Status.FAIL, result.reason
+    assert said in result.reason and said_vi in result.reason_vi, (result.reason, result.reason_vi)
+
+
+def test_slash_keys_globs_and_sysctl_conf_count_as_persisted(kscan) -> None:
+    conf = ALL.replace("net.ipv4.conf.all.rp_filter = 1\n", "net/ipv4/conf/all/rp_filter = 1\n") \
+              .replace("net.ipv4.conf.default.rp_filter = 1\n", "").replace("net.ipv4.tcp_syncookies = 1\n", "")
+    files = {**LIVE, "etc/sysctl.d/60-h.conf": conf, "usr/lib/sysctl.d/10-glob.conf": "-net.ipv4.conf.*.rp_filter = 2\n",
+             "etc/sysctl.conf": "; sysctl.conf\nnet.ipv4.tcp_syncookies=1\n"}
+    result = kscan(files)
+    assert result.status is Status.PASS, result.reason
+    assert "net.ipv4.conf.default.rp_filter: live 1; persisted 2 (/usr/lib/sysctl.d/10-glob.conf:1)" in result.evidence
+    assert "net.ipv4.conf.all.rp_filter: live 1; persisted 1 (/etc/sysctl.d/60-h.conf:" in result.evidence  # by name
+
+
+def test_a_router_may_forward(kscan) -> None:
+    files = {**LIVE, **proc_sys({"net.ipv4.ip_forward": "1"}),
+             "etc/sysctl.d/60-h.conf": ALL.replace("ip_forward = 0", "ip_forward = 1")}
+    assert kscan(files).status is Status.FAIL
+    result = kscan(files, roles=("linux", "router"))
+    assert result.status is Status.PASS, result.reason
+    assert result.reason.endswith("all 15 kernel parameters are set live and persisted; net.ipv4.ip_forward not "
+                                  "judged (forwarding role)")
+
+
+def test_missing_live_values_are_an_error_never_a_pass(kscan) -> None:
+    assert kscan({"etc/sysctl.d/60-h.conf": ALL}).status is Status.ERROR
+    partial = {k: v for k, v in LIVE.items() if "tcp_syncookies" not in k}
+    result = kscan({**partial, "etc/sysctl.d/60-h.conf": ALL})
+    assert result.status is Status.ERROR and "net.ipv4.tcp_syncookies could not be read" in result.reason
+
+
+def test_the_weak_demo_host_fails(kscan) -> None:
+    result = kscan({k: v for k, v in WEAK_ROOT.items() if k.startswith(("proc/sys/", "usr/lib/sysctl"))})
+    assert result.status is Status.FAIL, result.reason
+    for said in ("kernel.randomize_va_space=2 is not persisted", "net.ipv4.ip_forward=1 live",
+                 "net.ipv4.conf.all.accept_redirects=1 live", "kernel.kptr_restrict=0 (required at least 1"):
+        assert said in result.reason, result.reason
+
+
+def test_kernel_commands_pass_the_read_only_guard() -> None:
+    for name in ("sysctl_live", "sysctl_conf", "core_dump_conf"):
+        command = allowlist.render(name, SSHSettings(sysroot="/srv/img"))
+        assert allowlist.read_only_problems(command) == (), name
+        assert "/srv/img/" in command
+    assert "/proc/sys/kernel/randomize_va_space" in allowlist.render("sysctl_live", SSHSettings())
