@@ -101,3 +101,36 @@ def test_kernel_commands_pass_the_read_only_guard() -> None:
         assert allowlist.read_only_problems(command) == (), name
         assert "/srv/img/" in command
     assert "/proc/sys/kernel/randomize_va_space" in allowlist.render("sysctl_live", SSHSettings())
+
+
+SUID_OK = {**proc_sys({"fs.suid_dumpable": "0"}), "etc/sysctl.d/60-h.conf": "fs.suid_dumpable = 0\n"}
+
+
+@pytest.mark.parametrize("files, status, said", [
+    ({**SUID_OK, "etc/security/limits.d/60-core.conf": "*  hard  core  0  # none\n"}, Status.PASS,
+     "core dumps are off: `* hard core 0` (/etc/security/limits.d/60-core.conf:1), fs.suid_dumpable=0"),
+    ({**SUID_OK, "etc/systemd/coredump.conf.d/60-none.conf": "[Coredump]\nStorage=none\nProcessSizeMax=0\n"},
+     Status.PASS, "systemd-coredump Storage=none (/etc/systemd/coredump.conf.d/60-none.conf:2)"),
+    # limits.d overrides limits.conf (later line wins); coredump keeps its default external storage
+    ({**SUID_OK, "etc/security/limits.conf": "* hard core 0\n", "etc/security/limits.d/90-dev.conf": "* - core unlimited\n"},
+     Status.FAIL, "ordinary core dumps are allowed (`* hard core` unlimited, systemd-coredump Storage=external)"),
+    ({**proc_sys({"fs.suid_dumpable": "2"}), "etc/sysctl.d/60-h.conf": "fs.suid_dumpable = 2\n",
+      "etc/security/limits.d/60-core.conf": "* hard core 0\n"}, Status.FAIL,
+     "fs.suid_dumpable=2 (required 0; 2 in /etc/sysctl.d/60-h.conf:1)"),
+    ({**proc_sys({"fs.suid_dumpable": "0"}), "etc/security/limits.d/60-core.conf": "* hard core 0\n"}, Status.FAIL,
+     "fs.suid_dumpable=0 is not persisted (lost at reboot)"),
+])
+def test_core_dumps(kscan, files: dict, status: Status, said: str) -> None:
+    result = kscan(files, "L1-KRN-002")
+    assert result.status is status and said in result.reason, result.reason
+    assert "kết xuất" in result.reason_vi or "fs.suid_dumpable=" in result.reason_vi, result.reason_vi
+
+
+def test_core_dumps_without_live_values_are_an_error(kscan) -> None:
+    assert kscan({"etc/security/limits.conf": "* hard core 0\n"}, "L1-KRN-002").status is Status.ERROR
+
+
+def test_the_lab_good_host_restricts_core_dumps(kscan) -> None:
+    result = kscan({k: v for k, v in GOOD_ROOT.items() if k.startswith(("proc/sys/", "etc/sysctl", "usr/lib/sysctl",
+                                                                          "etc/security/limits"))}, "L1-KRN-002")
+    assert result.status is Status.PASS, result.reason

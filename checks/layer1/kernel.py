@@ -18,7 +18,6 @@ from fourlayer.core.registry import check
 from fourlayer.resources.host_files import config_files, shown
 from fourlayer.resources.parse import as_int
 from fourlayer.resources.sysctl import Setting, live_values, persisted
-from fourlayer.rules.engine import parse_keyvalue
 
 _KRN = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",))
 FORWARD_KEY = "net.ipv4.ip_forward"
@@ -138,4 +137,69 @@ def kernel_parameters(t):
         raise Unevaluable(f"live value of {shown(unread)} could not be read below /proc/sys{hint}")
     return passed({"en": f"all {len(reqs)} kernel parameters are set live and persisted" + note["en"],
                    "vi": f"cả {len(reqs)} tham số nhân đều đạt khi đang chạy và được lưu cấu hình" + note["vi"]},
+                  evidence)
+
+
+def _core_limit(files) -> tuple[str | None, str]:
+    """(the hard core-size limit pam_limits gives every user, `* hard core N`; its source) — the last line wins."""
+    value, source = None, "no `* hard core` line"
+    for f in files:
+        if not f.path.startswith("/etc/security/limits"):
+            continue
+        for number, line in enumerate(f.text.splitlines(), 1):
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 4 and words[0] == "*" and words[1] in ("hard", "-") and words[2] == "core":
+                value, source = words[3], f"{f.path}:{number}"
+    return value, source
+
+
+def _coredump_storage(files) -> tuple[str, str]:
+    """(systemd-coredump's Storage=, its source): coredump.conf, then its drop-ins; the default is external."""
+    value, source = "external", "default"
+    for f in files:
+        if not f.path.startswith("/etc/systemd/coredump.conf"):
+            continue
+        for number, line in enumerate(f.text.splitlines(), 1):
+            key, sep, setting = line.strip().partition("=")
+            if sep and key.strip() == "Storage":
+                value, source = setting.strip().lower(), f"{f.path}:{number}"
+    return value, source
+
+
+@check(id="L1-KRN-002", severity="medium", min_level=1, **_KRN,
+       title={"en": "Core dumps are restricted", "vi": "Hạn chế kết xuất bộ nhớ lõi (core dump)"},
+       rationale={"en": "A core dump holds the memory of the crashed process: passwords, keys and session tokens. "
+                        "Set-user-id programs must never dump (fs.suid_dumpable=0), and ordinary dumps are turned "
+                        "off by a hard core limit of 0 or by systemd-coredump storing nothing.",
+                  "vi": "Tệp kết xuất bộ nhớ lõi chứa bộ nhớ của tiến trình bị lỗi: mật khẩu, khóa và mã phiên. "
+                        "Chương trình set-user-id không bao giờ được kết xuất (fs.suid_dumpable=0), còn kết xuất "
+                        "thông thường được tắt bằng giới hạn cứng core bằng 0 hoặc systemd-coredump không lưu gì."},
+       remediation={"en": "Add `* hard core 0` to /etc/security/limits.d/60-core.conf (or `Storage=none` and "
+                          "`ProcessSizeMax=0` under [Coredump] in /etc/systemd/coredump.conf.d/60-none.conf) and "
+                          "`fs.suid_dumpable = 0` to /etc/sysctl.d/60-hardening.conf, then run `sysctl --system`.",
+                    "vi": "Thêm `* hard core 0` vào /etc/security/limits.d/60-core.conf (hoặc `Storage=none` và "
+                          "`ProcessSizeMax=0` trong mục [Coredump] của /etc/systemd/coredump.conf.d/60-none.conf) "
+                          "và `fs.suid_dumpable = 0` vào /etc/sysctl.d/60-hardening.conf, rồi chạy "
+                          "`sysctl --system`."},
+       references=(refs.TCVN_SRV_HARDEN, refs.CIS_CORE_DUMPS, refs.LYNIS_CORE_DUMPS))
+def core_dumps(t):
+    want = int(t.policy.kernel.exact.get("fs.suid_dumpable", 0))
+    problems, unread, evidence = judge_parameters(t, [Requirement("fs.suid_dumpable", want, False)])
+    if unread and not problems:
+        raise Unevaluable("live value of fs.suid_dumpable could not be read below /proc/sys")
+    files = config_files(t, "core_dump_conf")
+    limit, limit_source = _core_limit(files)
+    storage, storage_source = _coredump_storage(files)
+    evidence += f"\n* hard core: {limit if limit is not None else 'unset'} ({limit_source})" \
+                f"\nsystemd-coredump Storage={storage} ({storage_source})"
+    if limit != "0" and storage != "none":
+        problems.append({"en": f"ordinary core dumps are allowed (`* hard core` {limit or 'unset'}, systemd-coredump "
+                               f"Storage={storage})",
+                         "vi": f"vẫn cho phép kết xuất bộ nhớ lõi thông thường (`* hard core` "
+                               f"{limit or 'chưa đặt'}, systemd-coredump Storage={storage})"})
+    if problems:
+        return failed(bi_join(problems), evidence)
+    how = f"`* hard core 0` ({limit_source})" if limit == "0" else f"systemd-coredump Storage=none ({storage_source})"
+    return passed({"en": f"core dumps are off: {how}, fs.suid_dumpable={want} live and persisted",
+                   "vi": f"đã tắt kết xuất bộ nhớ lõi: {how}, fs.suid_dumpable={want} khi đang chạy và trong cấu hình"},
                   evidence)

@@ -301,6 +301,7 @@ GOOD_ROOT.update({
     "usr/lib/sysctl.d/50-default.conf": "fs.protected_hardlinks = 1\nfs.protected_symlinks = 1\n",
     "etc/sysctl.d/60-hardening.conf": sysctl_conf({k: v for k, v in HARDENED_SYSCTL.items()
                                                    if not k.startswith("fs.protected_")}),
+    "etc/security/limits.d/60-core.conf": "# no core dumps (L1-KRN-002)\n*  hard  core  0\n",
 })
 # the weak host forwards packets and accepts redirects; its good ASLR value is only live, never persisted
 WEAK_ROOT.update(proc_sys({**HARDENED_SYSCTL, "net.ipv4.ip_forward": "1", "net.ipv4.conf.all.accept_redirects": "1",
