@@ -128,3 +128,6 @@ CIS_KERNEL = ("CIS Debian Linux 12 Benchmark, 1.5 Configure additional process h
 CIS_CORE_DUMPS = "CIS Debian Linux 12 Benchmark, 1.5 Ensure core dumps are restricted"
 LYNIS_KERNEL = "Lynis KRNL-6000 (sysctl key values compared with a hardening profile)"
 LYNIS_CORE_DUMPS = "Lynis KRNL-5820 (core dump configuration)"
+CIS_MOUNTS = ("CIS Debian Linux 12 Benchmark, 1.1.2 Configure filesystem partitions (/tmp, /dev/shm, /var/tmp: "
+              "nodev, nosuid, noexec)")
+LYNIS_MOUNTS = "Lynis FILE-6374 (mount options of /tmp, /dev/shm and /var/tmp)"

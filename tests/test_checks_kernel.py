@@ -134,3 +134,37 @@ def test_the_lab_good_host_restricts_core_dumps(kscan) -> None:
     result = kscan({k: v for k, v in GOOD_ROOT.items() if k.startswith(("proc/sys/", "etc/sysctl", "usr/lib/sysctl",
                                                                           "etc/security/limits"))}, "L1-KRN-002")
     assert result.status is Status.PASS, result.reason
+
+
+# ---- mount options of the temporary file systems (L1-MNT-001) ------------------------------------------------
+
+ROOT_FS = "/dev/vda1 / ext4 rw,relatime 0 0\n"
+GOOD_MOUNTS = GOOD_ROOT["proc/mounts"]
+
+
+@pytest.fixture
+def mscan(sshd_hardened, ssh_known_hosts, host_root):
+    def run(mounts: str, level: int = 3):
+        host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(host_root({"proc/mounts": mounts})))
+        evidence = {"host": host, "ssh_shell": ssh_shell.collect(host, CTX)}
+        return judge("L1-MNT-001", host_target(evidence, level=level))
+    return run
+
+
+@pytest.mark.parametrize("mounts, level, status, said", [
+    (GOOD_MOUNTS, 3, Status.PASS, "/tmp, /dev/shm, /var/tmp mounted nodev,nosuid,noexec"),
+    (GOOD_MOUNTS.replace("/var/tmp ext4 rw,nosuid,nodev,noexec", "/var/tmp ext4 rw,nodev"), 3, Status.FAIL,
+     "/var/tmp lacks nosuid, noexec"),
+    (ROOT_FS + "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n", 1, Status.FAIL,
+     "/dev/shm lacks noexec; not separate mounts (not judged): /tmp, /var/tmp"),
+    (ROOT_FS + "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n", 1, Status.PASS,
+     "/dev/shm mounted nodev,nosuid,noexec; not separate mounts (not judged): /tmp, /var/tmp"),
+    (ROOT_FS + "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n", 2, Status.FAIL,
+     "/tmp is not a separate file system (required from level 2; this system is level 2)"),
+    # the last mount on a point is the one in force
+    (GOOD_MOUNTS + "/dev/vda4 /tmp ext4 rw,relatime 0 0\n", 3, Status.FAIL, "/tmp lacks nodev, nosuid, noexec"),
+    ("", 3, Status.ERROR, "mount table (/proc/mounts) could not be read"),
+])
+def test_temporary_mount_options(mscan, mounts: str, level: int, status: Status, said: str) -> None:
+    result = mscan(mounts, level)
+    assert result.status is status and said in result.reason, result.reason

@@ -9,6 +9,7 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     host,
     http,
     kernel,
+    mounts,
     network,
     org,
     pam_policy,

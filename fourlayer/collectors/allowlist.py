@@ -186,6 +186,8 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                        False),
     "sysctl_live": (_values_each(*("{root}/proc/sys/" + key.replace(".", "/") for key in SYSCTL_KEYS)), False),
     "sysctl_conf": (_cat_each(*(f"{{root}}{d}/*.conf" for d in SYSCTL_DIRS), "{root}/etc/sysctl.conf"), False),
+    # mounted file systems and their options (L1-MNT-001): /proc/mounts, below the sysroot like /proc/sys
+    "mounts": (_cat_each("{root}/proc/mounts"), False),
     # core dumps (L1-KRN-002): pam_limits core limits and systemd-coredump's storage
     "core_dump_conf": (_cat_each("{root}/etc/security/limits.conf", "{root}/etc/security/limits.d/*.conf",
                                  "{root}/etc/systemd/coredump.conf", "{root}/etc/systemd/coredump.conf.d/*.conf"),

@@ -302,6 +302,10 @@ GOOD_ROOT.update({
     "etc/sysctl.d/60-hardening.conf": sysctl_conf({k: v for k, v in HARDENED_SYSCTL.items()
                                                    if not k.startswith("fs.protected_")}),
     "etc/security/limits.d/60-core.conf": "# no core dumps (L1-KRN-002)\n*  hard  core  0\n",
+    "proc/mounts": ("/dev/vda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
+                    "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n"
+                    "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1048576k 0 0\n"
+                    "/dev/vda3 /var/tmp ext4 rw,nosuid,nodev,noexec,relatime 0 0\n"),
 })
 # the weak host forwards packets and accepts redirects; its good ASLR value is only live, never persisted
 WEAK_ROOT.update(proc_sys({**HARDENED_SYSCTL, "net.ipv4.ip_forward": "1", "net.ipv4.conf.all.accept_redirects": "1",
@@ -309,6 +313,9 @@ WEAK_ROOT.update(proc_sys({**HARDENED_SYSCTL, "net.ipv4.ip_forward": "1", "net.i
 WEAK_ROOT["usr/lib/sysctl.d/50-default.conf"] = sysctl_conf(
     {k: v for k, v in HARDENED_SYSCTL.items() if k not in ("kernel.randomize_va_space", "kernel.kptr_restrict")},
     "distribution defaults")
+# /dev/shm as systemd mounts it (no noexec), /tmp on the root file system
+WEAK_ROOT["proc/mounts"] = ("/dev/sda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
+                            "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n")
 
 
 def write_tree(root: Path, files: dict[str, Entry]) -> None:
