@@ -131,3 +131,5 @@ LYNIS_CORE_DUMPS = "Lynis KRNL-5820 (core dump configuration)"
 CIS_MOUNTS = ("CIS Debian Linux 12 Benchmark, 1.1.2 Configure filesystem partitions (/tmp, /dev/shm, /var/tmp: "
               "nodev, nosuid, noexec)")
 LYNIS_MOUNTS = "Lynis FILE-6374 (mount options of /tmp, /dev/shm and /var/tmp)"
+CIS_INTEGRITY = "CIS Debian Linux 12 Benchmark, 6.1 Configure integrity checking (AIDE installed, checked regularly)"
+LYNIS_INTEGRITY = "Lynis FINT-4350 (file integrity tool installed), FINT-4402 (AIDE configuration)"

@@ -8,6 +8,7 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     device_policy,
     host,
     http,
+    integrity,
     kernel,
     mounts,
     network,

@@ -188,6 +188,17 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "sysctl_conf": (_cat_each(*(f"{{root}}{d}/*.conf" for d in SYSCTL_DIRS), "{root}/etc/sysctl.conf"), False),
     # mounted file systems and their options (L1-MNT-001): /proc/mounts, below the sysroot like /proc/sys
     "mounts": (_cat_each("{root}/proc/mounts"), False),
+    # file integrity (L1-FIM-001): the tools, their databases and daily jobs (metadata only), and the names of the
+    # cron files that run them (grep -l: never a line of content)
+    "integrity_files": (_stat_each("{root}/usr/bin/aide", "{root}/usr/sbin/aide", "{root}/var/lib/aide",
+                                   "{root}/var/lib/aide/aide.db", "{root}/var/lib/aide/aide.db.gz",
+                                   "{root}/usr/sbin/tripwire", "{root}/var/lib/tripwire/*.twd",
+                                   "{root}/usr/sbin/samhain", "{root}/usr/local/sbin/samhain",
+                                   "{root}/var/lib/samhain/samhain_file", "{root}/etc/cron.daily/aide",
+                                   "{root}/etc/cron.daily/tripwire"), False),
+    "integrity_cron": ("; ".join(f"printf '@@{tool}\\n'; grep -ls -e {tool} {{root}}/etc/crontab; "
+                                 f"grep -lsr -e {tool} {{root}}/etc/cron.d" for tool in ("aide", "tripwire", "samhain")),
+                       False),
     # core dumps (L1-KRN-002): pam_limits core limits and systemd-coredump's storage
     "core_dump_conf": (_cat_each("{root}/etc/security/limits.conf", "{root}/etc/security/limits.d/*.conf",
                                  "{root}/etc/systemd/coredump.conf", "{root}/etc/systemd/coredump.conf.d/*.conf"),

@@ -302,6 +302,10 @@ GOOD_ROOT.update({
     "etc/sysctl.d/60-hardening.conf": sysctl_conf({k: v for k, v in HARDENED_SYSCTL.items()
                                                    if not k.startswith("fs.protected_")}),
     "etc/security/limits.d/60-core.conf": "# no core dumps (L1-KRN-002)\n*  hard  core  0\n",
+    # AIDE with its baseline, checked daily by its timer (L1-FIM-001)
+    "usr/bin/aide": File("#!/bin/sh\n# lab stand-in for AIDE\n", 0o755),
+    "var/lib/aide/aide.db": File("lab baseline\n", 0o600),
+    **_enabled("dailyaidecheck.timer", wants=_TIMERS),
     "proc/mounts": ("/dev/vda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
                     "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n"
                     "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1048576k 0 0\n"

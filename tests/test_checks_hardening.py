@@ -1,5 +1,6 @@
-"""Kernel hardening (issue #13, system hardening): sysctl parameters judged live (a stand-in /proc/sys below the
-sysroot) and persisted (sysctl.d precedence), core dumps; real sysroot files read over a real loopback sshd."""
+"""System hardening (issue #13): kernel parameters judged live (a stand-in /proc/sys below the
+sysroot) and persisted (sysctl.d precedence), core dumps, temporary mounts, file integrity, banners; real sysroot
+files read over a real loopback sshd."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from fourlayer.collectors import allowlist, ssh_shell
 from fourlayer.config.inventory import SSHSettings
 from fourlayer.core.model import Status
-from fourlayer.lab.sysroots import GOOD_ROOT, HARDENED_SYSCTL, WEAK_ROOT, proc_sys, sysctl_conf
+from fourlayer.lab.sysroots import GOOD_ROOT, HARDENED_SYSCTL, WEAK_ROOT, File, proc_sys, sysctl_conf
 from tests.host_lab import CTX, host_target, judge
 
 KERNEL_FILES = {k: v for k, v in GOOD_ROOT.items() if k.startswith(("proc/sys/", "etc/sysctl", "usr/lib/sysctl"))}
@@ -168,3 +169,28 @@ def mscan(sshd_hardened, ssh_known_hosts, host_root):
 def test_temporary_mount_options(mscan, mounts: str, level: int, status: Status, said: str) -> None:
     result = mscan(mounts, level)
     assert result.status is status and said in result.reason, result.reason
+
+
+# ---- file integrity (L1-FIM-001) ----------------------------------------------------------------------------
+
+AIDE = {"usr/bin/aide": File("#!/bin/sh\n", 0o755), "var/lib/aide/aide.db": File("baseline\n", 0o600)}
+
+
+@pytest.mark.parametrize("files, status, said", [
+    ({k: v for k, v in GOOD_ROOT.items() if k.startswith(("usr/bin/aide", "var/lib/aide", "etc/systemd"))},
+     Status.PASS, "AIDE has its database (/var/lib/aide/aide.db) and runs from dailyaidecheck.timer"),
+    ({**AIDE, "etc/cron.d/aide": "0 5 * * * root /usr/bin/aide --check\n"}, Status.PASS, "runs from /etc/cron.d/aide"),
+    ({**AIDE, "etc/cron.daily/aide": File("#!/bin/sh\n", 0o755)}, Status.PASS, "runs from /etc/cron.daily/aide"),
+    ({"usr/sbin/tripwire": File("", 0o755), "var/lib/tripwire/lab.twd": File("", 0o600),
+      "etc/crontab": "17 * * * * root cd / && run-parts /etc/cron.hourly\n0 3 * * * root /usr/sbin/tripwire --check\n"},
+     Status.PASS, "Tripwire has its database (/var/lib/tripwire/lab.twd) and runs from /etc/crontab"),
+    ({"usr/bin/aide": File("", 0o755), "etc/cron.daily/aide": File("", 0o755)}, Status.FAIL,
+     "AIDE is installed but has no baseline database"),
+    (AIDE, Status.FAIL, "AIDE is installed but is not scheduled (no daily job, cron entry or timer)"),
+    ({"etc/cron.d/backup": "0 1 * * * root /usr/local/bin/backup\n"}, Status.FAIL,
+     "no file-integrity tool (AIDE, Tripwire, samhain) is installed"),
+])
+def test_file_integrity_tool(kscan, files: dict, status: Status, said: str) -> None:
+    result = kscan(files, "L1-FIM-001")
+    assert result.status is status and said in result.reason, result.reason
+    assert "baseline\n" not in result.evidence  # metadata only
