@@ -133,3 +133,6 @@ CIS_MOUNTS = ("CIS Debian Linux 12 Benchmark, 1.1.2 Configure filesystem partiti
 LYNIS_MOUNTS = "Lynis FILE-6374 (mount options of /tmp, /dev/shm and /var/tmp)"
 CIS_INTEGRITY = "CIS Debian Linux 12 Benchmark, 6.1 Configure integrity checking (AIDE installed, checked regularly)"
 LYNIS_INTEGRITY = "Lynis FINT-4350 (file integrity tool installed), FINT-4402 (AIDE configuration)"
+CIS_BANNERS = ("CIS Debian Linux 12 Benchmark, 1.7 Configure command line warning banners (/etc/issue, "
+               "/etc/issue.net: present, no operating system information)")
+LYNIS_BANNERS = "Lynis BANN-7126 (/etc/issue), BANN-7130 (/etc/issue.net)"

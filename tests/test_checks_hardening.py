@@ -194,3 +194,25 @@ def test_file_integrity_tool(kscan, files: dict, status: Status, said: str) -> N
     result = kscan(files, "L1-FIM-001")
     assert result.status is status and said in result.reason, result.reason
     assert "baseline\n" not in result.evidence  # metadata only
+
+
+# ---- login banners (L1-BAN-001) -----------------------------------------------------------------------------
+
+LEGAL = "Authorised use only. Activity is monitored and recorded.\n"
+
+
+@pytest.mark.parametrize("files, status, said, said_vi", [
+    ({k: v for k, v in GOOD_ROOT.items() if k.startswith("etc/issue")}, Status.PASS,
+     "/etc/issue and /etc/issue.net carry a warning", "có thông báo cảnh báo"),
+    ({k: v for k, v in WEAK_ROOT.items() if k.startswith("etc/issue")}, Status.FAIL,
+     "/etc/issue discloses the word(s) 'debian', 'gnu/linux'", "/etc/issue tiết lộ từ 'debian', 'gnu/linux'"),
+    ({"etc/issue": "Ubuntu 22.04.4 LTS \\n \\l\n", "etc/issue.net": LEGAL + "\\r \\m\n"}, Status.FAIL,
+     "/etc/issue.net discloses escape \\r (kernel release), escape \\m (machine type)", "mã \\r (phiên bản nhân)"),
+    ({"etc/issue": LEGAL, "etc/issue.net": " \n"}, Status.FAIL, "/etc/issue.net is empty", "/etc/issue.net để trống"),
+    ({"etc/issue.net": LEGAL}, Status.FAIL, "/etc/issue is missing", "/etc/issue không có"),
+])
+def test_login_banners(kscan, files: dict, status: Status, said: str, said_vi: str) -> None:
+    result = kscan(files, "L1-BAN-001")
+    assert result.status is status and said in result.reason and said_vi in result.reason_vi, result.reason
+    for text in (result.reason, result.reason_vi, result.evidence):
+        assert "22.04" not in text and "monitored and recorded" not in text  # never the banner's text

@@ -3,6 +3,7 @@ officer."""
 
 from fourlayer.checks.layer1 import (  # noqa: F401
     accounts,
+    banners,
     device_access,
     device_accounts,
     device_policy,

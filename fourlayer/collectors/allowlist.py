@@ -199,6 +199,8 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "integrity_cron": ("; ".join(f"printf '@@{tool}\\n'; grep -ls -e {tool} {{root}}/etc/crontab; "
                                  f"grep -lsr -e {tool} {{root}}/etc/cron.d" for tool in ("aide", "tripwire", "samhain")),
                        False),
+    # local and network login banners (L1-BAN-001): public text shown before login
+    "login_banners": (_cat_each("{root}/etc/issue", "{root}/etc/issue.net"), False),
     # core dumps (L1-KRN-002): pam_limits core limits and systemd-coredump's storage
     "core_dump_conf": (_cat_each("{root}/etc/security/limits.conf", "{root}/etc/security/limits.d/*.conf",
                                  "{root}/etc/systemd/coredump.conf", "{root}/etc/systemd/coredump.conf.d/*.conf"),

@@ -302,6 +302,10 @@ GOOD_ROOT.update({
     "etc/sysctl.d/60-hardening.conf": sysctl_conf({k: v for k, v in HARDENED_SYSCTL.items()
                                                    if not k.startswith("fs.protected_")}),
     "etc/security/limits.d/60-core.conf": "# no core dumps (L1-KRN-002)\n*  hard  core  0\n",
+    # login banners (L1-BAN-001)
+    "etc/issue": "Hệ thống của cơ quan nhà nước. Chỉ người được phép mới được truy cập; mọi hoạt động đều được "
+                 "giám sát.\n",
+    "etc/issue.net": "Authorised use only. Activity is monitored and recorded.\n",
     # AIDE with its baseline, checked daily by its timer (L1-FIM-001)
     "usr/bin/aide": File("#!/bin/sh\n# lab stand-in for AIDE\n", 0o755),
     "var/lib/aide/aide.db": File("lab baseline\n", 0o600),
@@ -317,6 +321,9 @@ WEAK_ROOT.update(proc_sys({**HARDENED_SYSCTL, "net.ipv4.ip_forward": "1", "net.i
 WEAK_ROOT["usr/lib/sysctl.d/50-default.conf"] = sysctl_conf(
     {k: v for k, v in HARDENED_SYSCTL.items() if k not in ("kernel.randomize_va_space", "kernel.kptr_restrict")},
     "distribution defaults")
+# the distribution's stock banners
+WEAK_ROOT["etc/issue"] = "Debian GNU/Linux 11 \\n \\l\n\n"
+WEAK_ROOT["etc/issue.net"] = "Debian GNU/Linux 11\n"
 # /dev/shm as systemd mounts it (no noexec), /tmp on the root file system
 WEAK_ROOT["proc/mounts"] = ("/dev/sda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
                             "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n")
