@@ -136,3 +136,6 @@ LYNIS_INTEGRITY = "Lynis FINT-4350 (file integrity tool installed), FINT-4402 (A
 CIS_BANNERS = ("CIS Debian Linux 12 Benchmark, 1.7 Configure command line warning banners (/etc/issue, "
                "/etc/issue.net: present, no operating system information)")
 LYNIS_BANNERS = "Lynis BANN-7126 (/etc/issue), BANN-7130 (/etc/issue.net)"
+CIS_WORLD_WRITABLE = ("CIS Debian Linux 12 Benchmark, 7.1.11 Ensure world writable files and directories are secured "
+                      "(sticky bit on world-writable directories)")
+LYNIS_WORLD_WRITABLE = "Lynis FILE-7524 (file permissions), HRDN-7222 (world-writable system files)"

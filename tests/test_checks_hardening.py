@@ -4,6 +4,8 @@ files read over a real loopback sshd."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from fourlayer.collectors import allowlist, ssh_shell
@@ -216,3 +218,43 @@ def test_login_banners(kscan, files: dict, status: Status, said: str, said_vi: s
     assert result.status is status and said in result.reason and said_vi in result.reason_vi, result.reason
     for text in (result.reason, result.reason_vi, result.evidence):
         assert "22.04" not in text and "monitored and recorded" not in text  # never the banner's text
+
+
+# ---- world-writable entries in system paths (L1-PRM-005) ----------------------------------------------------
+
+@pytest.fixture
+def wscan(sshd_hardened, ssh_known_hosts, host_root):
+    def run(files: dict, modes: dict[str, int] | None = None):
+        root = host_root(files)
+        for path, mode in (modes or {}).items():
+            os.chmod(root / path, mode)
+        host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(root))
+        return judge("L1-PRM-005", host_target({"host": host, "ssh_shell": ssh_shell.collect(host, CTX)}))
+    return run
+
+
+SYSTEM_TREE = {"etc/hostname": "lab\n", "usr/bin/tool": File("#!/bin/sh\n", 0o755), "usr/share/shared/.keep": "",
+               "opt/app/run.sh": File("#!/bin/sh\n", 0o750)}
+
+
+def test_sticky_shared_directories_pass(wscan) -> None:
+    result = wscan(SYSTEM_TREE, {"usr/share/shared": 0o1777})
+    assert result.status is Status.PASS, result.reason
+    assert result.reason.startswith("no world-writable file or non-sticky world-writable directory in /etc, /usr")
+
+
+def test_world_writable_files_and_non_sticky_directories_fail(wscan) -> None:
+    result = wscan({**SYSTEM_TREE, "etc/cron.daily/backup": File("#!/bin/sh\n", 0o777)},
+                   {"usr/share/shared": 0o777})
+    assert result.status is Status.FAIL, result.reason
+    assert result.reason.startswith("2 world-writable entries without protection in system paths: ")
+    assert "/etc/cron.daily/backup" in result.reason and "/usr/share/shared" in result.reason
+    assert str(result.evidence).count("/usr/bin/tool") == 0 and "lab-" not in result.reason  # below the sysroot
+
+
+def test_a_cut_list_is_said_never_complete(wscan) -> None:
+    files = {**SYSTEM_TREE, **{f"opt/drop/f{i:03}": File("", 0o666) for i in range(230)}}
+    result = wscan(files)
+    assert result.status is Status.FAIL, result.reason
+    assert result.reason.startswith("at least 200 world-writable entries") and "the list was cut" in result.reason
+    assert "danh sách bị cắt" in result.reason_vi

@@ -19,6 +19,7 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     ssh_wire,
     sshd_settings,
     tls,
+    world_writable,
     windows_accounts,
     windows_host,
     zones,
