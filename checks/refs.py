@@ -120,3 +120,22 @@ CIRCULAR_12_NET_AUTH = ("Circular 12/2022/TT-BTTTT Annexes I-V, network security
 CIRCULAR_12_NET_FILTER = "Circular 12/2022/TT-BTTTT Annexes I-V, network security: firewall policies between zones"
 VENDOR_ADVISORIES = ("Vendor security advisories (Cisco PSIRT, Fortinet PSIRT, MikroTik, Juniper SIRT), offline "
                      "table fourlayer/data/device_firmware_vulns.yaml")
+
+# system hardening (layer 1): kernel parameters, core dumps
+TCVN_SRV_HARDEN = "TCVN 11930:2017 server security: host hardening (secure operating system configuration)"
+CIS_KERNEL = ("CIS Debian Linux 12 Benchmark, 1.5 Configure additional process hardening (ASLR, ptrace, kernel "
+              "pointers, dmesg) and 3.3 Configure network kernel parameters")
+CIS_CORE_DUMPS = "CIS Debian Linux 12 Benchmark, 1.5 Ensure core dumps are restricted"
+LYNIS_KERNEL = "Lynis KRNL-6000 (sysctl key values compared with a hardening profile)"
+LYNIS_CORE_DUMPS = "Lynis KRNL-5820 (core dump configuration)"
+CIS_MOUNTS = ("CIS Debian Linux 12 Benchmark, 1.1.2 Configure filesystem partitions (/tmp, /dev/shm, /var/tmp: "
+              "nodev, nosuid, noexec)")
+LYNIS_MOUNTS = "Lynis FILE-6374 (mount options of /tmp, /dev/shm and /var/tmp)"
+CIS_INTEGRITY = "CIS Debian Linux 12 Benchmark, 6.1 Configure integrity checking (AIDE installed, checked regularly)"
+LYNIS_INTEGRITY = "Lynis FINT-4350 (file integrity tool installed), FINT-4402 (AIDE configuration)"
+CIS_BANNERS = ("CIS Debian Linux 12 Benchmark, 1.7 Configure command line warning banners (/etc/issue, "
+               "/etc/issue.net: present, no operating system information)")
+LYNIS_BANNERS = "Lynis BANN-7126 (/etc/issue), BANN-7130 (/etc/issue.net)"
+CIS_WORLD_WRITABLE = ("CIS Debian Linux 12 Benchmark, 7.1.11 Ensure world writable files and directories are secured "
+                      "(sticky bit on world-writable directories)")
+LYNIS_WORLD_WRITABLE = "Lynis FILE-7524 (file permissions), HRDN-7222 (world-writable system files)"

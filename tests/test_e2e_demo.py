@@ -29,6 +29,9 @@ WEAK_HOST_FAILS = {
     "L1-TLS-002": "expired",                     # the expired certificate on :8443
     "L1-TLS-003": "self-signed",
     "L1-TLS-010": "1024 bits < 2048",            # the 1024-bit DH group (RFC 2409 group 2) on :9443
+    "L1-KRN-001": "net.ipv4.ip_forward=1",       # the weak sysroot's stand-in /proc/sys forwards packets
+    "L1-MNT-001": "/dev/shm lacks noexec",       # its stand-in /proc/mounts
+    "L1-BAN-001": "discloses the word(s) 'debian'",  # the distribution's stock /etc/issue
     "L2-LOG-001": "forward",
 }
 

@@ -396,3 +396,12 @@ def test_unsafe_paths_rejected(path: str) -> None:
         allowlist.build_commands(SSHSettings(sysroot=path or "relative"))
     with pytest.raises(CollectorError):
         allowlist.build_commands(SSHSettings(sshd_config=path or "relative"))
+
+
+def test_read_only_checker_allows_only_bounded_find_forms() -> None:
+    # the world-writable search (L1-PRM-005): `timeout N find ... -print | head -n N`, nothing wider
+    assert allowlist.read_only_problems("timeout 10 find /etc -xdev -type f -perm -0002 -print | head -n 201") == ()
+    for bad in ("find /etc -delete", "find /etc -exec rm {} ;", "find / -fprint /tmp/x", "timeout 10 rm -rf /x",
+                "timeout find /etc", "find /etc | head -n 5 | sh", "find /etc | sh", "head -c 9 /etc/shadow",
+                "find /etc -print | head -n 3 > /tmp/x", "timeout 5 sh -c id"):
+        assert allowlist.read_only_problems(bad), bad

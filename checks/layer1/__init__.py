@@ -3,11 +3,15 @@ officer."""
 
 from fourlayer.checks.layer1 import (  # noqa: F401
     accounts,
+    banners,
     device_access,
     device_accounts,
     device_policy,
     host,
     http,
+    integrity,
+    kernel,
+    mounts,
     network,
     org,
     pam_policy,
@@ -15,6 +19,7 @@ from fourlayer.checks.layer1 import (  # noqa: F401
     ssh_wire,
     sshd_settings,
     tls,
+    world_writable,
     windows_accounts,
     windows_host,
     zones,

@@ -46,6 +46,27 @@ def _stat_each(*paths: str) -> str:
     return f"for f in {' '.join(paths)}; do if [ -e \"$f\" ]; then stat -c '%a %U %G %n' \"$f\"; fi; done"
 
 
+# kernel parameters (L1-KRN-001/002): the live values of these sysctl keys, read from /proc/sys (below the sysroot,
+# so a lab tree can stand for the kernel), and the persisted configuration systemd-sysctl and `sysctl --system` apply
+SYSCTL_KEYS = ("kernel.randomize_va_space", "kernel.kptr_restrict", "kernel.dmesg_restrict", "fs.protected_hardlinks",
+               "fs.protected_symlinks", "fs.suid_dumpable", "net.ipv4.ip_forward",
+               "net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.accept_redirects",
+               "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.default.send_redirects",
+               "net.ipv4.conf.all.accept_source_route", "net.ipv4.conf.default.accept_source_route",
+               "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter", "net.ipv4.tcp_syncookies")
+# directories of sysctl.d(5), highest precedence first (a same-named file in an earlier one hides the later ones)
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
+
+
+WORLD_WRITABLE_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt")
+WORLD_WRITABLE_SECONDS, WORLD_WRITABLE_LIMIT = 10, 200
+
+
+def _values_each(*paths: str) -> str:
+    """`<path>=<content>` of each readable file (one-line kernel parameter files)."""
+    return f"for f in {' '.join(paths)}; do if [ -r \"$f\" ]; then printf '%s=' \"$f\"; cat \"$f\"; fi; done"
+
+
 _APT_SIM = "apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ dist-upgrade"
 _APT_SIM_NO_CACHE = ("apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ -o Dir::Cache::pkgcache= "
                      "-o Dir::Cache::srcpkgcache= dist-upgrade")
@@ -167,6 +188,33 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     # the running kernel (`uname -r`); below a sysroot, the file that stands for /proc
     "kernel_release": ("if [ -f {root}/proc/sys/kernel/osrelease ]; then cat {root}/proc/sys/kernel/osrelease; fi",
                        False),
+    "sysctl_live": (_values_each(*("{root}/proc/sys/" + key.replace(".", "/") for key in SYSCTL_KEYS)), False),
+    "sysctl_conf": (_cat_each(*(f"{{root}}{d}/*.conf" for d in SYSCTL_DIRS), "{root}/etc/sysctl.conf"), False),
+    # mounted file systems and their options (L1-MNT-001): /proc/mounts, below the sysroot like /proc/sys
+    "mounts": (_cat_each("{root}/proc/mounts"), False),
+    # file integrity (L1-FIM-001): the tools, their databases and daily jobs (metadata only), and the names of the
+    # cron files that run them (grep -l: never a line of content)
+    "integrity_files": (_stat_each("{root}/usr/bin/aide", "{root}/usr/sbin/aide", "{root}/var/lib/aide",
+                                   "{root}/var/lib/aide/aide.db", "{root}/var/lib/aide/aide.db.gz",
+                                   "{root}/usr/sbin/tripwire", "{root}/var/lib/tripwire/*.twd",
+                                   "{root}/usr/sbin/samhain", "{root}/usr/local/sbin/samhain",
+                                   "{root}/var/lib/samhain/samhain_file", "{root}/etc/cron.daily/aide",
+                                   "{root}/etc/cron.daily/tripwire"), False),
+    "integrity_cron": ("; ".join(f"printf '@@{tool}\\n'; grep -ls -e {tool} {{root}}/etc/crontab; "
+                                 f"grep -lsr -e {tool} {{root}}/etc/cron.d" for tool in ("aide", "tripwire", "samhain")),
+                       False),
+    # local and network login banners (L1-BAN-001): public text shown before login
+    "login_banners": (_cat_each("{root}/etc/issue", "{root}/etc/issue.net"), False),
+    # world-writable files and non-sticky world-writable directories in system paths (L1-PRM-005): names only,
+    # bounded in time (timeout) and count (head -n); the target's own /dev/null, a start point taken last, is printed
+    # only when the whole search finished
+    "world_writable": ("timeout " + str(WORLD_WRITABLE_SECONDS) + " find " + " ".join(
+        "{root}" + d for d in WORLD_WRITABLE_DIRS) + " /dev/null -xdev \\( -path /dev/null -o -type f -perm -0002 -o "
+        "-type d -perm -0002 ! -perm -1000 \\) -print | head -n " + str(WORLD_WRITABLE_LIMIT + 1), False),
+    # core dumps (L1-KRN-002): pam_limits core limits and systemd-coredump's storage
+    "core_dump_conf": (_cat_each("{root}/etc/security/limits.conf", "{root}/etc/security/limits.d/*.conf",
+                                 "{root}/etc/systemd/coredump.conf", "{root}/etc/systemd/coredump.conf.d/*.conf"),
+                       False),
     # the sshd configuration as files, for when `sshd -T` cannot run (fourlayer.resources.sshd_files): the main
     # file, /etc/ssh/sshd_config.d/*, then the targets of the Include lines of those files (globs; relative
     # paths below /etc/ssh, as sshd resolves them), each framed by `### <path>`. 0644 on stock systems.
@@ -218,7 +266,15 @@ GUARDED_PROGRAMS = {
     "passwd": lambda a: "-S" in a and all(w in ("-S", "-a", "-R") or w.startswith("/") for w in a),
     "auditctl": lambda a: a == ["-l"],
     "grep": lambda a: bool(a) and a[0] in ("-l", "-ls", "-lsr") and a[1:2] == ["-e"] and len(a) == 4,
+    # find only tests and prints: none of its actions that run, delete or write files
+    "find": lambda a: not {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf",
+                           "-fls"} & set(a),
+    "head": lambda a: len(a) == 2 and a[0] == "-n" and a[1].isdigit(),
 }
+# the one pipe allowed: into `head -n N` (a count bound), checked as a command of its own below
+_HEAD_PIPE = re.compile(r" \| (head -n [0-9]{1,6})(?=;|$)")
+# `timeout DURATION` prefixes a command, which is checked in its turn
+_DURATION = re.compile(r"^[0-9]{1,4}[smh]?$")
 _SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"})
 # sshd_config_files follows Include lines: `while read ... done < FILE` and `case ... esac` (`read`, a shell
 # builtin, only reads its standard input into variables; read_only_problems checks the commands inside)
@@ -273,6 +329,7 @@ def build_commands(ssh: SSHSettings) -> dict[str, str]:
 def read_only_problems(command: str) -> tuple[str, ...]:
     """Why a command might not be read-only (empty list = fine): redirections, substitutions, unknown programs."""
     problems = []
+    command = _HEAD_PIPE.sub(r"; \1", command)
     for bad, why in ((">", "output redirection"), ("`", "command substitution"), ("$(", "command substitution"),
                      ("&&", "chained command"), ("|", "pipe"), ("&", "background job")):
         if bad in command:
@@ -310,6 +367,11 @@ def read_only_problems(command: str) -> tuple[str, ...]:
                 problems.append("sudo without -n")
             continue
         if word == "-n" and i and words[i - 1] == "sudo":
+            continue
+        if word == "timeout":
+            if i + 1 >= len(words) or not _DURATION.match(words[i + 1]):
+                problems.append("timeout without a duration")
+            skip = 1  # the duration; the command after it is checked
             continue
         if word in GUARDED_PROGRAMS:
             args = list(itertools.takewhile(lambda w: w not in (";", ";;"), words[i + 1:]))

@@ -34,7 +34,8 @@ SCRIPT_TIMEOUT_FACTOR = 6  # the whole script may take this many ctx.timeout
 # Package managers parse all their metadata to simulate an upgrade (apt-get -s: 2-8 s on a stock Debian 12 with the
 # full archive's lists; dnf/zypper alike): each such command present adds this many ctx.timeout to the script's
 # budget, so that a host with a package manager is not cut short (--host-timeout still bounds the host).
-SLOW_COMMAND_FACTORS = {"updates_apt": 4, "updates_rpm": 4, "updates_zypper": 4}
+SLOW_COMMAND_FACTORS = {"updates_apt": 4, "updates_rpm": 4, "updates_zypper": 4,
+                        "world_writable": 2}  # its find stops after allowlist.WORLD_WRITABLE_SECONDS
 LOGIN_TIMEOUT_FACTOR = 4  # banner + key exchange + authentication may take this many ctx.timeout
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 _known_hosts_lock = threading.Lock()

@@ -44,6 +44,14 @@ def _text(v: Any) -> str | None:
     return None if isinstance(v, str) and v.strip() else "expected a non-empty name"
 
 
+_SYSCTL_KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_*-]+)+\Z")
+
+
+def _sysctl_key(v: Any) -> str | None:
+    return None if isinstance(v, str) and _SYSCTL_KEY.match(v) else \
+        "expected a sysctl key like kernel.randomize_va_space"
+
+
 def _names(v: Any) -> str | None:
     if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
         return "expected a list of algorithm names, e.g. [ssh-rsa, ssh-dss]"
@@ -215,6 +223,9 @@ _SHAPE: dict[str, Any] = {
                  "uid0_accounts": _account_names, "password_history": NONNEG_INT, "pwquality_max_retry": POS_INT,
                  "pwquality_min_difok": NONNEG_INT, "password_hashes": _choices(PASSWORD_HASHES)},
     "files": {"host_key_owners": _account_names, "host_key_groups": _account_names},
+    "kernel": {"exact": OpenMap(_sysctl_key, NONNEG_INT, removable=True),
+               "at_least": OpenMap(_sysctl_key, NONNEG_INT, removable=True),
+               "forwarding_roles": _account_names},
     "updates": {"max_pending_security": NONNEG_INT, "notice_max_age_days": POS_INT, "lists_max_age_days": POS_INT},
     "antimalware": {"process_names": lambda v: _process_names(v, "clamd"),
                     "unit_names": lambda v: _unit_names(v, "clamav-daemon.service")},

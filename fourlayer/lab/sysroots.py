@@ -276,6 +276,58 @@ WEAK_ROOT.update({
 })
 DEMO_AGENTS += ("auditd", "chronyd", "wazuh-agentd")
 
+# kernel parameters (L1-KRN-001): the values /proc/sys shows stand in files below the sysroot
+HARDENED_SYSCTL = {"kernel.randomize_va_space": "2", "kernel.kptr_restrict": "1", "kernel.dmesg_restrict": "1",
+                   "fs.protected_hardlinks": "1", "fs.protected_symlinks": "1", "fs.suid_dumpable": "0",
+                   "net.ipv4.ip_forward": "0", "net.ipv4.conf.all.accept_redirects": "0",
+                   "net.ipv4.conf.default.accept_redirects": "0", "net.ipv4.conf.all.send_redirects": "0",
+                   "net.ipv4.conf.default.send_redirects": "0", "net.ipv4.conf.all.accept_source_route": "0",
+                   "net.ipv4.conf.default.accept_source_route": "0", "net.ipv4.conf.all.rp_filter": "1",
+                   "net.ipv4.conf.default.rp_filter": "1", "net.ipv4.tcp_syncookies": "1"}
+
+
+def proc_sys(values: dict[str, str]) -> dict[str, Entry]:
+    """Files of a stand-in /proc/sys holding `values` ({sysctl key: value})."""
+    return {"proc/sys/" + key.replace(".", "/"): f"{value}\n" for key, value in values.items()}
+
+
+def sysctl_conf(values: dict[str, str], comment: str = "hardening") -> str:
+    """A sysctl.d file setting `values`."""
+    return f"# {comment}\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
+
+
+GOOD_ROOT.update({
+    **proc_sys(HARDENED_SYSCTL),
+    "usr/lib/sysctl.d/50-default.conf": "fs.protected_hardlinks = 1\nfs.protected_symlinks = 1\n",
+    "etc/sysctl.d/60-hardening.conf": sysctl_conf({k: v for k, v in HARDENED_SYSCTL.items()
+                                                   if not k.startswith("fs.protected_")}),
+    "etc/security/limits.d/60-core.conf": "# no core dumps (L1-KRN-002)\n*  hard  core  0\n",
+    # login banners (L1-BAN-001)
+    "etc/issue": "Hệ thống của cơ quan nhà nước. Chỉ người được phép mới được truy cập; mọi hoạt động đều được "
+                 "giám sát.\n",
+    "etc/issue.net": "Authorised use only. Activity is monitored and recorded.\n",
+    # AIDE with its baseline, checked daily by its timer (L1-FIM-001)
+    "usr/bin/aide": File("#!/bin/sh\n# lab stand-in for AIDE\n", 0o755),
+    "var/lib/aide/aide.db": File("lab baseline\n", 0o600),
+    **_enabled("dailyaidecheck.timer", wants=_TIMERS),
+    "proc/mounts": ("/dev/vda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
+                    "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n"
+                    "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1048576k 0 0\n"
+                    "/dev/vda3 /var/tmp ext4 rw,nosuid,nodev,noexec,relatime 0 0\n"),
+})
+# the weak host forwards packets and accepts redirects; its good ASLR value is only live, never persisted
+WEAK_ROOT.update(proc_sys({**HARDENED_SYSCTL, "net.ipv4.ip_forward": "1", "net.ipv4.conf.all.accept_redirects": "1",
+                           "kernel.kptr_restrict": "0"}))
+WEAK_ROOT["usr/lib/sysctl.d/50-default.conf"] = sysctl_conf(
+    {k: v for k, v in HARDENED_SYSCTL.items() if k not in ("kernel.randomize_va_space", "kernel.kptr_restrict")},
+    "distribution defaults")
+# the distribution's stock banners
+WEAK_ROOT["etc/issue"] = "Debian GNU/Linux 11 \\n \\l\n\n"
+WEAK_ROOT["etc/issue.net"] = "Debian GNU/Linux 11\n"
+# /dev/shm as systemd mounts it (no noexec), /tmp on the root file system
+WEAK_ROOT["proc/mounts"] = ("/dev/sda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
+                            "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n")
+
 
 def write_tree(root: Path, files: dict[str, Entry]) -> None:
     """Create `files` below `root`: directories 0755, plain files 0644, `File` with its mode, `Link` as a symlink.
