@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:
 
 from bench.lab import BenchLab  # noqa: E402
 from bench.monitor import run_watched  # noqa: E402
+from bench.run_bench import child_env  # noqa: E402
 
 SSG = Path("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml")
 PROFILE = "xccdf_org.ssgproject.content_profile_standard"
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                str(lab.compare_inventory), "--out", str(out / "reports"), "--format", "json", "--quiet",
                "--concurrency", str(args.concurrency), "--db", str(out / "history.sqlite"),
                *[a for c in checks for a in ("--check", c)]]
-        usage = run_watched(cmd, env={**os.environ, "FOURLAYER_LOOPBACK_ONLY": "1", "PYTHONPATH": str(ROOT)})
+        usage = run_watched(cmd, env=child_env())
         timings = json.loads((out / "timings.json").read_text())
     fl_hosts = timings.get("host_seconds", {})
     oscap_times = sorted(h["seconds"] for h in per_host)
