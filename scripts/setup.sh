@@ -16,7 +16,7 @@ command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need_apt+=(rabbitmq-server)
 # Segmentation tests build real zones: network namespaces joined by veth pairs, with an nftables lab firewall.
 [ -x /usr/sbin/nft ] || need_apt+=(nftables)
-# `fourlayer audit-account`'s sudoers drop-in is tested with visudo and real `sudo -n` runs (tests/test_audit_account.py).
+# `fourlayer audit-account`'s sudoers drop-in is tested with visudo and real `sudo -n` runs (tests/cli/test_audit_account.py).
 [ -x /usr/bin/sudo ] || need_apt+=(sudo)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -43,7 +43,7 @@ def _vulnerability_table_of_today(tmp_path_factory):
 
     The shipped table carries the date it was last reviewed and turns stale `vulns.max_table_age_days` later;
     a test that expects a clean version verdict must not start failing on that day. Tests of staleness give
-    their own clock (tests/test_checks_http.py) or their own table (tests/test_vulndb.py).
+    their own clock (tests/checks/test_checks_http.py) or their own table (tests/advisories/test_vulndb.py).
     """
     import datetime as dt
 

@@ -28,7 +28,7 @@ ERL_EPMD = Path("/usr/bin/epmd")
 VHOST = "fourlayer"
 PASSWORD = "zone-secret-do-not-travel"  # broker passwords of the test users (never in a task message either)
 ZONES = ("a", "b", "c", "lab", "users", "servers", "mgmt")  # zone users defined at boot (tests/zone_engine.py,
-# tests/test_dispatch_netns.py)
+# tests/dispatch/test_dispatch_netns.py)
 TAP_PERMISSIONS = ("^tap$", "^tap$", "^(tap|amq\\.rabbitmq\\.trace)$")  # reads the firehose tracer only
 
 

@@ -1,7 +1,7 @@
 """Session fixtures: a lab PKI and real TLS / HTTP / SSH-banner / hostile listeners in one child process.
 
 Addresses 127.0.0.150-199 belong to these fixtures (127.0.0.185-188 to the nmap targets of
-tests/test_checks_network.py, 127.0.0.179 to tests/test_checks_ssh_wire.py). `from tests.tls_fixtures import *`
+tests/checks/test_checks_network.py, 127.0.0.179 to tests/checks/test_checks_ssh_wire.py). `from tests.tls_fixtures import *`
 exposes the fixtures.
 """
 

@@ -2,7 +2,7 @@
 --broker` processes (the broker itself is tests/rabbitmq_node.py's real RabbitMQ node).
 
 Zones are loopback /24s (127.0.6x.0/24); inside the test's network namespace every one reaches every other, which
-is all the engine needs (tests/test_zones_segmentation.py proves real separation with network namespaces).
+is all the engine needs (tests/checks/test_zones_segmentation.py proves real separation with network namespaces).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A task carries the agency, system and host *as declared* in the inventory: addresses, ports, roles, and for SSH
 only references (user name, key file path, known_hosts path, the NAME of an environment variable holding a
 password). The worker resolves those references on its own disk and environment, so no key, password or
-passphrase ever travels; tests/test_dispatch_secrets.py reads every message the broker delivered to prove it.
+passphrase ever travels; tests/dispatch/test_dispatch_secrets.py reads every message the broker delivered to prove it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 from the run's results queue, each host stored once, whatever the workers and the broker do meanwhile.
 
 Used as the runner's `hosts_via` (fourlayer.core.runner.run_scan), so storing, scoring and rendering are the
-in-process scan's own. What it guarantees (tests/test_dispatch_failures.py proves each with real processes):
+in-process scan's own. What it guarantees (tests/dispatch/test_dispatch_failures.py proves each with real processes):
 - a host is stored once: the first answer for (run, host) wins, a redelivered host's second answer is dropped;
 - a zone with no live worker never hangs the scan: its hosts get ERROR "no scanner in zone Z answered within T s";
 - a host whose task the broker gave up on (MAX_ATTEMPTS deliveries, dead-lettered) gets ERROR saying so;

@@ -9,7 +9,7 @@ a check reads the same text whichever source decided. Distribution packages ship
 keywords explicitly (Debian: UsePAM yes, KbdInteractiveAuthentication no, X11Forwarding yes); those are
 settings in the file, not defaults, and the file parser sees them.
 
-tests/test_sshd_files.py compares the table for the installed sshd with the real `sshd -T` of an empty file.
+tests/resources/test_sshd_files.py compares the table for the installed sshd with the real `sshd -T` of an empty file.
 """
 
 from __future__ import annotations
