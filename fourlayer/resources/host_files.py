@@ -25,7 +25,8 @@ class ConfigFile:
     text: str
 
 
-def _sysroot(t: Target) -> str:
+def sysroot(t: Target) -> str:
+    """The host's `ssh.sysroot` without its trailing slash ("" for the real /)."""
     root = (t.host.ssh.sysroot if t.host and t.host.ssh else "/") or "/"
     return root.rstrip("/")
 
@@ -33,7 +34,7 @@ def _sysroot(t: Target) -> str:
 def config_files(t: Target, command: str) -> list[ConfigFile]:
     """The files a `for f in ...; printf '### %s' "$f"; cat "$f"` template printed, paths shown below the sysroot."""
     _, out = command_out(t, command)
-    root = _sysroot(t)
+    root = sysroot(t)
     files: list[ConfigFile] = []
     path, lines = None, []
     for line in out.splitlines():

@@ -23,7 +23,7 @@ from fourlayer.collectors.allowlist import sshd_config_path
 from fourlayer.config.inventory import SSHSettings
 from fourlayer.core.model import Outcome, Status, Unevaluable, bi, passed, reason_parts, warned
 from fourlayer.core.target import Target
-from fourlayer.resources.host_files import _sysroot, command_out, config_files
+from fourlayer.resources.host_files import command_out, config_files, sysroot
 from fourlayer.resources.sshd_defaults import Defaults, defaults_for, openssh_version
 from fourlayer.resources.sshd_files import SSH_DIR, ParsedConfig, parse_files
 
@@ -201,7 +201,7 @@ class _Files:
 def _main_config(t: Target) -> str:
     """The main sshd_config as the file evidence names it (below the sysroot)."""
     path = sshd_config_path(t.host.ssh if t.host and t.host.ssh else SSHSettings())
-    root = _sysroot(t)
+    root = sysroot(t)
     return path[len(root):] if root and path.startswith(root + "/") else path
 
 
@@ -215,7 +215,7 @@ def read_files(t: Target) -> _Files:
     except Unevaluable as exc:  # cut short by the collector's output cap
         return _Files(problem=str(exc))
     err = str(t.ev("ssh_shell")["commands"]["sshd_config_files"].get("err", ""))
-    root = _sysroot(t)
+    root = sysroot(t)
     unreadable = []  # "cat: <path>: Permission denied": framed like a file, but without its text
     for line in err.splitlines():
         m = re.match(r"cat: (/.*): Permission denied", line.strip())
