@@ -17,7 +17,7 @@ from fourlayer.checks.util import bi, command_out
 from fourlayer.advisories import versions
 from fourlayer.advisories.formats import KIND
 from fourlayer.advisories.match import SEVERITY_ORDER, Finding, Index, index_for
-from fourlayer.advisories.packages import (
+from fourlayer.resources.packages import (
     Installed,
     Platform,
     kernel_packages,
