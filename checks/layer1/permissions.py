@@ -28,7 +28,7 @@ def _modes(t, command: str, what: str) -> list[FileMode]:
     rc, out = command_out(t, command)
     rows = file_modes(out, sysroot(t))
     if rc != 0 or not rows:
-        err = str(t.ev("ssh_shell")["commands"].get(command, {}).get("err", "")).strip().splitlines()
+        err = t.ev("ssh_shell").command(command).err.strip().splitlines()
         raise Unevaluable(f"{what} could not be examined (rc={rc}){': ' + err[0][:160] if err else ''}")
     return rows
 

@@ -124,7 +124,7 @@ def _simulated_upgrade(t) -> tuple[Pending, str, int | None] | None:
             continue
         tool, text = next(iter(sections.items()))
         if rc not in TOOL_OK_RC.get(tool, (0,)):
-            err = str(t.ev("ssh_shell")["commands"].get(command, {}).get("err", "")).strip().splitlines()
+            err = t.ev("ssh_shell").command(command).err.strip().splitlines()
             hint = "" if tool == "apt-get" else "; dnf, yum and zypper read their cache as root: set ssh.sudo: true"
             raise Unevaluable(f"`{tool}` could not simulate the upgrade (rc={rc})"
                               f"{': ' + clean_text(err[-1], 160) if err else ''}{hint}")

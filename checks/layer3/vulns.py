@@ -48,13 +48,13 @@ def vulnerable_services(t):
     ev = t.ev("nmap")
     skip = fingerprinted_elsewhere(t.host)
     seen = []
-    for port, info in sorted(((int(p), i) for p, i in ev.get("ports", {}).items()), key=lambda x: x[0]):
-        if info.get("state") != "open" or port in skip or not info.get("product"):
+    for port, info in sorted(ev.open_ports().items()):
+        if port in skip or not info.product:
             continue
-        item = software(info["product"], info.get("version", ""), f"{port}/tcp nmap -sV", info.get("extrainfo", ""))
+        item = software(info.product, info.version, f"{port}/tcp nmap -sV", info.extrainfo)
         if item:
             seen.append(item)
-    detection = str(ev.get("version_detection", "off"))
+    detection = ev.version_detection
     notes = [f"nmap version detection: {detection}"]
     return verdict(t, seen, notes, bi("no service announced to nmap a product version the table covers "
                                       f"(version detection: {detection})",

@@ -10,10 +10,10 @@ from fourlayer.core.target import Target
 
 def command_out(t: Target, name: str) -> tuple[int, str]:
     """(exit code, output) of one allowlisted command the shell collector ran (rc 127 when it did not run)."""
-    cmd = t.ev("ssh_shell")["commands"].get(name, {"rc": 127, "out": ""})
-    if cmd.get("rc") is None:  # the collector's output cap was reached before this command finished
+    cmd = t.ev("ssh_shell").command(name)
+    if cmd.rc is None:  # the collector's output cap was reached before this command finished
         raise Unevaluable(f"output of `{name}` was truncated by the collector's size limit")
-    return int(cmd["rc"]), str(cmd.get("out", ""))
+    return cmd.rc, cmd.out
 
 
 COMM_LEN = 15  # the kernel keeps the first 15 characters of a process name (`ps -o comm`)

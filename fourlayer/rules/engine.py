@@ -267,10 +267,10 @@ class RuleSpec:
     def evaluate(self, t: Target) -> Outcome:
         if self.command == "sshd_T" and self.format == "sshd":
             return self._evaluate_sshd(t)
-        cmd = t.ev("ssh_shell")["commands"].get(self.command) or {}
-        rc, out = cmd.get("rc"), str(cmd.get("out", ""))
+        cmd = t.ev("ssh_shell").commands.get(self.command)
+        rc, out = (cmd.rc, cmd.out) if cmd else (None, "")
         if rc != 0:
-            err = str(cmd.get("err", "")).strip()[:200]
+            err = cmd.err.strip()[:200] if cmd else ""
             raise Unevaluable(f"command {self.command} failed on the target (rc={rc}){': ' + err if err else ''}")
         settings = parse_sshd_T(out) if self.format == "sshd" else \
             parse_login_defs(out) if self.format == "login_defs" else parse_keyvalue(out)
