@@ -72,6 +72,7 @@ from fourlayer.core.model import (
 )
 from fourlayer.core.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.core.target import Target
+from fourlayer.resources.login_defs import parse_login_defs
 from fourlayer.resources.sshd import SSHD_T, by_default, parse_sshd_T, sshd, sshd_T_run
 from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
 
@@ -235,18 +236,6 @@ def parse_keyvalue(text: str) -> dict[str, str]:
         m = re.match(r"^([A-Za-z0-9_.\-]+)\s*(?:=\s*|\s+)(.*?)\s*$", line)
         if m:
             out[m.group(1).lower()] = m.group(2).strip().strip('"')
-    return out
-
-
-def parse_login_defs(text: str) -> dict[str, str]:
-    """/etc/login.defs -> {lowercase key: value}, as shadow-utils reads it: `NAME VALUE` lines whose NAME is written
-    exactly as a login.defs key (upper case: the lookup is case-sensitive, so `umask 027` sets nothing), the value's
-    quotes removed, the last line of a key winning."""
-    out: dict[str, str] = {}
-    for raw in text.splitlines():
-        m = re.match(r"^\s*([A-Z][A-Z0-9_]*)\s+(.*?)\s*$", raw)
-        if m and not raw.lstrip().startswith("#"):
-            out[m.group(1).lower()] = m.group(2).strip('"')
     return out
 
 
