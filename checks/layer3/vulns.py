@@ -77,12 +77,12 @@ def vulnerable_services(t):
                           "(`ServerTokens Prod`, `server_tokens off;`, `expose_php = Off`, xem L1-HTT-004)."})
 def vulnerable_web_servers(t):
     seen, notes = [], []
-    for port, info in sorted(t.ev("http")["ports"].items(), key=lambda x: int(x[0])):
-        if info.get("error"):
-            notes.append(f"{port}/tcp not read: {info['error']}")
+    for port, info in t.ev("http").by_port():
+        if info.error:
+            notes.append(f"{port}/tcp not read: {info.error}")
             continue
         for header in HTTP_VERSION_HEADERS:
-            value = (info.get("headers") or {}).get(header)
+            value = info.header(header)
             if value:
                 seen += from_http_header(value, f"{port}/tcp {header}")
     return verdict(t, seen, notes, bi("no web server announced a product version the table covers",

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from fourlayer.collectors import nmap_scan, ssh_shell
+from fourlayer.collectors import http, nmap_scan, ssh_shell
+from fourlayer.collectors.http import HttpEvidence, HttpResponse
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.nmap_scan import NmapEvidence, PortInfo
 from fourlayer.collectors.ssh_shell import CommandOutput, ShellEvidence
@@ -60,6 +61,18 @@ def test_nmap_evidence_round_trips_through_json(sshd_hardened, ssh_known_hosts) 
     data = json.loads(json.dumps(to_dict(ev)))
     assert {"state", "ports", "unlisted", "version_detection", "scanned_ports", "open", "version_probed"} <= set(data)
     assert NmapEvidence.from_dict(data) == ev
+
+
+def test_http_evidence_round_trips_through_json(tls_lab) -> None:
+    for host in (tls_lab.host("tls-good"), tls_lab.host(http=("http-good",))):
+        ev = http.collect(host, CTX)
+        assert isinstance(ev, HttpEvidence) and len(ev.ports) == 1
+        assert all(isinstance(r, HttpResponse) and r.status and r.error is None and r.headers
+                   for _, r in ev.by_port())
+        data = json.loads(json.dumps(to_dict(ev)))
+        assert all(set(r) == {"scheme", "status", "reason", "headers", "headers_truncated", "location", "title",
+                              "error"} for r in data["ports"].values())
+        assert HttpEvidence.from_dict(data) == ev
 
 
 def test_evidence_recorded_without_the_banner_keeps_saying_so() -> None:
