@@ -18,6 +18,7 @@ from typing import Any
 
 # collector name -> (module, class) of its evidence type
 TYPES: dict[str, tuple[str, str]] = {
+    "device_config": ("fourlayer.collectors.device_config", "DeviceConfigEvidence"),
     "http": ("fourlayer.collectors.http", "HttpEvidence"),
     "nmap": ("fourlayer.collectors.nmap_scan", "NmapEvidence"),
     "ssh_shell": ("fourlayer.collectors.ssh_shell", "ShellEvidence"),

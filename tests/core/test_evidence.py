@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
-from fourlayer.collectors import http, nmap_scan, ssh_shell
+from fourlayer.collectors import device_config, http, nmap_scan, ssh_shell
 from fourlayer.collectors.http import HttpEvidence, HttpResponse
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.nmap_scan import NmapEvidence, PortInfo
@@ -20,6 +21,9 @@ from fourlayer.core.model import Unevaluable
 from fourlayer.core.registry import REGISTRY
 from fourlayer.lab.sysroots import GOOD_ROOT, WEAK_ROOT
 from tests.host_lab import CTX, host_target
+from tests.scan_harness import agency, write_inventory
+
+DEVICES = Path(__file__).parents[1] / "data" / "devices"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +77,18 @@ def test_http_evidence_round_trips_through_json(tls_lab) -> None:
         assert all(set(r) == {"scheme", "status", "reason", "headers", "headers_truncated", "location", "title",
                               "error"} for r in data["ports"].values())
         assert HttpEvidence.from_dict(data) == ev
+
+
+def test_device_config_evidence_round_trips_through_json(tmp_path) -> None:
+    from fourlayer.config.inventory_load import load_inventory
+
+    device = {"id": "dev", "vendor": "cisco_ios", "config": str(DEVICES / "cisco_ios" / "hardened.conf")}
+    inv = load_inventory(write_inventory(tmp_path, [agency(system={"devices": [device]})]))
+    ev = device_config.collect(inv.agencies[0].systems[0].hosts[0], CTX)
+    assert isinstance(ev, device_config.DeviceConfigEvidence) and ev.source == "file" and ev.bytes == len(ev.text)
+    data = json.loads(json.dumps(to_dict(ev)))
+    assert set(data) == {"source", "where", "command", "text", "bytes", "sha256"}
+    assert device_config.DeviceConfigEvidence.from_dict(data) == ev
 
 
 def test_evidence_recorded_without_the_banner_keeps_saying_so() -> None:
