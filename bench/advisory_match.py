@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from fourlayer.advisories.match import Index
-from fourlayer.advisories.packages import Installed, Platform
+from fourlayer.resources.packages import Installed, Platform
 from fourlayer.advisories.store import import_files, load_records
 
 

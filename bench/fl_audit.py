@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fourlayer.collectors import host_collector
 from fourlayer.collectors.base import CollectContext
 from fourlayer.core.errors import CollectorError
+from fourlayer.core.evidence import to_dict
 from fourlayer.config.inventory_load import load_inventory
 from fourlayer.core.planner import why_not
 from fourlayer.config.policy import load_policy
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         failed: dict[str, str] = {}
         try:
             t.evidence = {name: collect(t.host, ctx)}
-            entry["evidence"] = t.evidence[name]
+            entry["evidence"] = to_dict(t.evidence[name])  # the serialised form (typed evidence -> dict)
         except CollectorError as exc:
             failed[name] = entry["error"] = str(exc)
         entry["results"] = {c.meta.id: evaluate(c, t, failed).status.value for c in checks if not why_not(c, t)}

@@ -7,8 +7,9 @@ from typing import Callable
 from fourlayer.core.model import Text, bi, in_lang
 from fourlayer.core.target import Target
 from fourlayer.resources.host_files import command_out
+from fourlayer.resources.parse import enabled_units
 
-__all__ = ["Text", "bi", "lang", "both", "joined", "command_out", "offered_weak",
+__all__ = ["Text", "bi", "lang", "both", "joined", "command_out", "boot_units", "offered_weak",
            "tls_ports"]
 
 lang = in_lang  # the name the checks use
@@ -23,6 +24,11 @@ def both(build: Callable[[str], str]) -> Text:
 def joined(parts: list, code: str, sep: str = "; ") -> str:
     """The `code` versions of reason fragments, joined by `sep`."""
     return sep.join(lang(p, code) for p in parts)
+
+
+def boot_units(t: Target) -> dict[str, str]:
+    """{unit: where it is enabled} of the units a Linux host starts at boot (systemd wants links, SysV links)."""
+    return enabled_units(command_out(t, "enabled_units")[1])
 
 
 def offered_weak(offered: list[str], weak: list[str]) -> list[str]:

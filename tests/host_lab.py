@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -75,6 +76,12 @@ def host_evidence(instance: SshdInstance, known_hosts: Path, root: Path) -> dict
     """Run every allowlisted command on `instance`, reading files below `root`."""
     host = instance.host(known_hosts=known_hosts, sysroot=str(root))
     return {"host": host, "ssh_shell": ssh_shell.collect(host, CTX)}
+
+
+def with_command(shell: ssh_shell.ShellEvidence, name: str, rc: int | None, out: str, err: str = ""
+                 ) -> ssh_shell.ShellEvidence:
+    """A copy of collected shell evidence (frozen) with one command's result replaced (a recorded output)."""
+    return dataclasses.replace(shell, commands={**shell.commands, name: ssh_shell.CommandOutput(rc, out, err)})
 
 
 def host_target(evidence: dict[str, Any], policy: dict | None = None, level: int = 3,

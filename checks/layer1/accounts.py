@@ -14,8 +14,10 @@ from fourlayer.checks.util import command_out
 from fourlayer.core.model import Unevaluable, failed, passed
 from fourlayer.core.registry import check
 from fourlayer.resources.host_files import config_files, shown
-from fourlayer.resources.parse import PamRule, as_int, excerpt, pam_rules
-from fourlayer.rules.engine import parse_keyvalue, parse_login_defs
+from fourlayer.resources.parse import as_int, excerpt
+from fourlayer.rules.engine import parse_keyvalue
+from fourlayer.resources.login_defs import login_defs
+from fourlayer.resources.pam import pam
 
 # Built-in defaults of the modules when a setting is absent (pam_pwquality(8)/pwquality.conf(5), pam_cracklib(8),
 # pam_unix(8), pam_faillock(8)).
@@ -27,17 +29,6 @@ CREDITS = ("dcredit", "ucredit", "lcredit", "ocredit")
 LOCKOUT_MODULES = ("pam_faillock.so", "pam_tally2.so", "pam_tally.so")
 
 _ACC = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",))
-
-
-def _login_defs(t) -> dict[str, str]:
-    rc, out = command_out(t, "login_defs")
-    if rc != 0:
-        raise Unevaluable(f"/etc/login.defs could not be read on the target (rc={rc})")
-    return parse_login_defs(out)  # case-sensitive keys, as shadow-utils reads them
-
-
-def _pam(t, kind: str) -> list[PamRule]:
-    return [r for r in pam_rules(config_files(t, "pam_password")) if r.type == kind]
 
 
 @dataclass(frozen=True)
@@ -80,7 +71,7 @@ class PasswordQuality:
 
 def password_quality(t) -> PasswordQuality:
     """The password-quality rules the PAM password stack enforces."""
-    rules = _pam(t, "password")
+    rules = pam(t).stack("password")
     if not rules:
         raise Unevaluable("no PAM password stack found (/etc/pam.d/common-password, system-auth, password-auth)")
     for rule in rules:
@@ -175,7 +166,7 @@ def password_status(t) -> dict[str, str] | None:
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS, refs.CIRCULAR_12))
 def password_max_age(t):
     limit = int(t.policy.accounts.pass_max_days)
-    raw = _login_defs(t).get("pass_max_days")
+    raw = login_defs(t).get("pass_max_days")
     days = as_int(raw)
     evidence = f"PASS_MAX_DAYS {raw if raw is not None else '(not set)'}"
     if days is None or days < 0 or days > limit:
@@ -256,7 +247,7 @@ def password_complexity(t):
 def account_lockout(t):
     max_attempts = int(t.policy.accounts.lockout_max_attempts)
     min_unlock = int(t.policy.accounts.lockout_min_unlock_seconds)
-    auth = _pam(t, "auth")
+    auth = pam(t).stack("auth")
     if not auth:
         raise Unevaluable("no PAM auth stack found (/etc/pam.d/common-auth, system-auth, password-auth)")
     lock = [r for r in auth if r.module in LOCKOUT_MODULES]
@@ -316,7 +307,7 @@ def account_lockout(t):
                           "`chage --mindays 1 --warndays 7 <tên>`."},
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS))
 def password_min_age_and_warning(t):
-    defs = _login_defs(t)
+    defs = login_defs(t)
     wanted = {"PASS_MIN_DAYS": int(t.policy.accounts.pass_min_days),
               "PASS_WARN_AGE": int(t.policy.accounts.pass_warn_age)}
     values = {key: defs.get(key.lower()) for key in wanted}

@@ -4,12 +4,16 @@ headers, software versions in headers."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from fourlayer.checks import refs
 from fourlayer.checks.judge import judge_rows
 from fourlayer.checks.util import Text, bi, both, joined
 
 from fourlayer.core.registry import check
+
+if TYPE_CHECKING:
+    from fourlayer.collectors.http import HttpResponse
 
 REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_AGE = re.compile(r"(?i)(?:^|;)\s*max-age\s*=\s*\"?(\d+)\"?")
@@ -20,21 +24,21 @@ _LACKS = bi("lacks", "thiếu")
 _REFS = (refs.TCVN_APP, refs.OWASP_HEADERS, refs.OWASP_ASVS_14, refs.CIRCULAR_12)
 
 
-def _responses(t, scheme: str | None = None) -> tuple[list[tuple[str, dict]], list[str]]:
+def _responses(t, scheme: str | None = None) -> tuple[list[tuple[str, HttpResponse]], list[str]]:
     """(port, response) of the web ports that answered (of `scheme`, if given), and notes on those that did not."""
     answered, notes = [], []
-    for port, info in sorted(t.ev("http")["ports"].items(), key=lambda x: int(x[0])):
-        if scheme and info.get("scheme") != scheme:
+    for port, info in t.ev("http").by_port():
+        if scheme and info.scheme != scheme:
             continue
-        if info.get("error"):
-            notes.append(f"{port}/{info.get('scheme')}: not read ({info['error']})")
+        if info.error:
+            notes.append(f"{port}/{info.scheme}: not read ({info.error})")
         else:
             answered.append((port, info))
     return answered, notes
 
 
-def _header(info: dict, name: str) -> str | None:
-    return (info.get("headers") or {}).get(name)
+def _header(info: HttpResponse, name: str) -> str | None:
+    return info.header(name)
 
 
 @check(id="L1-HTT-001", severity="medium", min_level=1, **_HTTP, references=_REFS + (refs.RFC_6797,),
@@ -52,9 +56,9 @@ def redirects_to_https(t):
     answered, notes = _responses(t, "http")
     rows = []
     for port, info in answered:
-        status, location = info.get("status"), info.get("location") or ""
+        status, location = info.status, info.location or ""
         ok = status in REDIRECTS and location.lower().startswith("https://")
-        rows.append((f"{port}/http: {status} {info.get('reason') or ''}; Location {location or 'none'}",
+        rows.append((f"{port}/http: {status} {info.reason or ''}; Location {location or 'none'}",
                      None if ok else bi(f"{port} answers {status}" + (f" to {location}" if location else ""),
                                         f"{port} trả về {status}" + (f" tới {location}" if location else ""))))
     return judge_rows(rows, bi("plain HTTP not redirected to HTTPS",
@@ -101,7 +105,7 @@ def hsts(t):
                       [f"policy http.hsts_min_max_age: {minimum}"])
 
 
-def _missing_headers(info: dict, required: list[str]) -> list[Text]:
+def _missing_headers(info: HttpResponse, required: list[str]) -> list[Text]:
     missing = []
     csp = _header(info, "content-security-policy") or ""
     for name in required:
@@ -138,12 +142,12 @@ def security_headers(t):
     answered, notes = _responses(t)
     rows, redirects = [], []
     for port, info in answered:
-        if info.get("status") in REDIRECTS:
-            redirects.append(f"{port}/{info.get('scheme')}: {info.get('status')} redirect, no page to protect")
+        if info.status in REDIRECTS:
+            redirects.append(f"{port}/{info.scheme}: {info.status} redirect, no page to protect")
             continue
         missing = _missing_headers(info, required)
         shown = "; ".join(f"{h}: {_header(info, h) or '(none)'}" for h in required)
-        rows.append((f"{port}/{info.get('scheme')}: {shown}",
+        rows.append((f"{port}/{info.scheme}: {shown}",
                      both(lambda c: f"{port} {_LACKS[c]} {joined(missing, c, ', ')}") if missing else None))
     return judge_rows(rows, bi("security headers missing", "thiếu tiêu đề bảo mật"),
                       bi("every page sends the required security headers",
@@ -174,7 +178,7 @@ def version_disclosure(t):
     for port, info in answered:
         shown = {h: _header(info, h) for h in names if _header(info, h)}
         leaks = [f"{h}: {v}" for h, v in shown.items() if _VERSION.search(v)]
-        rows.append((f"{port}/{info.get('scheme')}: " + ("; ".join(f"{h}: {v}" for h, v in shown.items())
+        rows.append((f"{port}/{info.scheme}: " + ("; ".join(f"{h}: {v}" for h, v in shown.items())
                                                          or "no version header"),
                      f"{port} {', '.join(leaks)}" if leaks else None))
     return judge_rows(rows, bi("software versions disclosed", "lộ phiên bản phần mềm"),

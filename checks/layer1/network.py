@@ -7,11 +7,16 @@ exposed service is one finding. L1-NET-001 judges the risky ports that are in no
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fourlayer.checks import refs
 from fourlayer.checks.util import bi
 
 from fourlayer.core.model import Outcome, failed, not_applicable, passed
 from fourlayer.core.registry import check
+
+if TYPE_CHECKING:
+    from fourlayer.collectors.nmap_scan import PortInfo
 
 CATEGORY_CHECKS = {  # policy network.categories key -> check id (None: the risky ports in no category)
     "cleartext_login": "L1-NET-003",
@@ -22,14 +27,13 @@ CATEGORY_CHECKS = {  # policy network.categories key -> check id (None: the risk
 }
 
 
-def _open_ports(t) -> dict[int, dict]:
-    ports = t.ev("nmap")["ports"]
-    return {int(p): info for p, info in ports.items() if info["state"] == "open"}
+def _open_ports(t) -> dict[int, PortInfo]:
+    return t.ev("nmap").open_ports()
 
 
-def _describe(port: int, info: dict) -> str:
-    product = " ".join(x for x in (info.get("product"), info.get("version")) if x)
-    return f"{port}/tcp {info.get('name') or '?'}{' (' + product + ')' if product else ''}"
+def _describe(port: int, info: PortInfo) -> str:
+    product = " ".join(x for x in (info.product, info.version) if x)
+    return f"{port}/tcp {info.name or '?'}{' (' + product + ')' if product else ''}"
 
 
 def _ints(mapping: dict) -> dict[int, str]:
@@ -69,7 +73,7 @@ def exposed(t, category: str | None, what: dict[str, str]) -> Outcome:
     tcp, udp = _category_ports(t, category)
     found = []
     for port, info in sorted(_open_ports(t).items()):
-        risky, cat, name = risky_category(t, port, info.get("name", ""))
+        risky, cat, name = risky_category(t, port, info.name)
         if risky and cat == category:
             found.append(f"{_describe(port, info)} [{name}]")
     en, vi = what["en"], what["vi"]

@@ -8,27 +8,20 @@ Evidence: the PAM password and auth stacks (common-password/common-auth, system-
 from __future__ import annotations
 
 from fourlayer.checks import refs
-from fourlayer.checks.util import bi, command_out
+from fourlayer.checks.util import bi
 
 from fourlayer.core.model import Unevaluable, failed, passed
 from fourlayer.core.registry import check
 from fourlayer.resources.host_files import config_files, shown
-from fourlayer.resources.parse import PamRule, as_int, excerpt, pam_rules
-from fourlayer.rules.engine import parse_login_defs
+from fourlayer.resources.parse import as_int, excerpt
+from fourlayer.resources.login_defs import login_defs as host_login_defs
+from fourlayer.resources.pam import pam
 
 _PAM = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",))
 PWHISTORY_DEFAULT_REMEMBER = "10"  # pam_pwhistory(8) without remember=
 # pam_pwquality(8) / pwquality.conf(5) when a setting is absent
 PWQUALITY_OPTION_DEFAULTS = {"retry": "1", "difok": "1", "dictcheck": "1"}
 PAM_UNIX_HASHES = ("md5", "bigcrypt", "sha256", "sha512", "blowfish", "gost_yescrypt", "yescrypt")
-
-
-def _stack(t, kind: str) -> list[PamRule]:
-    rules = [r for r in pam_rules(config_files(t, "pam_password")) if r.type == kind]
-    if not rules:
-        raise Unevaluable(f"no PAM {kind} stack found (/etc/pam.d/common-{kind if kind == 'auth' else 'password'}, "
-                          "system-auth, password-auth)")
-    return rules
 
 
 def _conf_settings(text: str) -> dict[str, str]:
@@ -59,7 +52,7 @@ def _conf_settings(text: str) -> dict[str, str]:
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS))
 def password_history(t):
     need = int(t.policy.accounts.password_history)
-    rules = _stack(t, "password")
+    rules = pam(t).require("password")
     found = []
     for rule in rules:
         if rule.module == "pam_pwhistory.so":
@@ -99,7 +92,7 @@ def password_history(t):
                           "`dictcheck = 1` và dòng `enforce_for_root`; giữ pam_pwquality trong ngăn xếp password."},
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS))
 def pwquality_options(t):
-    rules = _stack(t, "password")
+    rules = pam(t).require("password")
     rule = next((r for r in rules if r.module == "pam_pwquality.so"), None)
     if rule is None:
         return failed(bi("pam_pwquality is not in the PAM password stack, so none of retry, difok, dictcheck and "
@@ -156,11 +149,8 @@ def pwquality_options(t):
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS))
 def password_hashing(t):
     allowed = [h.lower() for h in t.policy.accounts.password_hashes]
-    rc, defs_text = command_out(t, "login_defs")
-    if rc != 0:
-        raise Unevaluable(f"/etc/login.defs could not be read on the target (rc={rc})")
-    method = parse_login_defs(defs_text).get("encrypt_method")
-    unix = [r for r in _stack(t, "password") if r.module == "pam_unix.so"]
+    method = host_login_defs(t).get("encrypt_method")
+    unix = [r for r in pam(t).require("password") if r.module == "pam_unix.so"]
     if not unix:
         raise Unevaluable("pam_unix is not in the PAM password stack: the hashing module is not one this check knows")
     pam_hash = next((h for h in PAM_UNIX_HASHES[::-1] if h in unix[0].args), None)
@@ -202,9 +192,8 @@ def password_hashing(t):
                           "mọi tài khoản có mật khẩu rỗng."},
        references=(refs.TCVN_SRV_AUTH, refs.CIS_PASSWORDS, refs.CIRCULAR_12))
 def no_nullok(t):
-    rules = [r for r in pam_rules(config_files(t, "pam_password")) if r.type in ("auth", "password")]
-    if not any(r.type == "auth" for r in rules):
-        raise Unevaluable("no PAM auth stack found (/etc/pam.d/common-auth, system-auth, password-auth)")
+    pam(t).require("auth")
+    rules = [r for r in pam(t).rules if r.type in ("auth", "password")]
     bad = [r for r in rules if r.module == "pam_unix.so" and {"nullok", "nullok_secure"} & set(r.args)]
     evidence = "\n".join(str(r) for r in rules if r.module == "pam_unix.so")
     if bad:

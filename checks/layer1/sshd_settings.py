@@ -70,10 +70,10 @@ def login_banner(t):
         return failed(bi(f"no login banner is configured ({src}: {said['en']})",
                          f"chưa cấu hình thông điệp cảnh báo khi đăng nhập ({src}: {said['vi']})"), f"banner {value}")
     shell = t.ev("ssh_shell")
-    if "auth_banner" not in shell:
+    if not shell.banner_recorded:
         raise Unevaluable("the scan did not record the banner sshd sends before login (evidence from an older "
                           "collector); scan again")
-    sent = (shell.get("auth_banner") or "").strip()
+    sent = (shell.auth_banner or "").strip()
     if not sent:
         return failed(bi(f"`Banner {value}` is set but sshd sent no banner before login: the file is missing, "
                          f"unreadable or empty ({src}: {said['en']})",

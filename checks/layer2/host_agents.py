@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from fourlayer.checks import refs
 
 from fourlayer.core.model import Unevaluable, failed, passed, warned
@@ -11,6 +9,7 @@ from fourlayer.core.registry import check
 from fourlayer.resources import audit_rules, forwarding
 from fourlayer.resources.forwarding import agent_managers, endpoints
 from fourlayer.resources.host_files import ConfigFile, command_out, config_files, running, shown
+from fourlayer.resources.time_sync import time_sync as time_sync_conf
 from fourlayer.resources.updates import tool_sections
 from fourlayer.rules.engine import parse_keyvalue
 
@@ -137,22 +136,6 @@ def auditd_disk_full(t):
 
 # ---- time synchronisation -------------------------------------------------------------------------------
 
-_NTP_LINE = re.compile(r"^\s*(server|pool|peer)\s+(\S+)", re.M)
-_TIMESYNCD_LINE = re.compile(r"^\s*(NTP|FallbackNTP)\s*=\s*(.*)$", re.M)
-
-
-def time_servers(files: list[ConfigFile]) -> list[str]:
-    """`server/pool/peer <host>` of chrony and ntpd, `NTP=`/`FallbackNTP=` of systemd-timesyncd."""
-    found = []
-    for f in files:
-        if f.path.endswith("timesyncd.conf"):
-            found += [f"{host} ({key}, {f.path})" for key, value in _TIMESYNCD_LINE.findall(f.text)
-                      for host in value.split()]
-        else:
-            found += [f"{host} ({kind}, {f.path})" for kind, host in _NTP_LINE.findall(f.text)]
-    return found
-
-
 @check(id="L2-NTP-001", layer=2, severity="medium", min_level=2, needs=("ssh_shell",), applies_to=("linux",),
        title={"en": "Time synchronisation runs with a configured time server",
               "vi": "Đồng bộ thời gian đang chạy với máy chủ thời gian được cấu hình"},
@@ -171,8 +154,8 @@ def time_servers(files: list[ConfigFile]) -> list[str]:
 def time_sync(t):
     names = list(t.policy.time_sync.process_names)
     up, _ = running(t, names)
-    files = config_files(t, "time_sync")
-    servers = time_servers(files)
+    configured = time_sync_conf(t)
+    files, servers = configured.files, configured.servers
     evidence = (f"running: {', '.join(up) or 'none of ' + ', '.join(names)}\n"
                 + ("\n".join(servers) or "files read: " + (", ".join(f.path for f in files) or "none")))
     if not up:

@@ -17,7 +17,7 @@ from fourlayer.checks.util import bi, command_out
 from fourlayer.advisories import versions
 from fourlayer.advisories.formats import KIND
 from fourlayer.advisories.match import SEVERITY_ORDER, Finding, Index, index_for
-from fourlayer.advisories.packages import (
+from fourlayer.resources.packages import (
     Installed,
     Platform,
     kernel_packages,
@@ -56,7 +56,7 @@ def _installed(t, kind: str) -> list[Installed]:
     """The host's installed packages; Unevaluable (ERROR) when the package database gave nothing."""
     command = "packages_dpkg" if kind == "dpkg" else "packages_rpm"
     rc, out = command_out(t, command)
-    err = str(t.ev("ssh_shell")["commands"].get(command, {}).get("err", "")).strip()
+    err = t.ev("ssh_shell").command(command).err.strip()
     program = "dpkg-query" if kind == "dpkg" else "rpm -qa"
     if rc != 0:
         raise Unevaluable(f"`{program}` failed on the target (rc={rc}): {err[:200]}")

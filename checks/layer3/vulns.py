@@ -48,13 +48,13 @@ def vulnerable_services(t):
     ev = t.ev("nmap")
     skip = fingerprinted_elsewhere(t.host)
     seen = []
-    for port, info in sorted(((int(p), i) for p, i in ev.get("ports", {}).items()), key=lambda x: x[0]):
-        if info.get("state") != "open" or port in skip or not info.get("product"):
+    for port, info in sorted(ev.open_ports().items()):
+        if port in skip or not info.product:
             continue
-        item = software(info["product"], info.get("version", ""), f"{port}/tcp nmap -sV", info.get("extrainfo", ""))
+        item = software(info.product, info.version, f"{port}/tcp nmap -sV", info.extrainfo)
         if item:
             seen.append(item)
-    detection = str(ev.get("version_detection", "off"))
+    detection = ev.version_detection
     notes = [f"nmap version detection: {detection}"]
     return verdict(t, seen, notes, bi("no service announced to nmap a product version the table covers "
                                       f"(version detection: {detection})",
@@ -77,12 +77,12 @@ def vulnerable_services(t):
                           "(`ServerTokens Prod`, `server_tokens off;`, `expose_php = Off`, xem L1-HTT-004)."})
 def vulnerable_web_servers(t):
     seen, notes = [], []
-    for port, info in sorted(t.ev("http")["ports"].items(), key=lambda x: int(x[0])):
-        if info.get("error"):
-            notes.append(f"{port}/tcp not read: {info['error']}")
+    for port, info in t.ev("http").by_port():
+        if info.error:
+            notes.append(f"{port}/tcp not read: {info.error}")
             continue
         for header in HTTP_VERSION_HEADERS:
-            value = (info.get("headers") or {}).get(header)
+            value = info.header(header)
             if value:
                 seen += from_http_header(value, f"{port}/tcp {header}")
     return verdict(t, seen, notes, bi("no web server announced a product version the table covers",

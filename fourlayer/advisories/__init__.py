@@ -3,6 +3,6 @@
 - `versions`: version order exactly as dpkg and rpm define it (python-debian, univers).
 - `formats`: importers of the advisory files a user downloads (Debian Security Tracker JSON, OSV JSON).
 - `store`: the local SQLite database the imports go to (`advisories.sqlite` beside the history database).
-- `packages`: the package inventory a host showed (dpkg-query, rpm -qa, os-release, the running kernel).
-- `match`: advisories indexed by source package once per scan, and matched against one host's packages.
+- `match`: advisories indexed by source package once per scan, and matched against one host's packages (read by
+  `fourlayer.resources.packages` from dpkg-query, rpm -qa, os-release and the running kernel).
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fourlayer.advisories import versions
 from fourlayer.advisories.formats import KIND, Record
-from fourlayer.advisories.packages import Installed, Platform
+from fourlayer.resources.packages import Installed, Platform
 from fourlayer.advisories.store import SetInfo, load_records
 from fourlayer.core.constants import ADVISORY_SEVERITIES
 

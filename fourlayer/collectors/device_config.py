@@ -13,6 +13,8 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import paramiko
@@ -27,8 +29,29 @@ from fourlayer.core.errors import CollectorError
 MAX_CONFIG_BYTES = 16 << 20
 
 
-def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
-    """{"source": "file"|"ssh", "where", "text", "bytes", "sha256"}; CollectorError when it cannot be read whole."""
+@dataclass(frozen=True, slots=True)
+class DeviceConfigEvidence:
+    """A network device's configuration as read: from a saved `file` or over `ssh` (`command`), whole."""
+    source: str  # "file" or "ssh"
+    where: str  # the file's path, or host:port
+    text: str
+    bytes: int
+    sha256: str
+    command: str | None = None  # the one read-only show command (ssh), None for a file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "where": self.where, "command": self.command, "text": self.text,
+                "bytes": self.bytes, "sha256": self.sha256}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceConfigEvidence:
+        return cls(str(data["source"]), str(data["where"]), str(data["text"]), int(data["bytes"]),
+                   str(data["sha256"]), data.get("command"))
+
+
+def collect(host: Host, ctx: CollectContext) -> DeviceConfigEvidence:
+    """DeviceConfigEvidence (serialised: {"source": "file"|"ssh", "where", "command", "text", "bytes", "sha256"});
+    CollectorError when it cannot be read whole."""
     if host.device is None:
         raise CollectorError(f"{host.id} is not a network device (no vendor declared)")
     if host.device.config:
@@ -40,9 +63,8 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     if not text.strip():
         raise CollectorError(f"the configuration read from {where} is empty")
     data = text.encode("utf-8", "replace")
-    return {"source": source, "where": where, "command": allowlist.DEVICE_COMMANDS.get(host.device.vendor)
-            if source == "ssh" else None, "text": text, "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
+    return DeviceConfigEvidence(source, where, text, len(data), hashlib.sha256(data).hexdigest(),
+                                allowlist.DEVICE_COMMANDS.get(host.device.vendor) if source == "ssh" else None)
 
 
 def _decode(raw: bytes, where: str) -> str:

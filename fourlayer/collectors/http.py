@@ -1,6 +1,6 @@
 """HTTP collector: one `GET /` per web port (plain ports in host.http, HTTPS on host.tls), no redirects followed.
 
-Evidence (port keys are strings):
+Evidence: HttpEvidence (below), serialised as (port keys are strings):
 
     {"ports": {"8080": {"scheme": "http", "status": 301, "reason": "Moved Permanently",
                         "headers": {"strict-transport-security": "...", ...},  # lowercased names, clean text
@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from fourlayer import __version__
@@ -32,6 +34,48 @@ HEADER_VALUE_LIMIT = 2048
 _STATUS = re.compile(rb"^HTTP/(\d)(?:\.(\d))? (\d{3})(?: (.*))?$")
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """The answer of one web port to `GET /` (status None and `error` set when it gave none); header names are
+    lower case, values bounded."""
+    scheme: str
+    status: int | None = None
+    reason: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    headers_truncated: bool = False
+    location: str | None = None
+    title: str | None = None
+    error: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpEvidence:
+    """What `collect` read: port ("443") -> HttpResponse, for every HTTPS (host.tls) and HTTP (host.http) port."""
+    ports: Mapping[str, HttpResponse] = field(default_factory=dict)
+
+    def by_port(self) -> list[tuple[str, HttpResponse]]:
+        """The responses in port order."""
+        return sorted(self.ports.items(), key=lambda x: int(x[0]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ports": {p: {f: dict(r.headers) if f == "headers" else getattr(r, f) for f in HttpResponse.__slots__}
+                          for p, r in self.ports.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HttpEvidence:
+        ports = {}
+        for port, r in dict(data.get("ports", {})).items():
+            status = r.get("status")
+            ports[str(port)] = HttpResponse(str(r.get("scheme", "")), None if status is None else int(status),
+                                            r.get("reason"), dict(r.get("headers") or {}),
+                                            bool(r.get("headers_truncated", False)), r.get("location"),
+                                            r.get("title"), r.get("error"))
+        return cls(ports)
 
 class _BadResponse(Exception):
     """The peer's answer is not HTTP or breaks a bound."""
@@ -122,12 +166,12 @@ def _empty(scheme: str, error: str | None) -> dict[str, Any]:
             "location": None, "title": None, "error": error}
 
 
-def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
+def collect(host: Host, ctx: CollectContext) -> HttpEvidence:
     """GET / on every HTTPS (host.tls) and plain HTTP (host.http) port. Raises CollectorError if none answers."""
     targets = {p: "https" for p in host.tls}
     targets.update({p: "http" for p in host.http if p not in targets})
     if not targets:
-        return {"ports": {}}
+        return HttpEvidence()
     check_allowed(host.address)
     name = expected_name(host)
 
@@ -144,4 +188,4 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     if all(r["error"] for r in results.values()):
         detail = "; ".join(f"{p}: {r['error']}" for p, r in results.items())
         raise CollectorError(f"{host.address}: no web port answered ({detail})")
-    return {"ports": {str(p): r for p, r in results.items()}}
+    return HttpEvidence.from_dict({"ports": {str(p): r for p, r in results.items()}})

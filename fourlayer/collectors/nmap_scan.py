@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import nmap
 
@@ -38,6 +41,55 @@ def port_spec(host: Host, policy: dict) -> str:
 
 def _timeout(ctx: CollectContext) -> int:
     return max(5, int(ctx.policy.get("network", {}).get("nmap_host_timeout", 60)))
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    """One TCP port as nmap reported it (strings bounded; product/version only where -sV probed)."""
+    state: str
+    name: str = ""
+    product: str = ""
+    version: str = ""
+    extrainfo: str = ""
+    cpe: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NmapEvidence:
+    """What `collect` found: the host's state, its listed ports ("22" -> PortInfo), the counts of ports nmap did
+    not list one by one (`unlisted`: {state: count}), and how the scan went."""
+    state: str
+    ports: Mapping[str, PortInfo]
+    unlisted: Mapping[str, int] = field(default_factory=dict)
+    version_detection: str = "off"  # "off", "done" or "incomplete: <why>"
+    scanned_ports: str = ""
+    open: tuple[int, ...] = ()
+    version_probed: tuple[int, ...] = ()
+    swept_with: int | None = None  # hosts in the discovery stage's one nmap run, None when swept alone
+
+    def open_ports(self) -> dict[int, PortInfo]:
+        return {int(p): info for p, info in self.ports.items() if info.state == "open"}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"state": self.state,
+                               "ports": {p: {f: getattr(i, f) for f in PortInfo.__slots__} for p, i in
+                                         self.ports.items()},
+                               "unlisted": dict(self.unlisted), "version_detection": self.version_detection,
+                               "scanned_ports": self.scanned_ports, "open": list(self.open),
+                               "version_probed": list(self.version_probed)}
+        if self.swept_with is not None:
+            out["swept_with"] = self.swept_with
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NmapEvidence:
+        ports = {str(p): PortInfo(**{f: str(i.get(f, "")) for f in PortInfo.__slots__})
+                 for p, i in dict(data.get("ports", {})).items()}
+        swept = data.get("swept_with")
+        return cls(str(data.get("state", "unknown")), ports, dict(data.get("unlisted") or {}),
+                   str(data.get("version_detection", "off")), str(data.get("scanned_ports", "")),
+                   tuple(int(p) for p in data.get("open", ())), tuple(int(p) for p in data.get("version_probed", ())),
+                   None if swept is None else int(swept))
 
 
 def fingerprinted_elsewhere(host: Host) -> set[int]:
@@ -186,7 +238,7 @@ def sweep_timeout(ctx: CollectContext, host_budget: float | None = None) -> int:
     return timeout if host_budget is None else max(1, min(timeout, int(host_budget)))
 
 
-def collect(host: Host, ctx: CollectContext) -> dict:
+def collect(host: Host, ctx: CollectContext) -> NmapEvidence:
     """Two passes: a fast TCP connect sweep, then version detection only on open ports no other collector reads.
     The sweep is the scan's discovery stage's (one nmap run over a batch of hosts) when it swept this host."""
     timeout = _timeout(ctx)
@@ -211,4 +263,4 @@ def collect(host: Host, ctx: CollectContext) -> dict:
     evidence["scanned_ports"] = spec
     evidence["open"] = open_ports
     evidence["version_probed"] = probe
-    return evidence
+    return NmapEvidence.from_dict(evidence)

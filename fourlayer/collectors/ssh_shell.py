@@ -17,6 +17,8 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +43,62 @@ DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 _known_hosts_lock = threading.Lock()
 
 
+# ---- evidence ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CommandOutput:
+    """One allowlisted command's result: exit status (None: cut short by the output cap or the time budget),
+    stdout, and stderr (at most MAX_ERR bytes)."""
+    rc: int | None
+    out: str = ""
+    err: str = ""
+
+
+NOT_RUN = CommandOutput(127, "", "")  # what a command the collector did not run reads as (sh: command not found)
+
+
+@dataclass(frozen=True, slots=True)
+class ShellEvidence:
+    """What `collect` brought back from one login. `auth_banner` is None when sshd sent no pre-login banner;
+    `banner_recorded` is False only for evidence recorded before the banner was collected."""
+    commands: Mapping[str, CommandOutput]
+    user: str = ""
+    host_key: Mapping[str, str] = field(default_factory=dict)
+    truncated: bool = False
+    platform: str = "posix"  # "posix" (one framed /bin/sh script) or "windows" (one exec channel a command)
+    server_version: str = ""
+    auth_banner: str | None = None
+    banner_recorded: bool = True
+
+    def command(self, name: str) -> CommandOutput:
+        """The result of command `name`; NOT_RUN (rc 127) when the collector did not run it."""
+        return self.commands.get(name, NOT_RUN)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"user": self.user, "host_key": dict(self.host_key),
+               "commands": {n: {"rc": c.rc, "out": c.out, "err": c.err} for n, c in self.commands.items()},
+               "truncated": self.truncated, "platform": self.platform, "server_version": self.server_version}
+        if self.banner_recorded:
+            out["auth_banner"] = self.auth_banner
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ShellEvidence:
+        commands = {str(n): CommandOutput(None if c.get("rc") is None else int(c["rc"]), str(c.get("out", "")),
+                                          str(c.get("err", ""))) for n, c in dict(data.get("commands", {})).items()}
+        return cls(commands, str(data.get("user", "")), dict(data.get("host_key") or {}),
+                   bool(data.get("truncated", False)), str(data.get("platform", "posix")),
+                   str(data.get("server_version") or ""), data.get("auth_banner"), "auth_banner" in data)
+
+
 def is_windows(host: Host) -> bool:
     """A host declared `roles: [windows]` gets the Windows allowlist, never the POSIX one (and the reverse)."""
     return "windows" in host.roles
 
 
-def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
-    """{"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated", "platform"}; CollectorError on
-    failure. `platform` is "windows" (fourlayer.collectors.ssh_windows: one exec channel per command of the
+def collect(host: Host, ctx: CollectContext) -> ShellEvidence:
+    """ShellEvidence (serialised: {"user", "host_key", "commands": {name: {"rc", "out", "err"}}, "truncated",
+    "platform", "server_version", "auth_banner"}); CollectorError on failure. `platform` is "windows" (fourlayer.collectors.ssh_windows: one exec channel per command of the
     Windows allowlist) or "posix" (one framed `/bin/sh -s` script of the POSIX allowlist)."""
     ssh = host.ssh or SSHSettings()
     windows = is_windows(host)
@@ -64,8 +114,8 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
             results, truncated = run_script(client, commands, ctx.timeout, label)
     finally:
         client.close()
-    return {"user": user, "host_key": host_key, "commands": results, "truncated": truncated,
-            "platform": "windows" if windows else "posix", **server}
+    return ShellEvidence.from_dict({"user": user, "host_key": host_key, "commands": results, "truncated": truncated,
+                                    "platform": "windows" if windows else "posix", **server})
 
 
 # ---- parsing helpers for checks -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from fourlayer.config.inventory import Agency, Host, System
 from fourlayer.config.policy_view import PolicyView
+from fourlayer.core.evidence import typed
 
 
 @dataclass
@@ -24,7 +25,8 @@ class Target:
     host: Host | None
     policy: PolicyView  # t.policy.ssh.max_auth_tries; a plain mapping given here is wrapped
     as_of: dt.date
-    evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # collector name -> its typed evidence (fourlayer.core.evidence); a plain dict is typed on first `ev()`
+    evidence: dict[str, Any] = field(default_factory=dict)
     clock: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     # typed views parsed from the evidence (fourlayer.resources), once per target and shared by its checks
     resources: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -60,6 +62,11 @@ class Target:
             return self.host.id
         return self.system.id if self.system else self.agency.id
 
-    def ev(self, collector: str) -> dict[str, Any]:
-        """Evidence of a collector this check declared in `needs` (the runner guarantees it is present)."""
-        return self.evidence[collector]
+    def ev(self, collector: str) -> Any:
+        """Evidence of a collector this check declared in `needs` (the runner guarantees it is present): its typed
+        evidence (e.g. `ShellEvidence`), or the plain dict a collector without a type returned."""
+        value = self.evidence[collector]
+        result = typed(collector, value)
+        if result is not value:
+            self.evidence[collector] = result
+        return result

@@ -28,12 +28,12 @@ def device(t: Target) -> DeviceConfig:
 def source(t: Target) -> str:
     """Where the configuration came from, for evidence: the saved file, or host:port and the command."""
     ev = t.ev("device_config")
-    return ev["where"] if ev.get("source") == "file" else f"{ev['where']} `{ev.get('command')}`"
+    return ev.where if ev.source == "file" else f"{ev.where} `{ev.command}`"
 
 
 def _parse(t: Target) -> DeviceConfig | Unevaluable:
     vendor = t.host.device.vendor
-    text = t.ev("device_config")["text"]
+    text = t.ev("device_config").text
     try:
         parser = importlib.import_module(devices.VENDORS[vendor]).parse
     except (KeyError, ModuleNotFoundError):

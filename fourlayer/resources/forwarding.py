@@ -198,7 +198,7 @@ def agent_managers(t: Target) -> tuple[list[Destination], dict[str, str] | None]
     rc, out = command_out(t, "edr_agent_conf")
     if rc == 0:
         return ossec_managers(out), None
-    err = str(t.ev("ssh_shell")["commands"].get("edr_agent_conf", {}).get("err", "")).strip()
+    err = t.ev("ssh_shell").command("edr_agent_conf").err.strip()
     if "ermission denied" in err:
         return [], {"en": f"{OSSEC_CONF} is not readable by the audit account (set ssh.sudo: true)",
                     "vi": f"tài khoản kiểm tra không đọc được {OSSEC_CONF} (đặt ssh.sudo: true)"}

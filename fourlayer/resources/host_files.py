@@ -10,10 +10,10 @@ from fourlayer.core.target import Target
 
 def command_out(t: Target, name: str) -> tuple[int, str]:
     """(exit code, output) of one allowlisted command the shell collector ran (rc 127 when it did not run)."""
-    cmd = t.ev("ssh_shell")["commands"].get(name, {"rc": 127, "out": ""})
-    if cmd.get("rc") is None:  # the collector's output cap was reached before this command finished
+    cmd = t.ev("ssh_shell").command(name)
+    if cmd.rc is None:  # the collector's output cap was reached before this command finished
         raise Unevaluable(f"output of `{name}` was truncated by the collector's size limit")
-    return int(cmd["rc"]), str(cmd.get("out", ""))
+    return cmd.rc, cmd.out
 
 
 COMM_LEN = 15  # the kernel keeps the first 15 characters of a process name (`ps -o comm`)
@@ -25,7 +25,8 @@ class ConfigFile:
     text: str
 
 
-def _sysroot(t: Target) -> str:
+def sysroot(t: Target) -> str:
+    """The host's `ssh.sysroot` without its trailing slash ("" for the real /)."""
     root = (t.host.ssh.sysroot if t.host and t.host.ssh else "/") or "/"
     return root.rstrip("/")
 
@@ -33,7 +34,7 @@ def _sysroot(t: Target) -> str:
 def config_files(t: Target, command: str) -> list[ConfigFile]:
     """The files a `for f in ...; printf '### %s' "$f"; cat "$f"` template printed, paths shown below the sysroot."""
     _, out = command_out(t, command)
-    root = _sysroot(t)
+    root = sysroot(t)
     files: list[ConfigFile] = []
     path, lines = None, []
     for line in out.splitlines():

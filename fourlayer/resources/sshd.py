@@ -23,7 +23,7 @@ from fourlayer.collectors.allowlist import sshd_config_path
 from fourlayer.config.inventory import SSHSettings
 from fourlayer.core.model import Outcome, Status, Unevaluable, bi, passed, reason_parts, warned
 from fourlayer.core.target import Target
-from fourlayer.resources.host_files import _sysroot, command_out, config_files
+from fourlayer.resources.host_files import command_out, config_files, sysroot
 from fourlayer.resources.sshd_defaults import Defaults, defaults_for, openssh_version
 from fourlayer.resources.sshd_files import SSH_DIR, ParsedConfig, parse_files
 
@@ -99,9 +99,8 @@ class SshdTRun:
 
 
 def sshd_T_run(t: Target) -> SshdTRun:
-    cmd = t.ev("ssh_shell")["commands"].get("sshd_T", {"rc": 127, "out": "", "err": ""})
     rc, out = command_out(t, "sshd_T")
-    return SshdTRun(rc, out, str(cmd.get("err", "")))
+    return SshdTRun(rc, out, t.ev("ssh_shell").command("sshd_T").err)
 
 
 @dataclass(frozen=True)
@@ -201,21 +200,21 @@ class _Files:
 def _main_config(t: Target) -> str:
     """The main sshd_config as the file evidence names it (below the sysroot)."""
     path = sshd_config_path(t.host.ssh if t.host and t.host.ssh else SSHSettings())
-    root = _sysroot(t)
+    root = sysroot(t)
     return path[len(root):] if root and path.startswith(root + "/") else path
 
 
 def read_files(t: Target) -> _Files:
     """sshd_config and its includes from the `sshd_config_files` evidence (problem set when unusable)."""
     main = _main_config(t)
-    if "sshd_config_files" not in t.ev("ssh_shell")["commands"]:
+    if "sshd_config_files" not in t.ev("ssh_shell").commands:
         return _Files(problem="the scan did not read sshd_config (evidence from an older collector)")
     try:
         command_out(t, "sshd_config_files")
     except Unevaluable as exc:  # cut short by the collector's output cap
         return _Files(problem=str(exc))
-    err = str(t.ev("ssh_shell")["commands"]["sshd_config_files"].get("err", ""))
-    root = _sysroot(t)
+    err = t.ev("ssh_shell").command("sshd_config_files").err
+    root = sysroot(t)
     unreadable = []  # "cat: <path>: Permission denied": framed like a file, but without its text
     for line in err.splitlines():
         m = re.match(r"cat: (/.*): Permission denied", line.strip())
@@ -235,7 +234,7 @@ def read_files(t: Target) -> _Files:
 
 def server_version(t: Target) -> str:
     """The identification the SSH server sent (shell login, else the wire collector)."""
-    version = str(t.evidence.get("ssh_shell", {}).get("server_version") or "")
+    version = t.ev("ssh_shell").server_version if "ssh_shell" in t.evidence else ""
     if not version and "ssh_transport" in t.evidence:
         version = str(t.evidence["ssh_transport"].get("banner") or "")
     return version

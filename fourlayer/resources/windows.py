@@ -22,12 +22,16 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from fourlayer.collectors.base import clean_text
 from fourlayer.collectors.windows_allowlist import WINDOWS_COMMANDS
 from fourlayer.core.model import Unevaluable
 from fourlayer.core.target import Target
+
+if TYPE_CHECKING:
+    from fourlayer.collectors.ssh_shell import ShellEvidence
+
 
 # ---- value shapes of Windows PowerShell JSON ----------------------------------------------------------------
 
@@ -241,7 +245,7 @@ def _parse_json(name: str, text: str) -> Any:
 class WindowsView:
     """The sections of one Windows host's evidence, each parsed on first use and kept."""
 
-    def __init__(self, evidence: dict[str, Any]):
+    def __init__(self, evidence: ShellEvidence):
         self._evidence = evidence
         self._cache: dict[str, Any] = {}
 
@@ -258,17 +262,17 @@ class WindowsView:
 
     def output(self, name: str) -> str:
         """The text one command printed; Unevaluable when it did not run, was cut short or failed."""
-        if self._evidence.get("platform") != "windows":
+        if self._evidence.platform != "windows":
             raise Unevaluable("the host was not read as a Windows host (declare `roles: [windows]`)")
-        cmd = self._evidence.get("commands", {}).get(name)
+        cmd = self._evidence.commands.get(name)
         if cmd is None:
             raise Unevaluable(f"`{shown_command(name)}` was not run on the host")
-        if cmd.get("rc") is None:
+        if cmd.rc is None:
             raise Unevaluable(f"the output of `{shown_command(name)}` was cut short (time or size limit); "
                               "nothing was judged on part of it")
-        if int(cmd["rc"]) != 0:
-            raise _failure(name, int(cmd["rc"]), str(cmd.get("err", "")))
-        return str(cmd.get("out", ""))
+        if cmd.rc != 0:
+            raise _failure(name, cmd.rc, cmd.err)
+        return cmd.out
 
     def json(self, name: str) -> Any:
         return _parse_json(name, self.output(name))

@@ -72,6 +72,7 @@ from fourlayer.core.model import (
 )
 from fourlayer.core.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.core.target import Target
+from fourlayer.resources.login_defs import parse_login_defs
 from fourlayer.resources.sshd import SSHD_T, by_default, parse_sshd_T, sshd, sshd_T_run
 from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
 
@@ -238,18 +239,6 @@ def parse_keyvalue(text: str) -> dict[str, str]:
     return out
 
 
-def parse_login_defs(text: str) -> dict[str, str]:
-    """/etc/login.defs -> {lowercase key: value}, as shadow-utils reads it: `NAME VALUE` lines whose NAME is written
-    exactly as a login.defs key (upper case: the lookup is case-sensitive, so `umask 027` sets nothing), the value's
-    quotes removed, the last line of a key winning."""
-    out: dict[str, str] = {}
-    for raw in text.splitlines():
-        m = re.match(r"^\s*([A-Z][A-Z0-9_]*)\s+(.*?)\s*$", raw)
-        if m and not raw.lstrip().startswith("#"):
-            out[m.group(1).lower()] = m.group(2).strip('"')
-    return out
-
-
 DEFAULT_FORMATS = {"sshd_T": "sshd", "login_defs": "login_defs"}  # how a source command's output is read
 
 
@@ -267,10 +256,10 @@ class RuleSpec:
     def evaluate(self, t: Target) -> Outcome:
         if self.command == "sshd_T" and self.format == "sshd":
             return self._evaluate_sshd(t)
-        cmd = t.ev("ssh_shell")["commands"].get(self.command) or {}
-        rc, out = cmd.get("rc"), str(cmd.get("out", ""))
+        cmd = t.ev("ssh_shell").commands.get(self.command)
+        rc, out = (cmd.rc, cmd.out) if cmd else (None, "")
         if rc != 0:
-            err = str(cmd.get("err", "")).strip()[:200]
+            err = cmd.err.strip()[:200] if cmd else ""
             raise Unevaluable(f"command {self.command} failed on the target (rc={rc}){': ' + err if err else ''}")
         settings = parse_sshd_T(out) if self.format == "sshd" else \
             parse_login_defs(out) if self.format == "login_defs" else parse_keyvalue(out)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.advisories.packages import parse_dpkg, parse_rpm, platform
+from fourlayer.resources.packages import parse_dpkg, parse_rpm, platform
 from fourlayer.advisories.store import ENV_ADVISORY_DB, list_sets
 from fourlayer.advisories.versions import compare
 

@@ -264,7 +264,7 @@ def test_without_a_sysroot_the_live_kernel_is_read(sshd_hardened, ssh_known_host
     # the real /proc/sys of this machine, over SSH: every key fourlayer asks for exists in a Linux kernel's tree
     from fourlayer.resources.sysctl import live_values
     host = sshd_hardened.host(known_hosts=ssh_known_hosts)
-    out = ssh_shell.collect(host, CTX)["commands"]["sysctl_live"]["out"]
+    out = ssh_shell.collect(host, CTX).command("sysctl_live").out
     values = live_values(out)
     assert set(values) == set(allowlist.SYSCTL_KEYS), set(allowlist.SYSCTL_KEYS) ^ set(values)
     assert all(v.isdigit() for v in values.values()), values

@@ -151,14 +151,14 @@ def test_reasons_are_bilingual_on_good_and_weak_hosts(good_and_weak, av_policy: 
 
 def test_loose_lab_sshd_still_serves_sshd_T(good_and_weak) -> None:
     # the weak host's loosened host keys must not break `sshd -T` (the L1-SSH checks read it)
-    assert good_and_weak[1]["ssh_shell"]["commands"]["sshd_T"]["rc"] == 0
+    assert good_and_weak[1]["ssh_shell"].command("sshd_T").rc == 0
 
 
 def test_shadow_content_never_collected_nor_shown(good_and_weak, av_policy: dict) -> None:
     for ev in good_and_weak:
-        for name, cmd in ev["ssh_shell"]["commands"].items():
-            assert ":20000:" not in cmd["out"], name  # the lab's /etc/shadow lines
-        passwd = ev["ssh_shell"]["commands"]["passwd"]["out"]
+        for name, cmd in ev["ssh_shell"].commands.items():
+            assert ":20000:" not in cmd.out, name  # the lab's /etc/shadow lines
+        passwd = ev["ssh_shell"].command("passwd").out
         assert passwd and all(line.count(":") == 3 for line in passwd.splitlines())  # no password field
         for check_id in HOST_CHECKS:
             result = judge(check_id, host_target(ev, av_policy))
@@ -315,7 +315,7 @@ def test_hostile_config_text_stays_fast_and_clean(sshd_hardened: SshdInstance, s
         "var/lib/update-notifier/updates-available": "\x1b[31m<script>" * 5_000,
     }
     ev = host_evidence(sshd_hardened, ssh_known_hosts, host_root(files))
-    assert not ev["ssh_shell"]["truncated"]  # within the collector's output cap: the parsers get it all
+    assert not ev["ssh_shell"].truncated  # within the collector's output cap: the parsers get it all
     t = host_target(ev)
     start = time.monotonic()
     results = {c: judge(c, t) for c in HOST_CHECKS}

@@ -13,7 +13,7 @@ import pytest
 from fourlayer.core.model import Status
 from fourlayer.lab.sysroots import File
 from fourlayer.collectors import ssh_shell
-from tests.host_lab import CTX, host_target, judge
+from tests.host_lab import CTX, host_target, judge, with_command
 
 # a private key's armour with a body that is not a key: the checks must never show either
 KEY_TEXT = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAc2VjcmV0LWJvZHk=\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -179,7 +179,7 @@ def test_lock_state_from_passwd_status(sshd_hardened, ssh_known_hosts, host_root
     command = allowlist.render("password_status", SSHSettings(sysroot=str(root)))
     proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
-    evidence["ssh_shell"]["commands"]["password_status"] = {"rc": 0, "out": proc.stdout, "err": ""}
+    evidence["ssh_shell"] = with_command(evidence["ssh_shell"], "password_status", 0, proc.stdout)
     result = judge("L1-ACC-001", host_target(evidence))
     assert result.status is status and said in result.reason, result.reason
     for text in (result.reason, result.evidence, proc.stdout):

@@ -4,7 +4,6 @@ tools are not installed on this Debian machine, see tests/data/updates/README.md
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import time
@@ -23,7 +22,7 @@ from fourlayer.resources.updates import (
     parse_zypper_patches,
     tool_sections,
 )
-from tests.host_lab import host_evidence, host_target, judge
+from tests.host_lab import host_evidence, host_target, judge, with_command
 
 DATA = Path(__file__).parents[1] / "data" / "updates"
 INSTALLED = [("openssh-server", "openssh", "1:9.2p1-2+deb12u3"), ("libssl3", "openssl", "3.0.15-1~deb12u1"),
@@ -149,9 +148,7 @@ def test_damaged_outputs_are_refused(parser, text: str) -> None:
 
 
 def _with_command(evidence: dict, name: str, rc: int, out: str, err: str = "") -> dict:
-    changed = copy.deepcopy(evidence)
-    changed["ssh_shell"]["commands"][name] = {"rc": rc, "out": out, "err": err}
-    return changed
+    return {**evidence, "ssh_shell": with_command(evidence["ssh_shell"], name, rc, out, err)}
 
 
 def test_rhel_and_suse_verdicts_from_recorded_outputs(sshd_hardened, ssh_known_hosts, host_root) -> None:

@@ -146,7 +146,7 @@ def test_the_restricted_key_line_lets_the_scan_in_from_its_address_only(sshd_fac
     authorized = instance.work_dir / "authorized_keys"
     authorized.write_text(authorized_keys_line(key, "127.0.0.0/8") + "\n")
     evidence = ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX)
-    assert evidence["commands"]["sshd_T"]["rc"] == 0 and evidence["commands"]["os_release"]["rc"] == 0
+    assert evidence.command("sshd_T").rc == 0 and evidence.command("os_release").rc == 0
     authorized.write_text(authorized_keys_line(key, "192.0.2.10") + "\n")
     with pytest.raises(CollectorError, match="authentication as"):
         ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX)

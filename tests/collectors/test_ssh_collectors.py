@@ -65,7 +65,7 @@ def test_refused_port_is_collector_error(sshd_hardened: SshdInstance, ssh_known_
     with pytest.raises(CollectorError, match="TCP connect failed"):
         ssh_transport.collect(nothing_there, CTX)
     with pytest.raises(CollectorError, match="is sshd running on that port"):
-        ssh_shell.collect(nothing_there, CTX)
+        ssh_shell.collect(nothing_there, CTX).to_dict()
 
 
 # ---- hostile peers ----------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def test_shell_hostile_peer_fails_cleanly_and_fast(hostile: HostilePeer, tmp_pat
 def test_shell_reads_sshd_T_on_both_profiles(sshd_hardened: SshdInstance, sshd_weak: SshdInstance,
                                             ssh_known_hosts: Path) -> None:
     for instance, root_login, password_auth in ((sshd_hardened, "no", "no"), (sshd_weak, "yes", "yes")):
-        ev = ssh_shell.collect(instance.host(known_hosts=ssh_known_hosts), CTX)
+        ev = ssh_shell.collect(instance.host(known_hosts=ssh_known_hosts), CTX).to_dict()
         assert ev["user"] == instance.user and ev["truncated"] is False
         assert set(ev["commands"]) == set(allowlist.TEMPLATES)
         sshd_t = ev["commands"]["sshd_T"]
@@ -193,7 +193,7 @@ def test_shell_reads_sshd_T_on_both_profiles(sshd_hardened: SshdInstance, sshd_w
 
 
 def test_shell_passwd_never_carries_password_field(sshd_hardened: SshdInstance, ssh_known_hosts: Path) -> None:
-    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=ssh_known_hosts), CTX)
+    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=ssh_known_hosts), CTX).to_dict()
     passwd = ev["commands"]["passwd"]
     assert passwd["rc"] == 0
     rows = [line.split(":") for line in passwd["out"].splitlines()]
@@ -210,7 +210,7 @@ def test_shell_reads_files_under_sysroot(sshd_hardened: SshdInstance, ssh_known_
         "etc/security/faillock.conf": "deny = 5\n",
     })
     host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(root))
-    cmds = ssh_shell.collect(host, CTX)["commands"]
+    cmds = ssh_shell.collect(host, CTX).to_dict()["commands"]
     assert cmds["os_release"] == {"rc": 0, "out": 'ID=ubuntu\nVERSION_ID="22.04"\n', "err": ""}
     assert cmds["login_defs"]["out"] == "PASS_MAX_DAYS 90\nno trailing newline, and a fake @@FL:marker"
     assert cmds["rsyslog_conf"]["rc"] == 0
@@ -223,7 +223,7 @@ def test_shell_reads_files_under_sysroot(sshd_hardened: SshdInstance, ssh_known_
 
 def test_shell_output_cap_truncates(sshd_hardened: SshdInstance, ssh_known_hosts: Path, ssh_sysroot) -> None:
     root = ssh_sysroot({"etc/login.defs": "x" * 100 + "\n" * 1 + "y" * (3 << 20)})
-    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(root)), CTX)
+    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(root)), CTX).to_dict()
     assert ev["truncated"] is True
     assert ev["commands"]["sshd_T"]["rc"] == 0
     assert ev["commands"]["login_defs"]["rc"] is None
@@ -237,7 +237,7 @@ def test_shell_custom_directives_and_banner(sshd_factory, tmp_path: Path) -> Non
     instance = sshd_factory("weak", directives={"PermitRootLogin": "prohibit-password", "MaxAuthTries": "4"},
                             banner_text="Authorised users only\n")
     known_hosts = instance.write_known_hosts(tmp_path / "known_hosts")
-    cfg = parse_sshd_T(ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX)
+    cfg = parse_sshd_T(ssh_shell.collect(instance.host(known_hosts=known_hosts), CTX).to_dict()
                                  ["commands"]["sshd_T"]["out"])
     assert cfg["permitrootlogin"] == "without-password"  # how OpenSSH 9.2 prints prohibit-password
     assert cfg["maxauthtries"] == "4"
@@ -250,19 +250,19 @@ def test_unknown_host_key_refused_by_default(sshd_hardened: SshdInstance, tmp_pa
     known_hosts.write_text("")
     label = f"[{sshd_hardened.address}]:{sshd_hardened.port}"
     with pytest.raises(CollectorError) as info:
-        ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), CTX)
+        ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), CTX).to_dict()
     message = str(info.value)
     assert f"host key for {label}" in message and str(known_hosts) in message
     assert "--accept-new-host-keys" in message and fingerprints(sshd_hardened)["ssh-ed25519"] in message
     assert known_hosts.read_text() == ""
     with pytest.raises(CollectorError, match="does not exist"):
-        ssh_shell.collect(sshd_hardened.host(known_hosts=tmp_path / "missing"), CTX)
+        ssh_shell.collect(sshd_hardened.host(known_hosts=tmp_path / "missing"), CTX).to_dict()
 
 
 def test_accept_new_saves_key_then_verifies(sshd_hardened: SshdInstance, tmp_path: Path) -> None:
     known_hosts = tmp_path / "sub" / "known_hosts"
     ctx = dataclasses.replace(CTX, accept_new_host_keys=True)
-    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), ctx)
+    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), ctx).to_dict()
     assert ev["commands"]["sshd_T"]["rc"] == 0
     saved = known_hosts.read_text().splitlines()
     assert len(saved) == 1
@@ -270,7 +270,7 @@ def test_accept_new_saves_key_then_verifies(sshd_hardened: SshdInstance, tmp_pat
     assert name == f"[{sshd_hardened.address}]:{sshd_hardened.port}"
     assert (key_type, blob) in sshd_hardened.host_public_keys()
     assert known_hosts.stat().st_mode & 0o077 == 0
-    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), CTX)  # now known: no TOFU needed
+    ev = ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), CTX).to_dict()  # now known: no TOFU needed
     assert ev["host_key"]["fingerprint"] == keys.fingerprint_sha256(blob)
     assert known_hosts.read_text().splitlines() == saved
 
@@ -284,7 +284,7 @@ def test_changed_host_key_always_refused(sshd_hardened: SshdInstance, tmp_path: 
     for accept_new in (False, True):
         ctx = dataclasses.replace(CTX, accept_new_host_keys=accept_new)
         with pytest.raises(CollectorError, match="CHANGED") as info:
-            ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), ctx)
+            ssh_shell.collect(sshd_hardened.host(known_hosts=known_hosts), ctx).to_dict()
         assert keys.fingerprint_sha256(blob) in str(info.value) and "ssh-keygen -R" in str(info.value)
     assert known_hosts.read_text() == before
 
@@ -293,10 +293,10 @@ def test_auth_failure_says_what_to_do(sshd_hardened: SshdInstance, ssh_known_hos
     stranger = keys.generate_key(tmp_path / "stranger", "ed25519")
     host = sshd_hardened.host(known_hosts=ssh_known_hosts, key_file=str(stranger))
     with pytest.raises(CollectorError, match="authentication as .* failed .*authorized_keys"):
-        ssh_shell.collect(host, CTX)
+        ssh_shell.collect(host, CTX).to_dict()
     host = sshd_hardened.host(known_hosts=ssh_known_hosts, password_env="FL_TEST_UNSET_PASSWORD_VAR")
     with pytest.raises(CollectorError, match="FL_TEST_UNSET_PASSWORD_VAR"):
-        ssh_shell.collect(host, CTX)
+        ssh_shell.collect(host, CTX).to_dict()
 
 
 def test_password_is_never_in_error(sshd_hardened: SshdInstance, ssh_known_hosts: Path, tmp_path: Path,
@@ -305,7 +305,7 @@ def test_password_is_never_in_error(sshd_hardened: SshdInstance, ssh_known_hosts
     stranger = keys.generate_key(tmp_path / "stranger", "ed25519")
     host = sshd_hardened.host(known_hosts=ssh_known_hosts, key_file=str(stranger), password_env="FL_TEST_PASSWORD")
     with pytest.raises(CollectorError) as info:
-        ssh_shell.collect(host, CTX)
+        ssh_shell.collect(host, CTX).to_dict()
     assert "s3cret" not in str(info.value) and "$FL_TEST_PASSWORD" in str(info.value)
 
 

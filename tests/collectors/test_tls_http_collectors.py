@@ -12,6 +12,7 @@ import pytest
 from cryptography import x509
 
 from fourlayer.collectors import http as http_collector
+from fourlayer.core.evidence import to_dict
 from fourlayer.collectors import tls as tls_collector
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.reach import LOOPBACK_ENV, tcp_reachable
@@ -26,7 +27,8 @@ CTX = CollectContext(timeout=3.0)
 FAST = CollectContext(timeout=0.5)
 
 
-def only_port(evidence: dict) -> dict:
+def only_port(evidence) -> dict:
+    evidence = to_dict(evidence)  # the serialised form (typed evidence, or the dict of an untyped collector)
     assert len(evidence["ports"]) == 1
     return next(iter(evidence["ports"].values()))
 

@@ -240,8 +240,8 @@ def test_nmap_scans_65535_declared_ports_with_a_compact_port_list(tmp_path):
         evidence = nmap_scan.collect(host, CollectContext(policy=policy))
     finally:
         listener.close()
-    assert evidence["scanned_ports"] == "1-65535"
-    assert evidence["state"] == "up" and open_port in evidence["open"]
+    assert evidence.scanned_ports == "1-65535"
+    assert evidence.state == "up" and open_port in evidence.open
 
 
 def test_port_lists_collapse_into_ranges():

@@ -5,6 +5,7 @@ can be read. Also: a Banner naming a missing file, and MaxAuthTries 0, each on a
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -61,7 +62,7 @@ def unprivileged(sshd_hardened, ssh_known_hosts, host_root):
 
 
 def test_unprivileged_account_gets_verdicts_from_the_files(unprivileged):
-    assert "no hostkeys available" in unprivileged["ssh_shell"]["commands"]["sshd_T"]["err"]
+    assert "no hostkeys available" in unprivileged["ssh_shell"].command("sshd_T").err
     t = host_target(unprivileged)
     config = sshd(t)
     assert config.source == FILES and config.defaults is not None
@@ -105,7 +106,8 @@ def test_implicit_compliance_is_a_warning_when_the_policy_asks(unprivileged, ssh
     assert judge("L1-SSH-012", host_target(live, policy=policy)).status is Status.PASS  # written in the file
     assert judge("L1-SSH-030", host_target(live)).status is Status.PASS  # default policy: pass
     # evidence of a collector that did not read the files (an older scan): the PASS says what it could not tell
-    del live["ssh_shell"]["commands"]["sshd_config_files"]
+    commands = {n: c for n, c in live["ssh_shell"].commands.items() if n != "sshd_config_files"}
+    live["ssh_shell"] = dataclasses.replace(live["ssh_shell"], commands=commands)
     unknown = judge("L1-SSH-030", host_target(live, policy=policy))
     assert unknown.status is Status.PASS and "is written explicitly is unknown" in unknown.reason, unknown.reason
 
@@ -145,7 +147,7 @@ def test_banner_naming_a_missing_file_fails(sshd_factory, tmp_path, host_root):
     known = server.write_known_hosts(tmp_path / "known_hosts")
     host = server.host(known_hosts=known, sysroot=str(host_root({})))
     ev = {"host": host, "ssh_shell": ssh_shell.collect(host, CTX)}
-    assert ev["ssh_shell"]["auth_banner"] is None
+    assert ev["ssh_shell"].auth_banner is None
     r = judge("L1-SSH-017", host_target(ev))
     assert r.status is Status.FAIL and "sent no banner" in r.reason and "/nonexistent/fourlayer-banner" in r.reason
 
@@ -181,7 +183,7 @@ def test_includes_are_followed_below_the_sysroot_and_a_deeper_one_is_a_gap(sshd_
     (root / "etc/ssh/sshd_config").write_text(f"{_host_key_line(root)}\nPermitRootLogin no\n"
                                               "Include custom/*.conf\nPasswordAuthentication no\n")
     ev = _collect(sshd_hardened, ssh_known_hosts, root)
-    printed = ev["ssh_shell"]["commands"]["sshd_config_files"]["out"]
+    printed = ev["ssh_shell"].command("sshd_config_files").out
     assert "/etc/ssh/custom/a.conf" in printed  # relative to /etc/ssh below the sysroot, followed by the shell
     assert "/etc/ssh/deeper/b.conf" not in printed  # an Include inside an included file is not followed
     t = host_target(ev)
@@ -215,19 +217,19 @@ def test_before_openssh_8_7_challenge_response_still_enables_keyboard_interactiv
     """No OpenSSH older than the installed one runs here, so the server's announcement is replaced by the one of
     Ubuntu 20.04 (8.2): there KbdInteractiveAuthentication no alone leaves ChallengeResponseAuthentication's
     default yes on, which enables keyboard-interactive (sshd.c before 8.7); from 8.7 one is an alias of the other."""
-    unprivileged["ssh_shell"]["server_version"] = "SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5"
+    unprivileged["ssh_shell"] = dataclasses.replace(unprivileged["ssh_shell"], server_version="SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5")
     old = sshd(host_target(unprivileged))
     assert old.defaults.label == "OpenSSH 8.2" and old.kbd_interactive_authentication == "yes"
     r = judge("L1-SSH-011", host_target(unprivileged))
     assert r.status is Status.FAIL and "kbdinteractiveauthentication yes" in r.reason, r.reason
-    unprivileged["ssh_shell"]["server_version"] = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"
+    unprivileged["ssh_shell"] = dataclasses.replace(unprivileged["ssh_shell"], server_version="SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3")
     assert sshd(host_target(unprivileged)).kbd_interactive_authentication == "no"
 
 
 def test_a_server_without_a_known_release_cannot_default_absent_keywords(unprivileged):
     """Dropbear or an unknown server (its announcement stands in for one; none runs here): what the files set
     is judged, what they leave out is ERROR, never a guessed default."""
-    unprivileged["ssh_shell"]["server_version"] = "SSH-2.0-dropbear_2022.83"
+    unprivileged["ssh_shell"] = dataclasses.replace(unprivileged["ssh_shell"], server_version="SSH-2.0-dropbear_2022.83")
     t = host_target(unprivileged)
     assert judge("L1-SSH-010", t).status is Status.PASS  # PermitRootLogin no is written
     unknown = judge("L1-SSH-012", t)  # PermitEmptyPasswords is not

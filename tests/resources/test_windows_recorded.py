@@ -45,7 +45,7 @@ class Recorded:
     def __init__(self, lab: RecordedWindowsHost, known_hosts: Path):
         self.lab = lab
         self.host = lab.host(f"rec-{lab.profile}", known_hosts)
-        self.evidence = ssh_shell.collect(self.host, CTX)
+        self.evidence = ssh_shell.collect(self.host, CTX).to_dict()  # serialised: the tests read its shape
 
     def target(self, level: int = 3, soc: str | None = "127.0.0.13", connected: bool = True,
                policy: dict | None = None) -> Target:
@@ -106,7 +106,7 @@ def test_the_gate_refuses_what_is_not_recorded_so_a_linux_host_declaration_gets_
     rec = recorded["win11-workstation"]
     before = len(rec.lab.received())
     linux_host = Host(address=rec.host.address, id="declared-linux", roles=("linux",), ssh=rec.host.ssh)
-    evidence = ssh_shell.collect(linux_host, CTX)
+    evidence = ssh_shell.collect(linux_host, CTX).to_dict()
     sent = rec.lab.received()[before:]
     assert [r["command"] for r in sent] == ["/bin/sh -s"] and not sent[0]["recorded"]
     assert evidence["platform"] == "posix" and all(c["rc"] is None for c in evidence["commands"].values())
@@ -114,7 +114,7 @@ def test_the_gate_refuses_what_is_not_recorded_so_a_linux_host_declaration_gets_
 
 
 def test_linux_hosts_are_never_sent_windows_commands(sshd_hardened, ssh_known_hosts):
-    evidence = ssh_shell.collect(sshd_hardened.host(known_hosts=ssh_known_hosts), CTX)
+    evidence = ssh_shell.collect(sshd_hardened.host(known_hosts=ssh_known_hosts), CTX).to_dict()
     assert evidence["platform"] == "posix" and "sshd_T" in evidence["commands"]
     assert not set(evidence["commands"]) & set(WINDOWS_COMMANDS)
 
@@ -288,7 +288,7 @@ def test_a_hung_command_is_error_within_the_collectors_deadline(tmp_path_factory
         host = lab.host("hung", lab.sshd.write_known_hosts(tmp_path_factory.mktemp("hung") / "known_hosts"))
         ctx = CollectContext(timeout=0.25)  # all commands together: 0.25 s x TIMEOUT_FACTOR
         start = time.monotonic()
-        evidence = ssh_shell.collect(host, ctx)
+        evidence = ssh_shell.collect(host, ctx).to_dict()
         assert time.monotonic() - start < 0.25 * ssh_windows.TIMEOUT_FACTOR + 2
         commands = evidence["commands"]
         assert commands["win_firewall"]["rc"] == 0 and commands["win_defender"]["rc"] is None
