@@ -386,7 +386,7 @@ def _run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check],
     if hosts_via is None and not stopping():  # else another engine scans the hosts
         if options.discovery_batch > 1 and sum(map(needs_sweep, plan.hosts)) > 1:
             stage = DiscoveryStage(plan.hosts, ctx, options.discovery_batch, submit,
-                                   in_flight=lambda: len(items) - done,
+                                   in_flight=lambda: len(items),  # landed hosts leave `items`
                                    ahead=max(1, options.concurrency) + 2 * options.discovery_batch,
                                    host_budget=options.host_timeout, stop=stop)
             ctx = dataclasses.replace(ctx, discovery=stage)
@@ -419,6 +419,9 @@ def _run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check],
                 if crashed:
                     complete, stop_reason = False, stop_reason or f"collector {crashed[0]} crashed on {host_run.host}"
                 landed(host_results, host_run)
+                with feed_lock:  # spooled: let go of the future (it holds the results) and the planned skips
+                    items.pop(future).skipped = []
+                del host_results
     except KeyboardInterrupt:
         complete, stop_reason = False, "interrupted"
     finally:
