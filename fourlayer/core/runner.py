@@ -420,7 +420,7 @@ def _run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check],
                     complete, stop_reason = False, stop_reason or f"collector {crashed[0]} crashed on {host_run.host}"
                 landed(host_results, host_run)
                 with feed_lock:  # spooled: let go of the future (it holds the results) and the planned skips
-                    items.pop(future).skipped = []
+                    items.pop(future).skips = []
                 del host_results
     except KeyboardInterrupt:
         complete, stop_reason = False, "interrupted"
