@@ -8,6 +8,7 @@ from fourlayer.config.inventory import Inventory
 from fourlayer.core.model import Status
 from fourlayer.core.runner import ScanRun
 from fourlayer.core.scoring import score_tree
+from fourlayer.core.spool import ResultSpool
 
 # 1.1: system last_assessment.licence; optional framework, history and per-result clauses (see
 # reports/schema/report.schema.json, the published contract; a minor version only adds optional fields).
@@ -114,5 +115,12 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
         "agencies": agencies,
         **({"framework": framework} if framework is not None else {}),  # optional in the schema
         **_segmentation(run, inventory),  # optional: only when zones are declared
-        "results": [r.to_dict() for r in run.results],
+        "results": _results(run),
     }
+
+
+def _results(run: ScanRun) -> Any:
+    """The `results` list: a scan's spool stays on disk (read while each writer writes, fourlayer.core.spool)."""
+    if isinstance(run.results, ResultSpool):
+        return run.results.documents()
+    return [r.to_dict() for r in run.results]

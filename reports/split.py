@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from fourlayer.core.spool import SpooledDocuments
 from fourlayer.reports.writers import ReportWriteError, atomic_text, write_all
 
 SPLITS = ("agency",)
@@ -98,7 +99,8 @@ def write_split(doc: dict[str, Any], out: Path, stem: str, formats: list[str], l
 
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}")
-    grouped = results_by_agency(doc["results"])
+    results = doc["results"]  # a scan's spool (fourlayer.core.spool): each agency's results read when written
+    grouped = results.spool.by_agency() if isinstance(results, SpooledDocuments) else results_by_agency(results)
     links = {a["id"]: {fmt: str(Path(AGENCY_DIR) / a["id"] / name) for fmt, name in
                        _agency_file_names(f"{stem}-{a['id']}", formats, langs).items()} for a in doc["agencies"]}
     written: list[Path] = []
@@ -106,7 +108,8 @@ def write_split(doc: dict[str, Any], out: Path, stem: str, formats: list[str], l
         written += write_overview(overview_document(doc, grouped, links), out, stem, langs, atomic_text)
         for agency in doc["agencies"]:
             folder = agency_dir(out, agency["id"])
-            written += write_all(agency_document(doc, agency, grouped.get(agency["id"], [])), folder,
+            own = list(grouped.get(agency["id"], []))  # one agency's results at a time, never all of them
+            written += write_all(agency_document(doc, agency, own), folder,
                                  f"{stem}-{agency['id']}", formats, langs)
     except ReportWriteError as exc:
         exc.written = written + [p for p in exc.written if p not in written]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import secrets
 from pathlib import Path
@@ -77,6 +78,7 @@ def write_html(doc: dict[str, Any], out: Path, stem: str, langs: list[str]) -> l
             exc.written = written
             raise
         written.append(path)
+        gc.collect()  # the view of this language (Jinja keeps it in cycles) before the next one reads the results
     return written
 
 

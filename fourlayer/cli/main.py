@@ -213,13 +213,38 @@ def _scan_inputs(inv, framework: str | None, rules: tuple[str, ...], waivers: st
 
 
 def _after_scan(run, fw, waivers) -> dict | None:
-    """Clauses on each result, then waivers (warnings to stderr); the report's `waivers` section, if any."""
+    """Clauses on each result, then waivers (warnings to stderr); the report's `waivers` section, if any.
+
+    The results are a spool on disk (fourlayer.core.spool): one pass finds the few results a waiver names and
+    waives them as `apply_waivers` would over all of them (it touches no other), a second rewrites the spool
+    with every result's clauses and those changes; the results are never all in memory."""
     from fourlayer.config.waivers import apply_waivers
 
-    fw.annotate(run.results)
-    if not waivers:
+    today = dt.date.fromisoformat(run.options["as_of"])
+    if not hasattr(run.results, "rewrite"):  # a list (a run built in memory)
+        fw.annotate(run.results)
+        report = apply_waivers(run.results, waivers, today) if waivers else None
+    else:
+        waived: dict[int, object] = {}
+        if waivers:
+            waived = {i: r for i, r in enumerate(run.results) if any(w.matches(r) for w in waivers)}
+            report = apply_waivers(list(waived.values()), waivers, today)
+        else:
+            report = None
+
+        clauses: dict[str, list[str]] = {}
+
+        def change(results):
+            for i, r in enumerate(results):
+                r = waived.get(i, r)
+                if r.check_id not in clauses:
+                    clauses[r.check_id] = fw.clauses_for(r.check_id)
+                r.clauses = list(clauses[r.check_id])  # as fw.annotate
+                yield r
+
+        run.results.rewrite(change)
+    if report is None:
         return None
-    report = apply_waivers(run.results, waivers, dt.date.fromisoformat(run.options["as_of"]))
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     return report.to_dict()
@@ -230,6 +255,8 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
                   waivers: str | None = None, split: str | None = None, broker: str | None = None,
                   zone_timeout: float = defaults.ZONE_TIMEOUT) -> tuple[dict, list[Path]]:
     """Load, scan and render; shared by `scan` and `demo`. Returns the report document and files written.
+    The document's `results` are read from the run's spool on disk (fourlayer.core.spool) when iterated; the
+    spool is removed when the document is dropped or the process exits, at once when this raises.
 
     `broker` (an AMQP URL) scans each host on its zone's worker (fourlayer.dispatch) instead of in-process;
     storing and rendering stay exactly the same.
@@ -281,18 +308,22 @@ def run_and_write(inventory_path: str, out: Path, formats: list[str], langs: lis
                 options.segmentation = hosts_via.probe_zones(inv)  # from inside every zone, before the hosts
         run = run_scan(inv, policy, checks_, options, on_results=session.recorder(progress), stop=session.stop,
                        hosts_via=hosts_via)
-        if hosts_via is not None and not quiet:
-            for line in hosts_via.summary():
-                click.echo(f"fourlayer: {line}", err=True)
-        waiver_report = _after_scan(run, fw, waivers_)
-        doc = build_document(run, inv, framework=fw.evidence(run.results))
-        if waiver_report is not None:
-            doc["waivers"] = waiver_report
-        session.finish(run, doc)  # keep last before rendering: it stores the document exactly as rendered
-        run.results.clear()  # the document holds every result now: ~100 MB at 2,000 hosts, reused for rendering
-        progress.phase("writing reports")
-        stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
-        written = session.write_reports(doc, out, stem, formats, langs, split)  # + signatures; never truncated
+        session.temporaries.append(run.close)  # the results' spool, also when a signal ends it by os._exit
+        try:
+            if hosts_via is not None and not quiet:
+                for line in hosts_via.summary():
+                    click.echo(f"fourlayer: {line}", err=True)
+            waiver_report = _after_scan(run, fw, waivers_)
+            doc = build_document(run, inv, framework=fw.evidence(run.results))
+            if waiver_report is not None:
+                doc["waivers"] = waiver_report
+            session.finish(run, doc)  # keep last before rendering: it stores the document exactly as rendered
+            progress.phase("writing reports")
+            stem = f"fourlayer-{run.started.strftime('%Y%m%dT%H%M%SZ')}-{run.id}"
+            written = session.write_reports(doc, out, stem, formats, langs, split)  # + signatures; never truncated
+        except BaseException:
+            run.close()
+            raise
     return doc, written
 
 

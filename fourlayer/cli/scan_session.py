@@ -87,6 +87,8 @@ class ScanSession:
         self.history_error: str | None = None  # why the run could not be stored (the scan went on without it)
         self.reports_error: str | None = None  # why a report could not be written
         self.cleanups: list[Callable[[], Any]] = []  # run before an abort (second signal), e.g. stop a lab
+        # removed before any exit that skips the interpreter's own clean-up (os._exit), e.g. the results' spool
+        self.temporaries: list[Callable[[], Any]] = []
 
     # -- before and around the scan ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -254,7 +256,7 @@ class ScanSession:
         code = EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM
         if self.signal_code is not None:  # a second signal: stop now; stored hosts are already committed
             sys.stderr.write("fourlayer: aborted\n")
-            for cleanup in self.cleanups:
+            for cleanup in [*self.temporaries, *self.cleanups]:
                 with contextlib.suppress(Exception):
                     cleanup()
             os._exit(code)
@@ -283,6 +285,9 @@ class ScanSession:
         if code == EXIT_OK:
             return
         if self.signal_code is not None and threading.active_count() > 1:
+            for remove in self.temporaries:
+                with contextlib.suppress(Exception):
+                    remove()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)

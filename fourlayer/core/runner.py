@@ -31,6 +31,7 @@ from fourlayer.core.model import (
 )
 from fourlayer.core.discovery_stage import DiscoveryStage, needs_sweep
 from fourlayer.core.planner import Plan, plan_scan
+from fourlayer.core.spool import ResultSpool
 from fourlayer.core.target import Target
 
 log = logging.getLogger("fourlayer.core.runner")
@@ -98,7 +99,7 @@ class ScanRun:
     tool_version: str
     options: dict[str, Any]
     policy: dict[str, Any]
-    results: list[Result]
+    results: "ResultSpool | list[Result]"  # the spool of a scan (read from disk when iterated); a list in tests
     hosts: list[HostRun]
     checks: dict[str, Any]  # id -> metadata of every check that was planned
     complete: bool = True
@@ -107,6 +108,11 @@ class ScanRun:
     # zones declared: {"records": [...], "vantage_zones": [...]} of the segmentation probes (the report's matrix)
     segmentation: dict[str, Any] | None = None
     discovery: dict[str, Any] = field(default_factory=dict)  # the discovery stage's nmap runs: batches, hosts
+
+    def close(self) -> None:
+        """Remove the results' spool (its directory); the results cannot be read afterwards."""
+        if isinstance(self.results, ResultSpool):
+            self.results.close()
 
 
 HostsVia = Callable[[list[Any], Callable[[], bool]], Iterable[tuple[list[Result], HostRun]]]
@@ -270,7 +276,25 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     no new host is started and the run returns at once, marked incomplete; hosts still in flight are abandoned.
     `hosts_via(host_items, stopping)` scans the hosts elsewhere (fourlayer.dispatch: one queue per zone) and
     yields each host's (results, HostRun) as it lands; it raises RunIncomplete when it cannot finish them all.
+
+    The results are spooled to disk as they land (fourlayer.core.spool), never kept as a list: the run's
+    `results` is the spool, read in the report's order when iterated; `ScanRun.close()` removes it (so does
+    garbage collection or the interpreter's exit). It is removed at once when the scan raises.
     """
+    results = ResultSpool()
+    try:
+        return _run_scan(inventory, policy, checks, options, agency_evidence, progress, on_results, stop, hosts_via,
+                         results)
+    except BaseException:
+        results.close()
+        raise
+
+
+def _run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], options: ScanOptions,
+              agency_evidence: Callable[[Agency, CollectContext], tuple[dict, dict]] | None,
+              progress: Callable[[str, int, int], None] | None,
+              on_results: Callable[[list[Result], HostRun | None], None] | None,
+              stop: threading.Event | None, hosts_via: HostsVia | None, results: ResultSpool) -> ScanRun:
     from fourlayer.collectors.agency import collect_agency
 
     agency_evidence = agency_evidence or collect_agency
@@ -294,7 +318,6 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         ctx = dataclasses.replace(ctx, reachability=table)
         segmentation = segmentation or {"records": [], "vantage_zones": []}
         stages["segmentation"] = time.perf_counter() - t0 - stages["plan"]
-    results: list[Result] = []
     host_runs: list[HostRun] = []
 
     complete, stop_reason = True, None
@@ -319,7 +342,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         item.target.evidence = evidence
         batch = evaluate_within(item.checks, item.target, failed, time.monotonic() + options.host_timeout,
                                 options.host_timeout, stop) + item.skipped
-        results.extend(batch)
+        results.add(batch)
         if on_results:
             on_results(batch, None)
 
@@ -331,7 +354,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
 
     def landed(host_results: list[Result], host_run: HostRun) -> None:
         nonlocal done
-        results.extend(host_results)
+        results.add(host_results)  # to disk at once: only the host's summary (its HostRun) stays in memory
         host_runs.append(host_run)
         done += 1
         if on_results:
@@ -363,7 +386,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     if hosts_via is None and not stopping():  # else another engine scans the hosts
         if options.discovery_batch > 1 and sum(map(needs_sweep, plan.hosts)) > 1:
             stage = DiscoveryStage(plan.hosts, ctx, options.discovery_batch, submit,
-                                   in_flight=lambda: len(items) - done,
+                                   in_flight=lambda: len(items),  # landed hosts leave `items`
                                    ahead=max(1, options.concurrency) + 2 * options.discovery_batch,
                                    host_budget=options.host_timeout, stop=stop)
             ctx = dataclasses.replace(ctx, discovery=stage)
@@ -396,6 +419,9 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
                 if crashed:
                     complete, stop_reason = False, stop_reason or f"collector {crashed[0]} crashed on {host_run.host}"
                 landed(host_results, host_run)
+                with feed_lock:  # spooled: let go of the future (it holds the results) and the planned skips
+                    items.pop(future).skips = []
+                del host_results
     except KeyboardInterrupt:
         complete, stop_reason = False, "interrupted"
     finally:
@@ -408,8 +434,7 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
         complete, stop_reason = False, stop_reason or "interrupted"
     stages["collect_and_check"] = time.perf_counter() - t1
 
-    results.sort(key=lambda r: (r.agency, r.system or "", r.host or "", r.layer, r.check_id))
-    return ScanRun(
+    return ScanRun(  # results: read back in the order (agency, system, host, layer, check id)
         id=options.run_id or uuid.uuid4().hex[:12], started=started, finished=dt.datetime.now(dt.timezone.utc),
         inventory_path=inventory.path, tool_version=__version__,
         options={"concurrency": options.concurrency, "timeout": options.timeout,

@@ -23,7 +23,7 @@ from fourlayer.core.discovery import discover
 from fourlayer.core.runner import ScanOptions, run_scan
 from fourlayer.reports.document import build_document
 from fourlayer.reports.html_report import render_html
-from fourlayer.reports.json_report import load_schema
+from fourlayer.reports.json_report import load_schema, render_json
 from tests.zone_lab import ROOT, LAB_SKIP, ZoneLab, lab_works, leftover_namespaces
 
 ZONE_CHECKS = ("L1-ZON-001", "L1-ZON-002", "L1-ZON-003")
@@ -154,7 +154,7 @@ def test_exactly_the_one_violation_is_reported_and_drawn(lab):
         assert 'z-violation" data-src="users" data-dst="servers"' in html
         assert f"app1</code> {lab.address('servers', 0)}:22" in html
     schema = load_schema()
-    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(doc)))  # plain JSON, as published
+    jsonschema.Draft202012Validator(schema).validate(json.loads(render_json(doc)))  # plain JSON, as published
 
 
 def test_a_silent_vantage_zone_is_an_error_never_a_pass(lab):

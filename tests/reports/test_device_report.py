@@ -4,6 +4,7 @@ the agency's scores. A real scan of two IOS devices (the hardened and the weak f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fourlayer.config.inventory_load import load_inventory
@@ -14,6 +15,7 @@ from fourlayer.core.runner import ScanOptions, run_scan
 from fourlayer.core.scoring import rollup
 from fourlayer.reports.document import build_document
 from fourlayer.reports.html_report import render_html
+from fourlayer.reports.json_report import render_json
 from tests.scan_harness import TODAY, agency, write_inventory
 from tests.checks.test_device_checks import AGELESS, DATA, SOC
 from tests.reports.test_reports import _errors
@@ -33,7 +35,7 @@ def _document(tmp_path: Path) -> tuple[dict, list]:
 
 def test_devices_in_json_and_scores(tmp_path):
     doc, results = _document(tmp_path)
-    assert _errors(doc) == []
+    assert _errors(json.loads(render_json(doc))) == []  # as published (the results are read from the spool)
     hosts = {h["id"]: h for h in doc["agencies"][0]["systems"][0]["hosts"]}
     assert hosts["edge-rtr"]["kind"] == "device" and hosts["edge-rtr"]["vendor"] == "cisco_ios"
     assert hosts["branch-rtr"]["role"] == "bộ định tuyến chi nhánh"
