@@ -83,7 +83,8 @@ def main() -> None:
               f"over {args.runs} loads", flush=True)
     demo = ROOT / "inventory" / "demo.yaml"
 
-    env = {"FOURLAYER_LAB_USER": "audit", "FOURLAYER_LAB": "/nonexistent-lab", "HOME": str(ROOT)}  # what scripts/demo.sh exports
+    # what `fourlayer demo` exports (the lab's folder need not exist: the loader checks no key file)
+    env = {"FOURLAYER_LAB_USER": "audit", "FOURLAYER_LAB": "/nonexistent-lab", "HOME": str(ROOT)}
 
     def demo_once() -> None:
         inv = load_inventory(demo, env=env)
