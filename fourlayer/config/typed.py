@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, item_path
+from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, item_path, show
 from fourlayer.core.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
@@ -204,6 +204,10 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
         close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(names)}" if names else ""
         return f"unknown key; {hint}".rstrip("; ")
+    if kind == "invalid_key":  # a mapping key that is not text (`5: x`) where a model's keys belong
+        owner = _model_at(model, loc[:-1])
+        allowed = f"; allowed keys: {', '.join(_field_names(owner))}" if owner else ""
+        return f"key {show(loc[-1])} is not text{allowed}"
     if kind == _EXPECTED_MISSING:
         return str(error["msg"])
     if kind == "missing" and _missing_hint(model, loc):
@@ -222,10 +226,14 @@ def input_error(model: type[BaseModel], exc: ValidationError, raw: Any, path: st
     errors = [{**e, "loc": _without_union_tags(model, tuple(e["loc"]))} for e in exc.errors(include_url=False)]
     # pydantic reports a value that fails every member of a union once per member; the first is the most direct
     error = errors[0]
-    if error["type"] in ("missing", _EXPECTED_MISSING):  # a misspelt key beside it explains the missing one
-        error = next((e for e in errors if e["type"] == "extra_forbidden"
-                      and tuple(e["loc"][:-1]) == tuple(error["loc"][:-1])), error)
-    at, where = _where(raw, tuple(error["loc"]), line, on_key=error["type"] == "extra_forbidden")
+    # a mapping's keys are judged before its values (a misspelt key explains the "missing" one beside it): the
+    # first key error of a mapping that encloses the first error, the outermost first
+    keys = [e for e in errors if e["type"] in ("extra_forbidden", "invalid_key")
+            and tuple(error["loc"][:len(e["loc"]) - 1]) == tuple(e["loc"][:-1])]
+    error = min(keys, key=lambda e: len(e["loc"]), default=error)
+    at, where = _where(raw, tuple(error["loc"]), line, on_key=error["type"] in ("extra_forbidden", "invalid_key"))
+    if error["type"] == "invalid_key":  # the field is the mapping that holds the key
+        where = _where(raw, tuple(error["loc"][:-1]), line, on_key=False)[1]
     if error["type"] == "missing" and isinstance(raw, LineDict):
         at = at or raw.line
     return InputError(path, at, where, _message(model, error))
