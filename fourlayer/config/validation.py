@@ -1,7 +1,8 @@
 """The line-aware validation that every fourlayer YAML file shares (inventory, policy, rules, waivers, frameworks).
 
 `Validator` reads values out of a `fourlayer.config.yaml_lines` tree and raises one `InputError(file, line,
-field, message)` on the first problem; the loaders of each file kind build on it.
+field, message)` on the first problem; the loaders of each file kind build on it. Its value checks are the
+`as_*` functions (value -> value, or ValueError with the message), which the inventory's pydantic models call too.
 """
 
 from __future__ import annotations
@@ -184,20 +185,22 @@ def as_remote_path(value: Any, key: str, env: Mapping[str, str]) -> str:
 def secret_key_at(root: Any) -> tuple[int | None, str] | None:
     """(line, field) of the first key in the tree that names a clear-text secret (password, secret, ...)."""
     seen: set[int] = set()
-    stack: list[tuple[Any, str | None]] = [(root, None)]
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]  # the field's path is spelt only for a hit
     while stack:
-        node, where = stack.pop()
+        node, steps = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, dict):
-            for key, value in node.items():
-                sub = field_path(where, key)
+            for key in node:
                 if isinstance(key, str) and SECRET_KEY_RE.match(key):
-                    return (node.key_line(key) if isinstance(node, LineDict) else None), sub
-            stack.extend(reversed([(v, field_path(where, k)) for k, v in node.items()]))
+                    where = None
+                    for step in (*steps, key):
+                        where = item_path(where, step) if isinstance(step, int) else field_path(where, step)
+                    return (node.key_line(key) if isinstance(node, LineDict) else None), where
+            stack.extend((v, (*steps, k)) for k, v in reversed(node.items()) if isinstance(v, (dict, list)))
         elif isinstance(node, list):
-            stack.extend(reversed([(v, item_path(where, i)) for i, v in enumerate(node)]))
+            stack.extend((v, (*steps, i)) for i, v in reversed(list(enumerate(node))) if isinstance(v, (dict, list)))
     return None
 
 

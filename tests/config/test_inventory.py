@@ -543,3 +543,19 @@ def test_runtime_objects_hold_every_field_of_the_file_model():
         missing = set(model.model_fields) - set(runtime.__dataclass_fields__) - {"devices"}  # devices: Host.device
         assert not missing, (model.__name__, missing)
     assert set(fm.DeviceIn.model_fields) - {"address", "ssh", "id"} <= set(rt.Device.__dataclass_fields__)
+
+
+@pytest.mark.parametrize("host, field, message", [
+    ("{address: 127.0.0.11, 5: x}", "agencies[0].systems[0].hosts[0]", "key 5 is not text; allowed keys: address, id,"),
+    ("{address: 127.0.0.11, ssh: {port: 0, usr: x}}", "agencies[0].systems[0].hosts[0].ssh.usr",
+     "unknown key; did you mean 'user'?"),  # a mapping's keys are judged before its values
+    ("{adress: 127.0.0.11}", "agencies[0].systems[0].hosts[0].adress", "unknown key; did you mean 'address'?"),
+    ("{address: 127.0.0.11, ssh: {port: 70000}}", "agencies[0].systems[0].hosts[0].ssh.port",
+     "expected a TCP port number 1–65535, got 70000"),  # ssh: is a mapping or a boolean: no 'SshIn' in the field
+    ("{address: 127.0.0.11, ssh: 5}", "agencies[0].systems[0].hosts[0].ssh",
+     "expected a mapping (port:, user:, ... — or false to disable SSH), got 5 (a number)"),
+])
+def test_model_errors_keep_the_loader_wording(tmp_path, host, field, message):
+    text = BASE.replace("{address: 127.0.0.11, id: web1, ssh: {port: 2211}}", host)
+    err = fails(tmp_path, text)
+    assert (err.line, err.field) == (10, field) and err.message.startswith(message), str(err)
