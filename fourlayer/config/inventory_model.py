@@ -110,7 +110,6 @@ Ident = Annotated[str, Field(pattern=_ID_PATTERN, max_length=100,
 Port = Annotated[int, Field(ge=1, le=65535), _check(as_port)]
 Ports = Annotated[list[Port], Field(json_schema_extra={"uniqueItems": True}),  # repeats: inventory_load
                   _seq("of port numbers, e.g. [80, 443]")]
-Names = Annotated[list[Ident], AfterValidator(_dedup), _seq("of names, e.g. [linux, web]")]
 def _few(items: list[Any]) -> list[Any]:
     if len(items) > MAX_LABELS:
         raise ValueError(f"{len(items)} items, more than the {MAX_LABELS} items allowed; keep the ones checks or "
