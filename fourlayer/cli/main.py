@@ -459,6 +459,7 @@ def _raise_terminated(signum, frame) -> None:
 def demo(out: Path, quiet: bool, db: Path | None, as_of) -> None:
     """Start the loopback demo lab, scan it with inventory/demo.yaml, write reports, stop the lab."""
     from fourlayer.cli.scan_session import ScanSession
+    from fourlayer.config import inventory_load  # noqa: F401 -- its models (pydantic) load before the lab starts
     from fourlayer.lab.demo import DEMO_AS_OF, DemoLab, demo_inventory_path
     from fourlayer.reports.writers import DEFAULT_FORMATS
 

@@ -1,6 +1,8 @@
-"""The validated inventory model: agencies -> information systems (level 1-5) -> hosts.
+"""The validated inventory as the program uses it: agencies -> information systems (level 1-5) -> hosts.
 
-Loading and validation live in `fourlayer.config.inventory_load`; this module only holds the shapes.
+These are the runtime objects, resolved by `fourlayer.config.inventory_load` (ids defaulted, SSH defaults
+merged, devices as Hosts, line numbers); the file's own shape is the pydantic models of
+`fourlayer.config.inventory_model`, and a test checks that every key of the file has its field here.
 """
 
 from __future__ import annotations

@@ -17,16 +17,17 @@ Importing this module imports pydantic (about 35 ms): the CLI imports it only wh
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import types
 import typing
 from typing import Any, Callable, Mapping, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, item_path
+from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, item_path, show
 from fourlayer.core.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,6 +52,33 @@ def expect(check: Check) -> BeforeValidator:
         return value
 
     return BeforeValidator(run)
+
+
+@dataclasses.dataclass(frozen=True)
+class Required(BeforeValidator):
+    """Field metadata of a required key: absent or null, it is "missing; add key: <hint>" (the hint says what to
+    write). Use `required(hint)`."""
+
+    hint: str = ""
+
+
+def required(hint: str) -> Required:
+    def run(value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise PydanticCustomError(_EXPECTED_MISSING, "missing; add {key}: {hint}",
+                                      {"key": info.field_name, "hint": hint})
+        return value
+
+    return Required(run, hint=hint)
+
+
+_EXPECTED_MISSING = "fourlayer_missing"
+
+
+def _missing_hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    owner = _model_at(model, loc[:-1])
+    field = owner.model_fields.get(loc[-1]) if owner is not None and isinstance(loc[-1], str) else None
+    return next((m.hint for m in field.metadata if isinstance(m, Required)), None) if field else None
 
 
 # pydantic's error types, in the words our other messages use ("expected …, got 7 (a number)")
@@ -114,6 +142,25 @@ def _step(annotation: Any, key: Any) -> Any:
     return None
 
 
+def _member_name(t: Any) -> str:
+    return getattr(t, "__name__", None) or str(t)
+
+
+def _without_union_tags(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """pydantic names the union member that failed in an error's location (`ssh.SshIn.port`, `ssh.bool`); the file
+    has no such key: drop it, keep following that member."""
+    out, annotation = [], model
+    for key in loc:
+        members = _unwrap(annotation) if annotation is not None else []
+        member = next((t for t in members if _member_name(t) == key), None) if len(members) > 1 else None
+        if member is not None and _step(annotation, key) is None:
+            annotation = member
+            continue
+        out.append(key)
+        annotation = _step(annotation, key) if annotation is not None else None
+    return tuple(out)
+
+
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
     annotation: Any = model
     for key in loc:
@@ -157,6 +204,14 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
         close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(names)}" if names else ""
         return f"unknown key; {hint}".rstrip("; ")
+    if kind == "invalid_key":  # a mapping key that is not text (`5: x`) where a model's keys belong
+        owner = _model_at(model, loc[:-1])
+        allowed = f"; allowed keys: {', '.join(_field_names(owner))}" if owner else ""
+        return f"key {show(loc[-1])} is not text{allowed}"
+    if kind == _EXPECTED_MISSING:
+        return str(error["msg"])
+    if kind == "missing" and _missing_hint(model, loc):
+        return f"missing; add {loc[-1]}: {_missing_hint(model, loc)}"
     if kind == "missing":
         return f"required; add '{loc[-1]}:' here" if loc and isinstance(loc[-1], str) else "required"
     words = _WORDS.get(kind) or _bound_words(error)
@@ -168,10 +223,17 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
 
 def input_error(model: type[BaseModel], exc: ValidationError, raw: Any, path: str, line: int = 1) -> InputError:
     """The first of pydantic's errors as one line naming the file, the line and the field."""
-    errors = exc.errors(include_url=False)
+    errors = [{**e, "loc": _without_union_tags(model, tuple(e["loc"]))} for e in exc.errors(include_url=False)]
     # pydantic reports a value that fails every member of a union once per member; the first is the most direct
     error = errors[0]
-    at, where = _where(raw, tuple(error["loc"]), line, on_key=error["type"] == "extra_forbidden")
+    # a mapping's keys are judged before its values (a misspelt key explains the "missing" one beside it): the
+    # first key error of a mapping that encloses the first error, the outermost first
+    keys = [e for e in errors if e["type"] in ("extra_forbidden", "invalid_key")
+            and tuple(error["loc"][:len(e["loc"]) - 1]) == tuple(e["loc"][:-1])]
+    error = min(keys, key=lambda e: len(e["loc"]), default=error)
+    at, where = _where(raw, tuple(error["loc"]), line, on_key=error["type"] in ("extra_forbidden", "invalid_key"))
+    if error["type"] == "invalid_key":  # the field is the mapping that holds the key
+        where = _where(raw, tuple(error["loc"][:-1]), line, on_key=False)[1]
     if error["type"] == "missing" and isinstance(raw, LineDict):
         at = at or raw.line
     return InputError(path, at, where, _message(model, error))

@@ -1,7 +1,8 @@
 """The line-aware validation that every fourlayer YAML file shares (inventory, policy, rules, waivers, frameworks).
 
 `Validator` reads values out of a `fourlayer.config.yaml_lines` tree and raises one `InputError(file, line,
-field, message)` on the first problem; the loaders of each file kind build on it.
+field, message)` on the first problem; the loaders of each file kind build on it. Its value checks are the
+`as_*` functions (value -> value, or ValueError with the message), which the inventory's pydantic models call too.
 """
 
 from __future__ import annotations
@@ -57,6 +58,156 @@ def parse_address(text: str) -> str | None:
     return name.lower()
 
 
+# -- value checks: each returns the value as fourlayer keeps it or raises ValueError(our one-line message). The
+# inventory's pydantic models (fourlayer.config.inventory_model) and the Validator getters below share them.
+
+def as_text(value: Any, limit: int = MAX_TEXT) -> str:
+    if not isinstance(value, str) or not value.strip():
+        quoted = "; put it in quotes" if isinstance(value, (int, float, dt.date)) else ""
+        raise ValueError(f"expected text, got {got(value)}{quoted}")
+    return bounded(value.strip(), limit)
+
+
+def bounded(value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise ValueError(f"{len(value)} characters, longer than the {limit} characters allowed; shorten it")
+    return value
+
+
+def as_ident(value: Any) -> str:
+    if not isinstance(value, str) or not ID_RE.match(value):
+        extra = "; quote it" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+        raise ValueError("expected an id of letters, digits, '.', '_' or '-' (starting with a letter "
+                         f"or digit), got {got(value)}{extra}")
+    return bounded(value, MAX_ID)
+
+
+def as_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {got(value)}")
+    return value
+
+
+def as_int(value: Any, lo: int, hi: int, expected: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        extra = "; write it without quotes" if isinstance(value, str) and value.strip().isdigit() else ""
+        shown = show(value) if type(value) is int else got(value)
+        raise ValueError(f"{expected}, got {shown}{extra}")
+    return value
+
+
+def as_port(value: Any) -> int:
+    return as_int(value, 1, 65535, "expected a TCP port number 1–65535")
+
+
+def as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"expected a date YYYY-MM-DD, got {show(value)} ({exc})") from None
+    raise ValueError(f"expected a date YYYY-MM-DD, got {got(value)}")
+
+
+def as_address(value: Any) -> str:
+    normal = parse_address(value.strip()) if isinstance(value, str) else None
+    if normal is None:
+        hint = "; write IPv6 without brackets" if isinstance(value, str) and value.startswith("[") else ""
+        raise ValueError(f"expected an IPv4/IPv6 address or a hostname, got {got(value)}{hint}")
+    return value.strip()
+
+
+def as_endpoint(value: Any) -> Endpoint:
+    bad = f"expected 'host:port' (e.g. 127.0.0.1:1514; IPv6 as [::1]:1514), got {got(value)}"
+    if not isinstance(value, str) or ":" not in value:
+        raise ValueError(bad)
+    host, _, port_text = value.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        if ":" not in host:
+            raise ValueError(bad)
+    elif ":" in host:
+        raise ValueError(bad + "; put an IPv6 address in brackets")
+    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"port must be 1–65535 in 'host:port', got {show(value)}")
+    if parse_address(host) is None:
+        raise ValueError(bad)
+    return Endpoint(host, int(port_text))
+
+
+def expand_vars(value: str, env: Mapping[str, str]) -> str:
+    """${VAR}/$VAR from `env`; an unset variable is an error naming it."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        if match.group(3):
+            return "$"
+        if not name:
+            raise ValueError("a '$' must start $NAME or ${NAME}; write $$ for a literal '$'")
+        if name not in env:
+            raise ValueError(f"environment variable {name} is not set; export {name}=... or write the value out")
+        return env[name]
+
+    return _VAR_RE.sub(substitute, value.strip())
+
+
+def as_local_path(value: Any, base: Path, env: Mapping[str, str]) -> str:
+    """A path on this machine: ${VAR}/$VAR and ~ expanded, relative to `base` (the inventory's folder)."""
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
+        raise ValueError(f"expected a file path, got {got(value)}")
+    text = bounded(expand_vars(value, env), MAX_PATH)
+    if text == "~" or text.startswith("~/"):
+        home = env.get("HOME") or os.path.expanduser("~")
+        text = home + text[1:]
+    elif text.startswith("~"):
+        text = os.path.expanduser(text)
+    return os.path.normpath(base / text)
+
+
+def as_remote_path(value: Any, key: str, env: Mapping[str, str]) -> str:
+    """An absolute path on the target host; ${VAR}/$VAR expanded on this machine, ~ is not."""
+    text = expand_vars(value, env) if isinstance(value, str) else value
+    if not isinstance(text, str) or not text.startswith("/") or "\x00" in text:
+        raise ValueError(f"expected an absolute path on the target (starting with '/'), got {show(value)}")
+    bounded(text, MAX_PATH)
+    try:
+        safe_path(text, key)  # the collector's own rule: what it would refuse at scan time fails here
+    except CollectorError:
+        raise ValueError("expected a plain absolute path on the target ('/' then letters, digits, "
+                         f". _ / + - only, no '..'), got {show(text)}") from None
+    return text
+
+
+def secret_key_at(root: Any) -> tuple[int | None, str] | None:
+    """(line, field) of the first key in the tree that names a clear-text secret (password, secret, ...)."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]  # the field's path is spelt only for a hit
+    while stack:
+        node, steps = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key in node:
+                if isinstance(key, str) and SECRET_KEY_RE.match(key):
+                    where = None
+                    for step in (*steps, key):
+                        where = item_path(where, step) if isinstance(step, int) else field_path(where, step)
+                    return (node.key_line(key) if isinstance(node, LineDict) else None), where
+            stack.extend((v, (*steps, k)) for k, v in reversed(node.items()) if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, (*steps, i)) for i, v in reversed(list(enumerate(node))) if isinstance(v, (dict, list)))
+    return None
+
+
+SECRET_REFUSED = ("clear-text secrets are not allowed in the inventory (value not shown); remove it and set "
+                  "password_env: NAME — the name of an environment variable that holds the secret")
+
+
 class Validator:
     """Line-aware getters: each returns the value or raises InputError naming file, line and field."""
 
@@ -65,12 +216,18 @@ class Validator:
         self.base = base
         self.env = env
         self.first: dict[str, dict[Any, int]] = {}  # kind -> unique key -> line of first use
-        self.ssh_defaults: dict[str, Any] = {}
 
     # -- errors and generic getters -------------------------------------------------------------
 
     def fail(self, line: int | None, field: str | None, message: str) -> None:
         raise InputError(self.path, line, field, message)
+
+    def run(self, check: Any, value: Any, line: int, where: str | None, *args: Any) -> Any:
+        """`check(value, *args)`, its ValueError as this file's InputError at `line`/`where`."""
+        try:
+            return check(value, *args)
+        except ValueError as exc:
+            self.fail(line, where, str(exc))
 
     def unique(self, kind_: str, key: Any, line: int, where: str, label: str, fix: str) -> None:
         table = self.first.setdefault(kind_, {})
@@ -104,17 +261,10 @@ class Validator:
     def text(self, m: LineDict, key: str, field: str | None, required: str | None = None,
              limit: int = MAX_TEXT) -> str | None:
         value, line, where = self.get(m, key, field, required)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            quoted = "; put it in quotes" if isinstance(value, (int, float, dt.date)) else ""
-            self.fail(line, where, f"expected text, got {got(value)}{quoted}")
-        self.bounded(value.strip(), limit, line, where)
-        return value.strip()
+        return None if value is None else self.run(as_text, value, line, where, limit)
 
     def bounded(self, value: str, limit: int, line: int, where: str) -> None:
-        if len(value) > limit:
-            self.fail(line, where, f"{len(value)} characters, longer than the {limit} characters allowed; shorten it")
+        self.run(bounded, value, line, where, limit)
 
     def ident(self, m: LineDict, key: str, field: str | None, required: str | None = None) -> str | None:
         value, line, where = self.get(m, key, field, required)
@@ -123,36 +273,19 @@ class Validator:
         return self.check_ident(value, line, where)
 
     def check_ident(self, value: Any, line: int, where: str) -> str:
-        if not isinstance(value, str) or not ID_RE.match(value):
-            extra = "; quote it" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-            self.fail(line, where, "expected an id of letters, digits, '.', '_' or '-' (starting with a letter "
-                                   f"or digit), got {got(value)}{extra}")
-        self.bounded(value, MAX_ID, line, where)
-        return value
+        return self.run(as_ident, value, line, where)
 
     def boolean(self, m: LineDict, key: str, field: str | None, required: str | None = None) -> bool | None:
         value, line, where = self.get(m, key, field, required)
-        if value is not None and not isinstance(value, bool):
-            self.fail(line, where, f"expected true or false, got {got(value)}")
-        return value
+        return None if value is None else self.run(as_bool, value, line, where)
 
     def integer(self, m: LineDict, key: str, field: str | None, lo: int, hi: int, expected: str,
                 required: str | None = None) -> int | None:
         value, line, where = self.get(m, key, field, required)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            extra = "; write it without quotes" if isinstance(value, str) and value.strip().isdigit() else ""
-            shown = show(value) if type(value) is int else got(value)
-            self.fail(line, where, f"{expected}, got {shown}{extra}")
-        return value
+        return None if value is None else self.run(as_int, value, line, where, lo, hi, expected)
 
     def port(self, value: Any, line: int, where: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-            shown = show(value) if type(value) is int else got(value)
-            extra = "; write it without quotes" if isinstance(value, str) and value.strip().isdigit() else ""
-            self.fail(line, where, f"expected a TCP port number 1–65535, got {shown}{extra}")
-        return value
+        return self.run(as_port, value, line, where)
 
     def seq(self, m: LineDict, key: str, field: str | None, expected: str) -> LineList | None:
         value, line, where = self.get(m, key, field)
@@ -189,122 +322,14 @@ class Validator:
 
     def date(self, m: LineDict, key: str, field: str | None, required: str | None = None) -> dt.date | None:
         value, line, where = self.get(m, key, field, required)
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str) and _DATE_RE.match(value.strip()):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError as exc:
-                self.fail(line, where, f"expected a date YYYY-MM-DD, got {show(value)} ({exc})")
-        self.fail(line, where, f"expected a date YYYY-MM-DD, got {got(value)}")
-        return None  # unreachable
+        return None if value is None else self.run(as_date, value, line, where)
 
-    def address(self, value: Any, line: int, where: str) -> str:
-        normal = parse_address(value.strip()) if isinstance(value, str) else None
-        if normal is None:
-            hint = "; write IPv6 without brackets" if isinstance(value, str) and value.startswith("[") else ""
-            self.fail(line, where, "expected an IPv4/IPv6 address or a hostname, "
-                                   f"got {got(value)}{hint}")
-        return value.strip()
-
-    def endpoint(self, m: LineDict, key: str, field: str | None) -> Endpoint | None:
-        value, line, where = self.get(m, key, field)
-        if value is None:
-            return None
-        bad = (f"expected 'host:port' (e.g. 127.0.0.1:1514; IPv6 as [::1]:1514), "
-               f"got {got(value)}")
-        if not isinstance(value, str) or ":" not in value:
-            self.fail(line, where, bad)
-        host, _, port_text = value.strip().rpartition(":")
-        if host.startswith("[") and host.endswith("]"):
-            host = host[1:-1]
-            if ":" not in host:
-                self.fail(line, where, bad)
-        elif ":" in host:
-            self.fail(line, where, bad + "; put an IPv6 address in brackets")
-        if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
-            self.fail(line, where, f"port must be 1–65535 in 'host:port', got {show(value)}")
-        if parse_address(host) is None:
-            self.fail(line, where, bad)
-        return Endpoint(host, int(port_text))
-
-    # -- paths and environment ----------------------------------------------------------------
-
-    def expand_vars(self, value: str, line: int, where: str) -> str:
-        """${VAR}/$VAR from the environment; an unset variable is an error naming it."""
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1) or match.group(2)
-            if match.group(3):
-                return "$"
-            if not name:
-                self.fail(line, where, "a '$' must start $NAME or ${NAME}; write $$ for a literal '$'")
-            if name not in self.env:
-                self.fail(line, where, f"environment variable {name} is not set; export {name}=... "
-                                       "or write the value out")
-            return self.env[name]
-
-        return _VAR_RE.sub(substitute, value.strip())
+    # -- paths on this machine (zone_policy: may name a file) ------------------------------------
 
     def local_path(self, m: LineDict, key: str, field: str | None) -> str | None:
         """A path on this machine: ${VAR}/$VAR and ~ expanded, relative to the inventory's folder."""
         value, line, where = self.get(m, key, field)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip() or "\x00" in value:
-            self.fail(line, where, f"expected a file path, got {got(value)}")
-        text = self.expand_vars(value, line, where)
-        self.bounded(text, MAX_PATH, line, where)
-        if text == "~" or text.startswith("~/"):
-            home = self.env.get("HOME") or os.path.expanduser("~")
-            text = home + text[1:]
-        elif text.startswith("~"):
-            text = os.path.expanduser(text)
-        return os.path.normpath(self.base / text)
-
-    def remote_path(self, m: LineDict, key: str, field: str | None) -> str | None:
-        """An absolute path on the target host; ${VAR}/$VAR expanded on this machine, ~ is not."""
-        value, line, where = self.get(m, key, field)
-        if value is None:
-            return None
-        text = self.expand_vars(value, line, where) if isinstance(value, str) else value
-        if not isinstance(text, str) or not text.startswith("/") or "\x00" in text:
-            self.fail(line, where, f"expected an absolute path on the target (starting with '/'), got {show(value)}")
-        self.bounded(text, MAX_PATH, line, where)
-        try:
-            safe_path(text, key)  # the collector's own rule: what it would refuse at scan time fails here
-        except CollectorError:
-            self.fail(line, where, "expected a plain absolute path on the target ('/' then letters, digits, "
-                                   f". _ / + - only, no '..'), got {show(text)}")
-        return text
-
-    # -- sections ------------------------------------------------------------------------------
-
-    def reject_secrets(self, root: Any) -> None:
-        seen: set[int] = set()
-
-        def walk(node: Any, where: str | None) -> None:
-            if id(node) in seen:
-                return
-            seen.add(id(node))
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    sub = field_path(where, key)
-                    if isinstance(key, str) and SECRET_KEY_RE.match(key):
-                        line = node.key_line(key) if isinstance(node, LineDict) else None
-                        self.fail(line, sub, "clear-text secrets are not allowed in the inventory (value not "
-                                             "shown); remove it and set password_env: NAME — the name of an "
-                                             "environment variable that holds the secret")
-                    walk(value, sub)
-            elif isinstance(node, list):
-                for i, value in enumerate(node):
-                    walk(value, item_path(where, i))
-
-        walk(root, None)
+        return None if value is None else self.run(as_local_path, value, line, where, self.base, self.env)
 
 
 class DataValidator(Validator):

@@ -1,4 +1,4 @@
-"""The inventory's `zones:` list and each host's zone, validated line by line (mixed into the inventory loader).
+"""The inventory's `zones:` networks and each host's zone, checked after the file's model (mixed into the loader).
 
 Why so strict: segmentation is judged per zone pair, so a host placed in the wrong zone (or in none) would make
 a finding about the wrong wall. When zones are declared every host belongs to exactly one zone, either by an
@@ -12,10 +12,8 @@ import difflib
 import ipaddress
 from typing import Any
 
-from fourlayer.config.inventory import ZONE_KINDS, Zone
-from fourlayer.config.yaml_lines import LineDict, LineList, field_path, got, item_path, show
-
-ZONE_KEYS = ("id", "name", "kind", "networks", "description")
+from fourlayer.config.inventory import Zone
+from fourlayer.config.yaml_lines import LineDict, LineList, field_path, item_path, show
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_NETWORKS = 10_000  # across all zones: far above a province's, low enough to validate in well under a second
@@ -65,37 +63,21 @@ class ZoneValidation:
     zone_nets: dict[str, list[Network]] = {}
     net_index: NetIndex | None = None
 
-    def zones(self, root: LineDict) -> tuple[Zone, ...]:
-        items, line, where = self.get(root, "zones", None)
+    def zones(self, root: LineDict, models: list[Any] | None) -> tuple[Zone, ...]:
+        """The zones of the validated file (`inventory_model.ZoneIn`), their networks parsed and refused when they
+        overlap; `root` (the file's tree) gives the lines."""
         self.zone_list, self.zone_nets = (), {}
-        if items is None:
+        if models is None:
             return ()
-        if not isinstance(items, LineList) or not items:
-            self.fail(line, where, f"expected a list of zones, each with id:, name:, kind:, networks:, "
-                                   f"got {got(items) if items or items == [] else 'nothing'}")
         seen = self.net_index = NetIndex()  # every network so far, to refuse overlaps
-        zones = []
-        for i, raw in enumerate(items):
-            zones.append(self.zone(raw, items.item_line(i), item_path("zones", i), seen))
-        self.zone_list = tuple(zones)
+        items = root["zones"]
+        self.zone_list = tuple(self.zone(z, items[i], item_path("zones", i), seen) for i, z in enumerate(models))
         return self.zone_list
 
-    def zone(self, raw: Any, line: int, field: str, seen: NetIndex) -> Zone:
-        m = self.mapping(raw, line, field, "id:, name:, kind:, networks: [CIDR, ...]")
-        self.keys(m, field, ZONE_KEYS)
-        zone_id = self.ident(m, "id", field, "<short id, e.g. servers>")
-        self.unique("zone", zone_id, m.value_line("id"), field_path(field, "id"), f"zone id '{zone_id}'",
+    def zone(self, z: Any, m: LineDict, field: str, seen: NetIndex) -> Zone:
+        self.unique("zone", z.id, m.value_line("id"), field_path(field, "id"), f"zone id '{z.id}'",
                     "zone ids must be unique; rename one")
-        name = self.text(m, "name", field, "<the zone's name, e.g. Vùng máy chủ>")
-        kind, kind_line, kind_where = self.get(m, "kind", field, f"<one of {', '.join(ZONE_KINDS)}>")
-        if kind not in ZONE_KINDS:
-            hint = _did_you_mean(str(kind), list(ZONE_KINDS), "the Circular 12/2022 zone kinds are") \
-                if isinstance(kind, str) else f"expected one of {', '.join(ZONE_KINDS)}"
-            self.fail(kind_line, kind_where, f"unknown zone kind {show(kind)}; {hint}")
-        nets_raw = self.seq(m, "networks", field, "of CIDRs, e.g. [10.10.1.0/24]")
-        if not nets_raw:
-            self.fail(m.value_line("networks"), field_path(field, "networks"),
-                      "missing; add networks: [CIDR, ...] — the address ranges of this zone, e.g. [10.10.1.0/24]")
+        nets_raw: LineList = m["networks"]
         nets: list[Network] = []
         for j, value in enumerate(nets_raw):
             where, at = item_path(field_path(field, "networks"), j), nets_raw.item_line(j)
@@ -109,16 +91,13 @@ class ZoneValidation:
                 self.fail(at, where, f"network {net} overlaps {other} of zone '{other_zone}' (line "
                                      f"{other_line}); an address must belong to one zone only — split or "
                                      "narrow one of the two networks")
-            seen.add(net, zone_id, at)
+            seen.add(net, z.id, at)
             nets.append(net)
-        self.zone_nets[zone_id] = nets
-        description = self.text(m, "description", field, limit=4000) or ""
-        return Zone(id=zone_id, name=name, kind=kind, networks=tuple(str(n) for n in nets),
-                    description=description, line=m.line)
+        self.zone_nets[z.id] = nets
+        return Zone(id=z.id, name=z.name, kind=z.kind, networks=tuple(str(n) for n in nets),
+                    description=z.description or "", line=m.line)
 
-    def network(self, value: Any, line: int, where: str) -> Network:
-        if not isinstance(value, str):
-            self.fail(line, where, f"expected a CIDR such as 10.10.1.0/24, got {got(value)}; quote it")
+    def network(self, value: str, line: int, where: str) -> Network:
         text = value.strip()
         try:
             if "/" not in text:
@@ -144,9 +123,9 @@ class ZoneValidation:
             return None
         return load_zone_policy(value, line, where, self, zones)
 
-    def host_zone(self, m: LineDict, field: str, address: str, addr_line: int) -> str | None:
+    def host_zone(self, m: LineDict, field: str, explicit: str | None, address: str, addr_line: int) -> str | None:
         """The zone id of a host: its explicit `zone:` (checked against its address) or the CIDR match."""
-        explicit, line, where = self.get(m, "zone", field)
+        line, where = m.value_line("zone"), field_path(field, "zone")
         if not self.zone_list:
             if explicit is not None:
                 self.fail(line, where, "this inventory declares no zones:; add a zones: list (id, name, kind, "
@@ -154,7 +133,7 @@ class ZoneValidation:
             return None
         ip = _ip(address)
         if explicit is not None:
-            zone_id = self.check_ident(explicit, line, where)
+            zone_id = explicit
             if zone_id not in self.zone_nets:
                 self.fail(line, where, f"no zone '{zone_id}'; "
                           + _did_you_mean(zone_id, list(self.zone_nets), "the declared zones are"))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
-from fourlayer.config import inventory_load as il
 from fourlayer.core.errors import InputError
 from fourlayer.config.inventory import Endpoint, SSHSettings
 from fourlayer.config.inventory_load import load_inventory
@@ -122,20 +123,16 @@ def test_schema_rejects_what_the_loader_rejects(edit):
     assert list(_validator().iter_errors(doc))
 
 
-def test_schema_lists_the_same_keys_as_the_loader():
-    defs = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    pairs = {
-        il.TOP_KEYS: defs["properties"], il.DEFAULTS_KEYS: defs["properties"]["defaults"]["properties"],
-        il.SSH_KEYS: defs["$defs"]["ssh"]["properties"], il.AGENCY_KEYS: defs["$defs"]["agency"]["properties"],
-        il.CONTACT_KEYS: defs["$defs"]["contact"]["properties"], il.SOC_KEYS: defs["$defs"]["soc"]["properties"],
-        il.NATIONAL_KEYS: defs["$defs"]["nationalMonitoring"]["properties"],
-        il.SYSTEM_KEYS: defs["$defs"]["system"]["properties"],
-        il.ASSESSMENT_KEYS: defs["$defs"]["assessment"]["properties"],
-        il.HOST_KEYS: defs["$defs"]["host"]["properties"],
-        il.DEVICE_KEYS: defs["$defs"]["device"]["properties"],
-    }
-    for keys, props in pairs.items():
-        assert set(keys) == set(props)
+@pytest.mark.parametrize("name", ["demo.yaml", "example-province.yaml", "example-zones.yaml"])
+def test_every_example_inventory_validates_against_the_generated_schema(name):
+    doc = _json_ready(yaml.safe_load((ROOT / "inventory" / name).read_text(encoding="utf-8")))
+    assert [e.message for e in _validator().iter_errors(doc)] == []
+
+
+def test_committed_schema_is_the_one_generated_from_the_model():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_schemas.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr  # names the command that regenerates inventory/schema.json
 
 
 # -- malformed inputs, one per case ---------------------------------------------------------------
@@ -531,3 +528,34 @@ def test_schema_rejects_bad_monitoring_facts(edit):
     doc = _json_ready(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")))
     edit(doc)
     assert list(_validator().iter_errors(doc))
+
+
+def test_runtime_objects_hold_every_field_of_the_file_model():
+    """The file's shape is the model (inventory_model); the runtime dataclasses (inventory) may add what the loader
+    resolves (line numbers, a host's device), never lose a key the file may state."""
+    from fourlayer.config import inventory as rt
+    from fourlayer.config import inventory_model as fm
+
+    pairs = [(fm.SshIn, rt.SSHSettings), (fm.ContactIn, rt.Contact), (fm.SocIn, rt.SOC),
+             (fm.NationalIn, rt.NationalMonitoring), (fm.AssessmentIn, rt.Assessment), (fm.ZoneIn, rt.Zone),
+             (fm.HostIn, rt.Host), (fm.SystemIn, rt.System), (fm.AgencyIn, rt.Agency)]
+    for model, runtime in pairs:
+        missing = set(model.model_fields) - set(runtime.__dataclass_fields__) - {"devices"}  # devices: Host.device
+        assert not missing, (model.__name__, missing)
+    assert set(fm.DeviceIn.model_fields) - {"address", "ssh", "id"} <= set(rt.Device.__dataclass_fields__)
+
+
+@pytest.mark.parametrize("host, field, message", [
+    ("{address: 127.0.0.11, 5: x}", "agencies[0].systems[0].hosts[0]", "key 5 is not text; allowed keys: address, id,"),
+    ("{address: 127.0.0.11, ssh: {port: 0, usr: x}}", "agencies[0].systems[0].hosts[0].ssh.usr",
+     "unknown key; did you mean 'user'?"),  # a mapping's keys are judged before its values
+    ("{adress: 127.0.0.11}", "agencies[0].systems[0].hosts[0].adress", "unknown key; did you mean 'address'?"),
+    ("{address: 127.0.0.11, ssh: {port: 70000}}", "agencies[0].systems[0].hosts[0].ssh.port",
+     "expected a TCP port number 1–65535, got 70000"),  # ssh: is a mapping or a boolean: no 'SshIn' in the field
+    ("{address: 127.0.0.11, ssh: 5}", "agencies[0].systems[0].hosts[0].ssh",
+     "expected a mapping (port:, user:, ... — or false to disable SSH), got 5 (a number)"),
+])
+def test_model_errors_keep_the_loader_wording(tmp_path, host, field, message):
+    text = BASE.replace("{address: 127.0.0.11, id: web1, ssh: {port: 2211}}", host)
+    err = fails(tmp_path, text)
+    assert (err.line, err.field) == (10, field) and err.message.startswith(message), str(err)
