@@ -50,7 +50,23 @@ def expect(check: Check) -> BeforeValidator:
             raise PydanticCustomError(_EXPECTED, "{expected}", {"expected": problem})
         return value
 
+    run.check = check  # type: ignore[attr-defined]  # for check_of()
     return BeforeValidator(run)
+
+
+def check_of(annotation: Any) -> Check | None:
+    """The check that `expect` attached to an annotated type, if any (to judge one value, e.g. a mapping key
+    that is about to be removed, on its own)."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return None
+    return next((m.func.check for m in typing.get_args(annotation)[1:]
+                 if isinstance(m, BeforeValidator) and hasattr(m.func, "check")), None)
+
+
+def key_hint(key: Any, names: list[str]) -> str:
+    """'did you mean 'x'?' for a near miss of one of `names`, else the list of allowed keys."""
+    close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(names)}" if names else ""
 
 
 # pydantic's error types, in the words our other messages use ("expected …, got 7 (a number)")
@@ -149,14 +165,11 @@ def _where(raw: Any, loc: tuple[Any, ...], default_line: int, on_key: bool) -> t
 
 def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
     loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
-    if kind == _EXPECTED:
-        return f"{error['ctx']['expected']}, got {got(value)}"
+    if kind == _EXPECTED:  # a mapping's key is judged at loc (..., key, "[key]")
+        return f"{error['ctx']['expected']}{' as key' if loc[-1:] == ('[key]',) else ''}, got {got(value)}"
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
-        names = _field_names(owner) if owner else []
-        close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(names)}" if names else ""
-        return f"unknown key; {hint}".rstrip("; ")
+        return f"unknown key; {key_hint(loc[-1], _field_names(owner) if owner else [])}".rstrip("; ")
     if kind == "missing":
         return f"required; add '{loc[-1]}:' here" if loc and isinstance(loc[-1], str) else "required"
     words = _WORDS.get(kind) or _bound_words(error)
