@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Write the JSON Schema files generated from the file models (the models are the shape; never edit these files).
+
+    .venv/bin/python scripts/gen_schemas.py            # rewrite every schema file
+    .venv/bin/python scripts/gen_schemas.py --check    # exit 1 naming the stale files (a test runs this)
+
+One entry per file kind: kind -> (function returning the schema's text, committed path relative to the repo).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def policy() -> str:
+    from fourlayer.config.policy_model import policy_schema_text
+    return policy_schema_text()
+
+
+KINDS: dict[str, tuple[Callable[[], str], str]] = {
+    "policy": (policy, "fourlayer/data/policy.schema.json"),
+}
+
+
+def stale() -> list[str]:
+    """Paths of the committed schema files that differ from what the models generate."""
+    return [path for make, path in KINDS.values()
+            if not (ROOT / path).is_file() or (ROOT / path).read_text(encoding="utf-8") != make()]
+
+
+def main(argv: list[str]) -> int:
+    if "--check" in argv:
+        bad = stale()
+        for path in bad:
+            print(f"{path}: differs from its model; run .venv/bin/python scripts/gen_schemas.py", file=sys.stderr)
+        return 1 if bad else 0
+    for make, path in KINDS.values():
+        (ROOT / path).write_text(make(), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+"""fourlayer/data/policy.schema.json is generated from the Policy model, and describes the policy files users write."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from fourlayer.config.policy import DEFAULT_POLICY_PATH
+from fourlayer.config.policy_model import policy_schema_text
+from fourlayer.config.yaml_lines import load_yaml, to_plain
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "fourlayer" / "data" / "policy.schema.json"
+
+
+def test_committed_schema_is_the_generated_one():
+    assert SCHEMA.read_text(encoding="utf-8") == policy_schema_text(), \
+        "fourlayer/data/policy.schema.json is stale; run .venv/bin/python scripts/gen_schemas.py"
+    check = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_schemas.py"), "--check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def _validator():
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _as_json(path: Path) -> dict:
+    return json.loads(json.dumps(to_plain(load_yaml(path))))  # an editor sees the YAML as JSON: keys as text
+
+
+@pytest.mark.parametrize("path", [DEFAULT_POLICY_PATH, ROOT / "inventory" / "demo-policy.yaml"])
+def test_shipped_policy_files_are_valid_for_the_schema(path):
+    assert not list(_validator().iter_errors(_as_json(path)))
+
+
+@pytest.mark.parametrize("doc, where", [
+    ({"ssh": {"max_auth_trys": 3}}, ["ssh"]),
+    ({"ssh": {"max_auth_tries": 0}}, ["ssh", "max_auth_tries"]),
+    ({"scoring": {"min_coverage": 120}}, ["scoring", "min_coverage"]),
+    ({"tls": {"weak_cipher_classes": ["RC5"]}}, ["tls", "weak_cipher_classes", 0]),
+    ({"assessment": {"interval_months": {"3": None}}}, ["assessment", "interval_months", "3"]),
+])
+def test_schema_refuses_what_load_policy_refuses(doc, where):
+    errors = list(_validator().iter_errors(doc))
+    assert errors and list(errors[0].absolute_path) == where
+
+
+def test_schema_takes_a_partial_file_and_null_where_it_removes_a_default():
+    assert not list(_validator().iter_errors({"network": {"risky_ports": {"3306": None, "8081": "http-proxy"}},
+                                              "tls": {"cert_warning_days": 10}}))
