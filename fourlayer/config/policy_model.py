@@ -252,6 +252,8 @@ class Section(Strict):
     def __getattr__(self, name: str) -> Any:  # only reached for a name the section does not have
         if name.startswith("_"):
             return super().__getattr__(name)  # pydantic's private attributes
+        if name in type(self).model_fields:  # a partial dict given to Policy.of (a test's, a plugin's)
+            raise PolicyKeyError(f"{self.__policy_path__}.{name} is not set; the policy comes from load_policy()")
         close = difflib.get_close_matches(name, list(type(self).model_fields), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise PolicyKeyError(f"{self.__policy_path__} has no key {name!r}{hint}")
@@ -470,7 +472,8 @@ class Policy(Section):
     def of(cls, plain: Any) -> "Policy":
         """The typed view of a policy dict that `load_policy` validated (or its JSON, as a worker receives it:
         open maps with number keys get them back as numbers). Not validated again; keys the model does not
-        have are left out (e.g. a collector setting a benchmark adds)."""
+        have are left out (e.g. a collector setting a benchmark adds), keys it has but the dict lacks raise
+        PolicyKeyError when read."""
         return plain if isinstance(plain, Policy) else _build(cls, plain)
 
 
@@ -498,6 +501,8 @@ def _int_keyed(field: FieldInfo) -> bool:
 def _build(model: type[Section], data: Any) -> Any:
     values = {}
     for name, field in model.model_fields.items():
+        if name not in data:
+            continue  # read, it raises PolicyKeyError naming it
         value = data[name]
         sub = section_of(field.annotation)
         if sub is not None:

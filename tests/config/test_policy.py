@@ -214,6 +214,17 @@ def test_typed_policy_from_a_workers_json_has_number_keys_again():
     assert typed.kernel.exact["kernel.randomize_va_space"] == 2
 
 
+def test_a_partial_policy_dict_is_typed_and_fails_only_where_read():
+    from fourlayer.config.policy_model import Policy, PolicyKeyError
+
+    typed = Policy.of({"ssh": {"max_auth_tries": 3}, "tls_max_connections": 2})
+    assert typed.ssh.max_auth_tries == 3
+    with pytest.raises(PolicyKeyError, match=r"policy.ssh.weak_kex is not set"):
+        typed.ssh.weak_kex
+    with pytest.raises(PolicyKeyError, match=r"policy.scoring is not set"):
+        typed.scoring
+
+
 def test_the_built_in_policy_is_valid_for_the_model():
     from fourlayer.config.policy_model import Policy
 
