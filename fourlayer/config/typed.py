@@ -171,6 +171,10 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
         owner = _model_at(model, loc[:-1])
         return f"unknown key; {key_hint(loc[-1], _field_names(owner) if owner else [])}".rstrip("; ")
     if kind == "missing":
+        owner = _model_at(model, loc[:-1]) if loc and isinstance(loc[-1], str) else None
+        field = owner.model_fields.get(loc[-1]) if owner else None
+        if field is not None and field.examples:  # the file kind's own hint: "missing; add approver: <who>"
+            return f"missing; add {loc[-1]}: {field.examples[0]}"
         return f"required; add '{loc[-1]}:' here" if loc and isinstance(loc[-1], str) else "required"
     words = _WORDS.get(kind) or _bound_words(error)
     if words is None:  # a validator of the model raised ValueError("expected …"): pydantic prefixes "Value error, "
@@ -184,6 +188,9 @@ def input_error(model: type[BaseModel], exc: ValidationError, raw: Any, path: st
     errors = exc.errors(include_url=False)
     # pydantic reports a value that fails every member of a union once per member; the first is the most direct
     error = errors[0]
+    if error["type"] == "missing":  # a misspelt key beside it explains the missing one: name the typo
+        parent = tuple(error["loc"][:-1])
+        error = next((e for e in errors if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == parent), error)
     at, where = _where(raw, tuple(error["loc"]), line, on_key=error["type"] == "extra_forbidden")
     if error["type"] == "missing" and isinstance(raw, LineDict):
         at = at or raw.line

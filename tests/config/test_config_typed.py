@@ -84,3 +84,18 @@ def test_cli_start_up_does_not_import_pydantic():
     code = "import sys, fourlayer.cli.main; print('pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+class Named(Strict):
+    name: Annotated[str, Field(examples=["<who approved it>"])]
+    note: str = ""
+
+
+@pytest.mark.parametrize("text, line", [
+    ("note: x\n", "f.yaml:1: name: missing; add name: <who approved it>"),  # the field's example is the hint
+    ("nmae: x\n", "f.yaml:1: nmae: unknown key; did you mean 'name'?"),  # the typo, not the missing key it explains
+])
+def test_missing_field_hints_and_typos_first(text, line):
+    with pytest.raises(InputError) as info:
+        validate(Named, load_yaml_text(text, "f.yaml"), "f.yaml")
+    assert info.value.one_line() == line
