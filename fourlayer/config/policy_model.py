@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import re
 from typing import Annotated, Any, Callable, ClassVar, Iterator
 
@@ -541,7 +540,3 @@ def policy_schema() -> dict[str, Any]:
 
     return partial(copy.deepcopy(out))
 
-
-def policy_schema_text() -> str:
-    """`policy_schema()` as fourlayer/data/policy.schema.json holds it (scripts/gen_schemas.py writes it)."""
-    return json.dumps(policy_schema(), indent=2, ensure_ascii=False) + "\n"

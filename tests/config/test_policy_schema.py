@@ -1,4 +1,4 @@
-"""fourlayer/data/policy.schema.json is generated from the Policy model, and describes the policy files users write."""
+"""fourlayer/data/{policy,waivers}.schema.json are generated from the models and describe the files users write."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ import jsonschema
 import pytest
 
 from fourlayer.config.policy import DEFAULT_POLICY_PATH
-from fourlayer.config.policy_model import policy_schema_text
 from fourlayer.config.yaml_lines import load_yaml, to_plain
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "fourlayer" / "data" / "policy.schema.json"
 
 
-def test_committed_schema_is_the_generated_one():
-    assert SCHEMA.read_text(encoding="utf-8") == policy_schema_text(), \
-        "fourlayer/data/policy.schema.json is stale; run .venv/bin/python scripts/gen_schemas.py"
+def test_committed_schemas_are_the_generated_ones():
+    """policy.schema.json and waivers.schema.json are generated from their models, never edited by hand."""
     check = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_schemas.py"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
@@ -56,3 +54,14 @@ def test_schema_refuses_what_load_policy_refuses(doc, where):
 def test_schema_takes_a_partial_file_and_null_where_it_removes_a_default():
     assert not list(_validator().iter_errors({"network": {"risky_ports": {"3306": None, "8081": "http-proxy"}},
                                               "tls": {"cert_warning_days": 10}}))
+
+
+def test_example_waiver_file_is_valid_for_the_waivers_schema():
+    schema = json.loads((ROOT / "fourlayer" / "data" / "waivers.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    example = json.loads(json.dumps(to_plain(load_yaml(ROOT / "inventory" / "waivers.example.yaml")), default=str))
+    assert not list(validator.iter_errors(example))
+    assert not list(validator.iter_errors(example["waivers"]))  # the bare list is a waiver file too
+    bad = {"waivers": [{**example["waivers"][0], "aprover": "x"}]}
+    assert list(validator.iter_errors(bad))
