@@ -22,7 +22,7 @@ from typing import Annotated, Any, Callable, ClassVar, Iterator
 from pydantic import Field
 from pydantic.fields import FieldInfo
 
-from fourlayer.config.typed import Strict, expect, schema
+from fourlayer.config.typed import Strict, expect, js_pattern, schema
 from fourlayer.core.constants import VULN_SEVERITIES
 
 Check = Callable[[Any], "str | None"]  # returns what was expected when the value is wrong
@@ -188,11 +188,6 @@ def _startups(v: Any) -> str | None:
 
 # ---- value types: the schema's type and bounds, our check and words ------------------------------------------
 
-def _js(rx: re.Pattern[str]) -> str:
-    """A check's regex as a JSON Schema pattern (ECMA and pydantic's Rust regex end with `$`, not `\\Z`)."""
-    return rx.pattern.removesuffix(r"\Z") + "$"
-
-
 PosInt = Annotated[int, Field(ge=1), expect(POS_INT)]
 NonNegInt = Annotated[int, Field(ge=0), expect(NONNEG_INT)]
 Weight = Annotated[float, Field(ge=0), expect(WEIGHT)]
@@ -201,12 +196,14 @@ Level = Annotated[int, Field(ge=1, le=5), expect(LEVEL)]
 LevelOr0 = Annotated[int, Field(ge=0, le=5), expect(LEVEL_OR_0)]
 Port = Annotated[int, Field(ge=1, le=65535), expect(PORT)]
 Name = Annotated[str, Field(min_length=1), expect(_text)]
-SysctlKey = Annotated[str, Field(pattern=_js(_SYSCTL_KEY)), expect(_sysctl_key)]
+SysctlKey = Annotated[str, Field(pattern=js_pattern(_SYSCTL_KEY)), expect(_sysctl_key)]
 Algorithms = Annotated[list[Annotated[str, Field(min_length=1)]], expect(_names)]
 PortList = Annotated[list[Annotated[int, Field(ge=1, le=65535)]], expect(_port_list)]
-Accounts = Annotated[list[Annotated[str, Field(pattern=_js(_ACCOUNT_NAME))]], Field(min_length=1),
+Accounts = Annotated[list[Annotated[str, Field(pattern=js_pattern(_ACCOUNT_NAME))]], Field(min_length=1),
                      expect(_account_names)]
-Headers = Annotated[list[Annotated[str, Field(pattern=_js(_HEADER_NAME))]], expect(_header_names)]
+Headers = Annotated[list[Annotated[str, Field(pattern=js_pattern(_HEADER_NAME))]], expect(_header_names)]
+AuditRequirement = Annotated[str, Field(json_schema_extra={"enum": list(AUDIT_REQUIREMENTS)}),
+                             expect(_one_of(AUDIT_REQUIREMENTS))]
 Severity = Annotated[str, Field(json_schema_extra={"enum": list(VULN_SEVERITIES)}), expect(_one_of(VULN_SEVERITIES))]
 
 
@@ -215,17 +212,17 @@ def _choice_list(allowed: tuple[str, ...]) -> Any:
 
 
 def _processes(example: str, allow_empty: bool = False) -> Any:
-    return Annotated[list[Annotated[str, Field(pattern=_js(_PROCESS_NAME))]], Field(min_length=0 if allow_empty
+    return Annotated[list[Annotated[str, Field(pattern=js_pattern(_PROCESS_NAME))]], Field(min_length=0 if allow_empty
                                                                                        else 1),
                      expect(_process_names(example, allow_empty))]
 
 
 def _units(example: str) -> Any:
-    return Annotated[list[Annotated[str, Field(pattern=_js(_UNIT_NAME))]], expect(_unit_names(example))]
+    return Annotated[list[Annotated[str, Field(pattern=js_pattern(_UNIT_NAME))]], expect(_unit_names(example))]
 
 
 def _services(allow_empty: bool = False) -> Any:
-    return Annotated[list[Annotated[str, Field(pattern=_js(_SERVICE_NAME))]],
+    return Annotated[list[Annotated[str, Field(pattern=js_pattern(_SERVICE_NAME))]],
                      Field(min_length=0 if allow_empty else 1), expect(_service_names(allow_empty))]
 
 
@@ -435,8 +432,7 @@ class Windows(Section):
     max_update_age_days: PosInt
     password_history: NonNegInt
     max_local_admins: PosInt
-    audit_subcategories: Annotated[dict[Name, Annotated[str, Field(json_schema_extra={"enum": list(AUDIT_REQUIREMENTS)}),
-                                                        expect(_one_of(AUDIT_REQUIREMENTS))]], REMOVABLE]
+    audit_subcategories: Annotated[dict[Name, AuditRequirement], REMOVABLE]
     soc_agent_services: _services()
     national_agent_services: _services(allow_empty=True)
 

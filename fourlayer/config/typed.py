@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from typing import Any, Callable, Mapping, TypeVar
@@ -61,6 +62,12 @@ def check_of(annotation: Any) -> Check | None:
         return None
     return next((m.func.check for m in typing.get_args(annotation)[1:]
                  if isinstance(m, BeforeValidator) and hasattr(m.func, "check")), None)
+
+
+def js_pattern(rx: re.Pattern[str]) -> str:
+    """A check's regex (ending `\\Z`) as a Field pattern: JSON Schema's ECMA regex and pydantic's Rust regex
+    end with `$` (the check, run first, keeps Python's stricter end)."""
+    return rx.pattern.removesuffix(r"\Z") + "$"
 
 
 def key_hint(key: Any, names: list[str]) -> str:
