@@ -29,9 +29,15 @@ def waivers() -> dict:
     return waivers_schema()
 
 
+def zone_policy() -> dict:
+    from fourlayer.config.zone_policy import zone_policy_schema
+    return zone_policy_schema()
+
+
 KINDS: dict[str, tuple[Callable[[], dict], str]] = {
     "policy": (policy, "fourlayer/data/policy.schema.json"),
     "waivers": (waivers, "fourlayer/data/waivers.schema.json"),
+    "zone_policy": (zone_policy, "fourlayer/data/zone_policy.schema.json"),
 }
 
 

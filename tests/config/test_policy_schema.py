@@ -1,4 +1,5 @@
-"""fourlayer/data/{policy,waivers}.schema.json are generated from the models and describe the files users write."""
+"""fourlayer/data/{policy,waivers,zone_policy}.schema.json are generated from the models and describe the files users
+write."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ SCHEMA = ROOT / "fourlayer" / "data" / "policy.schema.json"
 
 
 def test_committed_schemas_are_the_generated_ones():
-    """policy.schema.json and waivers.schema.json are generated from their models, never edited by hand."""
+    """The schema files are generated from their models, never edited by hand."""
     check = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_schemas.py"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
@@ -65,3 +66,12 @@ def test_example_waiver_file_is_valid_for_the_waivers_schema():
     assert not list(validator.iter_errors(example["waivers"]))  # the bare list is a waiver file too
     bad = {"waivers": [{**example["waivers"][0], "aprover": "x"}]}
     assert list(validator.iter_errors(bad))
+
+
+def test_default_zone_policy_is_valid_for_the_zone_policy_schema():
+    schema = json.loads((ROOT / "fourlayer" / "data" / "zone_policy.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    default = _as_json(ROOT / "fourlayer" / "data" / "zone_policy.yaml")
+    assert not list(validator.iter_errors(default))
+    assert list(validator.iter_errors({**default, "guarded": [{"to": ["server"], "port": [22]}]}))
