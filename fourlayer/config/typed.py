@@ -137,6 +137,20 @@ def _step(annotation: Any, key: Any) -> Any:
     return None
 
 
+def _without_union_tags(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`loc` without the steps pydantic adds to name a union's member ('function-before[...]', a model's class
+    name): they are no keys of the file."""
+    out: list[Any] = []
+    annotation: Any = model
+    for key in loc:
+        if annotation is not None and isinstance(key, str) and key != "[key]" and len(_unwrap(annotation)) > 1 \
+                and _step(annotation, key) is None:
+            continue
+        out.append(key)
+        annotation = _step(annotation, key) if annotation is not None else None
+    return tuple(out)
+
+
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
     annotation: Any = model
     for key in loc:
@@ -192,9 +206,13 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
 
 def input_error(model: type[BaseModel], exc: ValidationError, raw: Any, path: str, line: int = 1) -> InputError:
     """The first of pydantic's errors as one line naming the file, the line and the field."""
-    errors = exc.errors(include_url=False)
-    # pydantic reports a value that fails every member of a union once per member; the first is the most direct
+    errors = [{**e, "loc": _without_union_tags(model, tuple(e["loc"]))} for e in exc.errors(include_url=False)]
+    # pydantic reports a value that fails every member of a union once per member; the first is the most direct,
+    # unless it only says the value is not of that member's type and another member got further into the value
     error = errors[0]
+    if error["type"].endswith("_type"):
+        at = error["loc"]
+        error = next((e for e in errors if len(e["loc"]) > len(at) and e["loc"][:len(at)] == at), error)
     if error["type"] == "missing":  # a misspelt key beside it explains the missing one: name the typo
         parent = tuple(error["loc"][:-1])
         error = next((e for e in errors if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == parent), error)
