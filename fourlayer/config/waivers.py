@@ -31,57 +31,26 @@ from typing import Annotated, Any, Iterable, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     Field,
     PrivateAttr,
     ValidationInfo,
     field_validator,
 )
 
+from fourlayer.config.fields import Date, Text, is_text
 from fourlayer.config.inventory import Inventory
 from fourlayer.config.typed import Strict, expect, schema, validate
-from fourlayer.config.validation import MAX_TEXT
 from fourlayer.config.yaml_lines import LineDict, LineList, expect_kind, load_yaml, show
 from fourlayer.core.errors import InputError
 from fourlayer.core.model import Result, Status
 
 WAIVABLE = (Status.FAIL, Status.WARN, Status.ERROR)
 _TARGET = re.compile(r"^[^/]+(/[^/]+){0,2}\Z")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-
-
-def _text(v: Any) -> str | None:
-    if isinstance(v, str) and v.strip() and len(v.strip()) <= MAX_TEXT:
-        return None
-    quote = " (put a number or a date in quotes)" if isinstance(v, (int, float, dt.date)) else ""
-    return f"expected text of at most {MAX_TEXT} characters{quote}"
 
 
 def _target(v: Any) -> str | None:
     return None if isinstance(v, str) and _TARGET.match(v.strip()) else \
         "expected agency, agency/system, agency/system/host or a host id"
-
-
-def _is_date(v: Any) -> str | None:
-    if isinstance(v, dt.date):
-        return None
-    if isinstance(v, str) and _DATE.match(v.strip()):
-        try:
-            dt.date.fromisoformat(v.strip())
-            return None
-        except ValueError:
-            pass
-    return "expected a date YYYY-MM-DD"
-
-
-def _as_date(v: Any) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    return v if isinstance(v, dt.date) else dt.date.fromisoformat(v.strip())
-
-
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(str.strip), expect(_text)]
-Date = Annotated[dt.date, BeforeValidator(_as_date), expect(_is_date)]  # expect runs first (the last listed)
 
 
 def _near(value: str, known: Iterable[str]) -> str | None:
@@ -95,7 +64,7 @@ class Waiver(Strict):
     check: Annotated[Text, Field(examples=["<a check id, e.g. L1-SSH-011>"])]
     target: Annotated[str, Field(pattern=r"^[^/]+(/[^/]+){0,2}$",
                                  examples=["<agency, agency/system, agency/system/host or a host id>"]),
-                      AfterValidator(str.strip), expect(_target), expect(_text)]
+                      AfterValidator(str.strip), expect(_target), expect(is_text)]
     justification: Annotated[Text, Field(examples=["<why the risk is accepted>"])]
     approver: Annotated[Text, Field(examples=["<name and role of who accepted it>"])]
     expires: Annotated[Date, Field(examples=["YYYY-MM-DD"])]

@@ -19,13 +19,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo
 
+from fourlayer.config.fields import Bilingual, Ident
 from fourlayer.config.inventory import ZONE_KINDS, Zone
 from fourlayer.config.policy_model import Port
-from fourlayer.config.typed import Strict, expect, js_pattern, schema, validate
-from fourlayer.config.validation import ID_RE, MAX_ID, MAX_LONG_TEXT, Validator
-from fourlayer.config.yaml_lines import LineDict, expect_kind, field_path, got, item_path, load_yaml, show
+from fourlayer.config.typed import Strict, expect, schema, validate
+from fourlayer.config.validation import Validator
+from fourlayer.config.yaml_lines import (
+    LineDict,
+    expect_kind,
+    field_path,
+    got,
+    item_path,
+    load_yaml,
+    show,
+)
 from fourlayer.core.errors import InputError
-from fourlayer.core.model import LANGS
 
 DEFAULT_ZONE_POLICY = Path(__file__).resolve().parents[1] / "data" / "zone_policy.yaml"
 REQUIRED_GROUPS = ("admin", "database")  # judged by L1-ZON-001 and L1-ZON-002
@@ -33,17 +41,6 @@ ANY = "*"
 
 
 # ---- the file's shape ------------------------------------------------------------------------------------------
-
-def _ident(v: Any) -> str | None:
-    if isinstance(v, str) and ID_RE.match(v) and len(v) <= MAX_ID:
-        return None
-    return "expected an id of letters, digits, '.', '_' or '-' (starting with a letter or digit)"
-
-
-def _text(v: Any) -> str | None:
-    return None if isinstance(v, str) and v.strip() and len(v) <= MAX_LONG_TEXT else \
-        f"expected text of at most {MAX_LONG_TEXT} characters"
-
 
 def _once(ports: list[int]) -> list[int]:
     seen: set[int] = set()
@@ -65,19 +62,12 @@ def _zone_known(name: str, info: ValidationInfo) -> str:
     return name
 
 
-Ident = Annotated[str, Field(pattern=js_pattern(ID_RE), max_length=MAX_ID), expect(_ident)]
-Text = Annotated[str, Field(min_length=1, max_length=MAX_LONG_TEXT), expect(_text)]
 ZoneNames = Annotated[list[Annotated[str, AfterValidator(_zone_known)]], Field(min_length=1)]
 PortsOrGroups = Annotated[list[Port | Ident], Field(min_length=1)]
 
 
-class Title(Strict):
-    vi: Annotated[Text, Field(examples=["<text with Vietnamese diacritics>"])]
-    en: Annotated[Text, Field(examples=["<English text>"])]
-
-
 class PortGroup(Strict):
-    name: Annotated[Title, Field(examples=['{vi: "...", en: "..."}'])]
+    name: Annotated[Bilingual, Field(examples=['{vi: "...", en: "..."}'])]
     ports: Annotated[list[Port], Field(min_length=1, examples=["[TCP port, ...]"]), AfterValidator(_once)]
 
 
@@ -181,7 +171,7 @@ def _parse(root: Any, path: str, where: str | None, zones: tuple[Zone, ...], sou
     except InputError as err:  # an inline policy: its fields under zone_policy.
         raise InputError(path, err.line, field_path(where, err.field) if where and err.field else err.field or where,
                          err.message) from None
-    groups = {name: {"name": {lang: getattr(g.name, lang) for lang in LANGS}, "ports": tuple(g.ports)}
+    groups = {name: {"name": g.name.as_dict(), "ports": tuple(g.ports)}
               for name, g in file.port_groups.items()}
     for name in REQUIRED_GROUPS:
         if name not in groups:
