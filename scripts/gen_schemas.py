@@ -19,6 +19,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def framework() -> dict:
+    from fourlayer.config.frameworks import framework_schema
+    return framework_schema()
+
+
 def policy() -> dict:
     from fourlayer.config.policy_model import policy_schema
     return policy_schema()
@@ -35,6 +40,7 @@ def zone_policy() -> dict:
 
 
 KINDS: dict[str, tuple[Callable[[], dict], str]] = {
+    "framework": (framework, "fourlayer/data/framework.schema.json"),
     "policy": (policy, "fourlayer/data/policy.schema.json"),
     "waivers": (waivers, "fourlayer/data/waivers.schema.json"),
     "zone_policy": (zone_policy, "fourlayer/data/zone_policy.schema.json"),

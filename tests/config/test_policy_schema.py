@@ -1,5 +1,5 @@
-"""fourlayer/data/{policy,waivers,zone_policy}.schema.json are generated from the models and describe the files users
-write."""
+"""fourlayer/data/{policy,waivers,zone_policy,framework}.schema.json are generated from the models and describe the
+files users write."""
 
 from __future__ import annotations
 
@@ -75,3 +75,14 @@ def test_default_zone_policy_is_valid_for_the_zone_policy_schema():
     default = _as_json(ROOT / "fourlayer" / "data" / "zone_policy.yaml")
     assert not list(validator.iter_errors(default))
     assert list(validator.iter_errors({**default, "guarded": [{"to": ["server"], "port": [22]}]}))
+
+
+@pytest.mark.parametrize("name", ["vn-decree85-tcvn11930", "vn-law116-2025-draft"])
+def test_shipped_frameworks_are_valid_for_the_framework_schema(name):
+    schema = json.loads((ROOT / "fourlayer" / "data" / "framework.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    framework = json.loads(json.dumps(to_plain(load_yaml(ROOT / "fourlayer" / "data" / "frameworks" / f"{name}.yaml")),
+                                      default=str))
+    assert not list(validator.iter_errors(framework))
+    assert list(validator.iter_errors({**framework, "status": "final"}))
