@@ -53,9 +53,12 @@ def _target(v: Any) -> str | None:
         "expected agency, agency/system, agency/system/host or a host id"
 
 
-def _near(value: str, known: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.7)
-    return close[0] if close else None
+def _known(value: str, known: set[str] | None, unknown: str, otherwise: str) -> str:
+    """`value`, if it is one of `known` (None: nothing to judge against); else "unknown; did you mean ...?"."""
+    if known is not None and value not in known:
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.7)
+        raise ValueError(f"{unknown}; {f'did you mean {close[0]}?' if close else otherwise}")
+    return value
 
 
 class Waiver(Strict):
@@ -74,22 +77,14 @@ class Waiver(Strict):
     @field_validator("check")
     @classmethod
     def _installed(cls, value: str, info: ValidationInfo) -> str:
-        known = (info.context or {}).get("checks")
-        if known is not None and value not in known:
-            close = _near(value, known)
-            hint = f"did you mean {close}?" if close else "`fourlayer checks list` shows the ids"
-            raise ValueError(f"no check {show(value)}; {hint}")
-        return value
+        return _known(value, (info.context or {}).get("checks"), f"no check {show(value)}",
+                      "`fourlayer checks list` shows the ids")
 
     @field_validator("target")
     @classmethod
     def _declared(cls, value: str, info: ValidationInfo) -> str:
-        targets = (info.context or {}).get("targets")
-        if targets is not None and value not in targets:
-            close = _near(value, targets)
-            hint = f"did you mean {close}?" if close else "use ids from the inventory"
-            raise ValueError(f"no agency, system or host {show(value)} in the inventory; {hint}")
-        return value
+        return _known(value, (info.context or {}).get("targets"),
+                      f"no agency, system or host {show(value)} in the inventory", "use ids from the inventory")
 
     @property
     def path(self) -> str:
