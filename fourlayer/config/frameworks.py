@@ -17,16 +17,17 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Annotated, Any, Iterable
 
+from pydantic import BeforeValidator, Field
+
+from fourlayer.config.fields import Bilingual, Bool, Date, Ident, LongText, Text
 from fourlayer.config.policy import default_policy, merge_over
-from fourlayer.config.validation import MAX_LONG_TEXT, DataValidator
+from fourlayer.config.policy_model import Level
+from fourlayer.config.typed import Strict, expect, schema, validate
 from fourlayer.config.yaml_lines import (
-    LineDict,
-    LineList,
     expect_kind,
     field_path,
-    got,
     item_path,
     load_yaml,
     show,
@@ -38,13 +39,6 @@ from fourlayer.data import DATA_DIR
 FRAMEWORKS_DIR = DATA_DIR / "frameworks"
 DEFAULT_FRAMEWORK = "vn-decree85-tcvn11930"
 STATUSES = ("in_force", "draft", "superseded")
-TOP_KEYS = ("id", "version", "status", "name", "in_force", "sources", "levels", "areas", "thresholds",
-            "requirements", "unmapped")
-SOURCE_KEYS = ("id", "title", "issued", "url", "verified", "note")
-LEVEL_KEYS = ("section", "name", "verified")
-REQ_KEYS = ("id", "area", "clause", "also", "title", "levels", "checks", "verified", "provisional", "note")
-MAPPING_KEYS = ("id", "from_level")
-UNMAPPED_KEYS = ("check", "reason")
 EVALUATED = (Status.PASS, Status.FAIL, Status.WARN, Status.ERROR, Status.WAIVED)
 
 
@@ -179,133 +173,131 @@ def _outcome(counts: Counter) -> str:
     return "met"
 
 
+# ---- the file's shape ------------------------------------------------------------------------------------------
+
+class SourceEntry(Strict):
+    id: Annotated[Ident, Field(examples=["decree-85-2016"])]
+    title: Annotated[Text, Field(examples=["<title>"])]
+    issued: Date | None = None
+    url: Text | None = None
+    verified: Annotated[Bool, Field(examples=["true or false"])]
+    note: LongText | None = None
+
+
+class LevelEntry(Strict):
+    section: Annotated[Text, Field(examples=["<standard section>"])]
+    name: Bilingual | None = None
+    verified: Bool = False
+
+
+class CheckRef(Strict):
+    """A check a requirement lists: its id, and the level it applies from when the mapping sets one."""
+
+    id: Annotated[Text, Field(examples=["L1-SSH-001"])]
+    from_level: Level | None = None
+
+
+def _check_ref(v: Any) -> Any:
+    return {"id": v} if isinstance(v, str) else v
+
+
+class RequirementEntry(Strict):
+    id: Annotated[Ident, Field(examples=["NET-01"])]
+    area: Annotated[Text, Field(examples=["<a declared area>"])]
+    clause: Annotated[Text, Field(examples=["<citation>"])]
+    also: list[Text] = []
+    title: Annotated[Bilingual, Field(examples=['{vi: "...", en: "..."}'])]
+    levels: Annotated[list[Level], Field(min_length=1, examples=["[1, 2, 3, 4, 5]"])]
+    checks: list[Annotated[CheckRef, BeforeValidator(_check_ref, json_schema_input_type=str | CheckRef)]] = []
+    verified: Bool = False
+    provisional: Bool = False
+    note: LongText | None = None
+
+
+class UnmappedEntry(Strict):
+    check: Annotated[Text, Field(examples=["L1-SSH-001"])]
+    reason: Annotated[LongText, Field(examples=["<why no requirement fits>"])]
+
+
+def _status(v: Any) -> str | None:
+    return None if v in STATUSES else f"expected one of {', '.join(STATUSES)}"
+
+
+class FrameworkFile(Strict):
+    """A framework file (fourlayer/data/frameworks/*.yaml); `thresholds` is a partial policy (policy.schema.json)."""
+
+    id: Annotated[Ident, Field(examples=["my-framework"])]
+    version: Annotated[Text, Field(examples=['"1.0"'])]
+    status: Annotated[str, Field(json_schema_extra={"enum": list(STATUSES)}), expect(_status)]
+    name: Annotated[Bilingual, Field(examples=['{vi: "...", en: "..."}'])]
+    in_force: Annotated[Bilingual, Field(examples=['{vi: "...", en: "..."}'])]
+    sources: list[SourceEntry] = []
+    levels: Annotated[dict[Level, LevelEntry], Field(examples=["{1: {section:, name:}, ... 5:}"])]
+    areas: Annotated[dict[Text, Bilingual], Field(examples=["{network: {vi:, en:}, ...}"])]
+    thresholds: dict[str, Any] | None = None
+    requirements: Annotated[list[RequirementEntry], Field(min_length=1, examples=["[{id:, area:, clause:, title:, "
+                                                                                  "levels:, checks:}]"])]
+    unmapped: list[UnmappedEntry] = []
+
+
+def framework_schema() -> dict[str, Any]:
+    """The JSON Schema of a framework file (committed as fourlayer/data/framework.schema.json)."""
+    return schema(FrameworkFile, "fourlayer framework file", "https://fourlayer.invalid/schema/framework.schema.json")
+
+
 # ---- loading ---------------------------------------------------------------------------------------------------
 
-class _FrameworkValidator(DataValidator):
-    def __init__(self, path: str):
-        super().__init__(path)
-        self.mapping_lines: dict[str, int] = {}
-
-    def level_list(self, m: LineDict, key: str, where: str) -> tuple[int, ...]:
-        items = self.seq(m, key, where, "of classification levels, e.g. [3, 4, 5]")
-        if not items:
-            self.fail(m.value_line(key), field_path(where, key), "missing; add levels: [1, 2, 3, 4, 5]")
-        out = []
-        for i, v in enumerate(items):
-            if type(v) is not int or not 1 <= v <= 5:
-                self.fail(items.item_line(i), item_path(field_path(where, key), i),
-                          f"expected a classification level 1–5, got {got(v)}")
-            out.append(v)
-        return tuple(sorted(set(out)))
-
-    def mapping_item(self, raw: Any, line: int, where: str) -> Mapping:
-        if isinstance(raw, str):
-            check_id, from_level = raw, None
-        else:
-            m = self.mapping(raw, line, where, "a check id, or {id: CHECK, from_level: N}")
-            self.keys(m, where, MAPPING_KEYS)
-            check_id = self.text(m, "id", where, "L1-SSH-001")
-            from_level = self.integer(m, "from_level", where, 1, 5, "expected a classification level 1–5")
-        self.mapping_lines.setdefault(check_id, line)
-        return Mapping(check_id, from_level, line)
-
-    def requirement(self, raw: Any, line: int, where: str, areas: dict) -> Requirement:
-        m = self.mapping(raw, line, where, "id:, area:, clause:, title:, levels:, checks:")
-        self.keys(m, where, REQ_KEYS)
-        area = self.text(m, "area", where, f"one of {', '.join(areas)}")
-        if area not in areas:
-            self.fail(m.value_line("area"), field_path(where, "area"),
-                      f"unknown area {show(area)}; declared areas: {', '.join(areas)}")
-        checks = self.seq(m, "checks", where, "of check ids") or LineList()
-        also = self.seq(m, "also", where, "of further citations") or LineList()
-        for i, v in enumerate(also):
-            if not isinstance(v, str) or not v.strip():
-                self.fail(also.item_line(i), item_path(field_path(where, "also"), i), f"expected text, got {got(v)}")
-        return Requirement(
-            id=self.ident(m, "id", where, "NET-01"), area=area, clause=self.text(m, "clause", where, "<citation>"),
-            title=self.bilingual(m, "title", where), levels=self.level_list(m, "levels", where),
-            checks=tuple(self.mapping_item(v, checks.item_line(i), item_path(field_path(where, "checks"), i))
-                         for i, v in enumerate(checks)),
-            also=tuple(v.strip() for v in also), verified=bool(self.boolean(m, "verified", where)),
-            provisional=bool(self.boolean(m, "provisional", where)),
-            note=self.text(m, "note", where, limit=MAX_LONG_TEXT))
-
-    def source(self, raw: Any, line: int, where: str) -> dict[str, Any]:
-        m = self.mapping(raw, line, where, "id:, title:, verified:")
-        self.keys(m, where, SOURCE_KEYS)
-        issued = self.date(m, "issued", where)
-        return {"id": self.ident(m, "id", where, "decree-85-2016"), "title": self.text(m, "title", where, "<title>"),
-                "issued": issued.isoformat() if issued else None, "url": self.text(m, "url", where),
-                "verified": bool(self.boolean(m, "verified", where, "true or false")),
-                "note": self.text(m, "note", where, limit=MAX_LONG_TEXT)}
-
-    def levels(self, m: LineDict) -> dict[int, dict[str, Any]]:
-        raw = self.mapping(m.get("levels"), m.value_line("levels"), "levels", "1: {section:, name:}, ... 5:")
-        out = {}
-        for key, value in raw.items():
-            where = field_path("levels", key)
-            if type(key) is not int or not 1 <= key <= 5:
-                self.fail(raw.key_line(key), where, f"expected a classification level 1–5 as key, got {got(key)}")
-            lv = self.mapping(value, raw.value_line(key), where, "section:, name:")
-            self.keys(lv, where, LEVEL_KEYS)
-            out[key] = {"section": self.text(lv, "section", where, "<standard section>"),
-                        "name": self.bilingual(lv, "name", where) if "name" in lv else None,
-                        "verified": bool(self.boolean(lv, "verified", where))}
-        missing = [n for n in range(1, 6) if n not in out]
-        if missing:
-            self.fail(m.key_line("levels"), "levels", f"missing level(s) {', '.join(map(str, missing))}; list all five")
-        return out
-
-    def framework(self, data: Any, expected_id: str | None) -> Framework:
-        if data is None:
-            self.fail(1, None, "the file is empty; see fourlayer/data/frameworks/ for an example")
-        expect_kind(self.path, data, "framework", TOP_KEYS)
-        m = self.mapping(data, getattr(data, "line", 1), None, "id:, name:, requirements: ...")
-        self.keys(m, None, TOP_KEYS)
-        fid = self.ident(m, "id", None, expected_id or "my-framework")
-        if expected_id and fid != expected_id:
-            self.fail(m.value_line("id"), "id", f"expected {expected_id!r} (the file name), got {show(fid)}")
-        status = m.get("status")
-        if status not in STATUSES:
-            self.fail(m.value_line("status"), "status", f"expected one of {', '.join(STATUSES)}, got {got(status)}")
-        areas_raw = self.mapping(m.get("areas"), m.value_line("areas"), "areas", "network: {vi:, en:}, ...")
-        areas = {str(k): self.bilingual(areas_raw, k, "areas") for k in areas_raw}
-        sources = self.seq(m, "sources", None, "of {id:, title:, verified:}") or LineList()
-        reqs_raw = self.seq(m, "requirements", None, "of requirements")
-        if not reqs_raw:
-            self.fail(m.value_line("requirements"), "requirements", "missing or empty; add at least one requirement")
-        requirements = tuple(self.requirement(v, reqs_raw.item_line(i), item_path("requirements", i), areas)
-                             for i, v in enumerate(reqs_raw))
-        seen: dict[str, int] = {}
-        for i, r in enumerate(requirements):
-            if r.id in seen:
-                self.fail(reqs_raw.item_line(i), item_path("requirements", i) + ".id",
-                          f"duplicate requirement id {r.id!r} (first at line {seen[r.id]})")
-            seen[r.id] = reqs_raw.item_line(i)
-        base = default_policy()
-        if m.get("thresholds") is not None:
-            base = merge_over(self.path, base, m["thresholds"], "thresholds", m.value_line("thresholds"))
-        return Framework(
-            id=fid, path=self.path, version=str(self.text(m, "version", None, "\"1.0\"")), status=status,
-            name=self.bilingual(m, "name", None), in_force=self.bilingual(m, "in_force", None),
-            sources=tuple(self.source(v, sources.item_line(i), item_path("sources", i)) for i, v in enumerate(sources)),
-            levels=self.levels(m), areas=areas, requirements=requirements, unmapped=self.unmapped(m),
-            base_policy=base, mapping_lines=dict(self.mapping_lines))
-
-    def unmapped(self, m: LineDict) -> dict[str, str]:
-        items = self.seq(m, "unmapped", None, "of {check:, reason:}") or LineList()
-        out = {}
-        for i, v in enumerate(items):
-            where = item_path("unmapped", i)
-            u = self.mapping(v, items.item_line(i), where, "check:, reason:")
-            self.keys(u, where, UNMAPPED_KEYS)
-            check_id = self.text(u, "check", where, "L1-SSH-001")
-            if check_id in self.mapping_lines:
-                self.fail(u.value_line("check"), field_path(where, "check"),
-                          f"{check_id} is mapped at line {self.mapping_lines[check_id]}; remove it from unmapped")
-            self.mapping_lines.setdefault(check_id, u.value_line("check"))
-            out[check_id] = self.text(u, "reason", where, "<why no requirement fits>", MAX_LONG_TEXT)
-        return out
+def _framework(path: str, data: Any, expected_id: str | None) -> Framework:
+    if data is None:
+        raise InputError(path, 1, None, "the file is empty; see fourlayer/data/frameworks/ for an example")
+    expect_kind(path, data, "framework", tuple(FrameworkFile.model_fields))
+    file = validate(FrameworkFile, data, path)
+    if expected_id and file.id != expected_id:
+        raise InputError(path, data.value_line("id"), "id", f"expected {expected_id!r} (the file name), got "
+                                                            f"{show(file.id)}")
+    missing = [n for n in range(1, 6) if n not in file.levels]
+    if missing:
+        raise InputError(path, data.key_line("levels"), "levels",
+                         f"missing level(s) {', '.join(map(str, missing))}; list all five")
+    mapping_lines: dict[str, int] = {}  # check id -> first line mapping it
+    requirements, seen = [], {}
+    for i, (req, raw) in enumerate(zip(file.requirements, data["requirements"])):
+        where, line = item_path("requirements", i), data["requirements"].item_line(i)
+        if req.area not in file.areas:
+            raise InputError(path, raw.value_line("area"), field_path(where, "area"),
+                             f"unknown area {show(req.area)}; declared areas: {', '.join(file.areas)}")
+        if req.id in seen:
+            raise InputError(path, line, where + ".id", f"duplicate requirement id {req.id!r} (first at line "
+                                                        f"{seen[req.id]})")
+        seen[req.id] = line
+        checks = []
+        for j, ref in enumerate(req.checks):
+            at = raw["checks"].item_line(j)
+            mapping_lines.setdefault(ref.id, at)
+            checks.append(Mapping(ref.id, ref.from_level, at))
+        requirements.append(Requirement(
+            id=req.id, area=req.area, clause=req.clause, title=req.title.as_dict(), levels=tuple(sorted(set(req.levels))),
+            checks=tuple(checks), also=tuple(req.also), verified=req.verified, provisional=req.provisional,
+            note=req.note))
+    unmapped = {}
+    for i, (u, raw) in enumerate(zip(file.unmapped, data.get("unmapped") or ())):
+        if u.check in mapping_lines:
+            raise InputError(path, raw.value_line("check"), field_path(item_path("unmapped", i), "check"),
+                             f"{u.check} is mapped at line {mapping_lines[u.check]}; remove it from unmapped")
+        mapping_lines.setdefault(u.check, raw.value_line("check"))
+        unmapped[u.check] = u.reason
+    base = default_policy()
+    if file.thresholds is not None:
+        base = merge_over(path, base, data["thresholds"], "thresholds", data.value_line("thresholds"))
+    return Framework(
+        id=file.id, path=path, version=file.version, status=file.status, name=file.name.as_dict(),
+        in_force=file.in_force.as_dict(),
+        sources=tuple({"id": s.id, "title": s.title, "issued": s.issued.isoformat() if s.issued else None,
+                       "url": s.url, "verified": s.verified, "note": s.note} for s in file.sources),
+        levels={n: {"section": lv.section, "name": lv.name.as_dict() if lv.name else None, "verified": lv.verified}
+                for n, lv in file.levels.items()},
+        areas={k: v.as_dict() for k, v in file.areas.items()}, requirements=tuple(requirements), unmapped=unmapped,
+        base_policy=base, mapping_lines=mapping_lines)
 
 
 def available() -> list[str]:
@@ -315,7 +307,7 @@ def available() -> list[str]:
 
 def load_framework_file(path: str | Path, expected_id: str | None = None) -> Framework:
     """Load and validate one framework file. Raises InputError naming file, line and field."""
-    return _FrameworkValidator(str(path)).framework(load_yaml(path), expected_id)
+    return _framework(str(path), load_yaml(path), expected_id)
 
 
 def load_framework(ref: str | None = None, known_checks: Iterable[str] | None = None) -> Framework:

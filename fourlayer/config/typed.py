@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 import types
 import typing
 from typing import Any, Callable, Mapping, TypeVar
@@ -51,6 +52,7 @@ def expect(check: Check) -> BeforeValidator:
             raise PydanticCustomError(_EXPECTED, "{expected}", {"expected": problem})
         return value
 
+    run.check = check  # type: ignore[attr-defined]  # for check_of()
     return BeforeValidator(run)
 
 
@@ -79,6 +81,27 @@ def _missing_hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
     owner = _model_at(model, loc[:-1])
     field = owner.model_fields.get(loc[-1]) if owner is not None and isinstance(loc[-1], str) else None
     return next((m.hint for m in field.metadata if isinstance(m, Required)), None) if field else None
+
+
+def check_of(annotation: Any) -> Check | None:
+    """The check that `expect` attached to an annotated type, if any (to judge one value, e.g. a mapping key
+    that is about to be removed, on its own)."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return None
+    return next((m.func.check for m in typing.get_args(annotation)[1:]
+                 if isinstance(m, BeforeValidator) and hasattr(m.func, "check")), None)
+
+
+def js_pattern(rx: re.Pattern[str]) -> str:
+    """A check's regex (ending `\\Z`) as a Field pattern: JSON Schema's ECMA regex and pydantic's Rust regex
+    end with `$` (the check, run first, keeps Python's stricter end)."""
+    return rx.pattern.removesuffix(r"\Z") + "$"
+
+
+def key_hint(key: Any, names: list[str]) -> str:
+    """'did you mean 'x'?' for a near miss of one of `names`, else the list of allowed keys."""
+    close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(names)}" if names else ""
 
 
 # pydantic's error types, in the words our other messages use ("expected …, got 7 (a number)")
@@ -147,14 +170,14 @@ def _member_name(t: Any) -> str:
 
 
 def _without_union_tags(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """pydantic names the union member that failed in an error's location (`ssh.SshIn.port`, `ssh.bool`); the file
-    has no such key: drop it, keep following that member."""
-    out, annotation = [], model
+    """`loc` without the steps pydantic adds to name the union member that failed (`ssh.SshIn.port`, `ssh.bool`,
+    'function-before[...]'): the file has no such key; drop it, and keep following that member when it is named."""
+    out: list[Any] = []
+    annotation: Any = model
     for key in loc:
         members = _unwrap(annotation) if annotation is not None else []
-        member = next((t for t in members if _member_name(t) == key), None) if len(members) > 1 else None
-        if member is not None and _step(annotation, key) is None:
-            annotation = member
+        if len(members) > 1 and isinstance(key, str) and key != "[key]" and _step(annotation, key) is None:
+            annotation = next((t for t in members if _member_name(t) == key), annotation)
             continue
         out.append(key)
         annotation = _step(annotation, key) if annotation is not None else None
@@ -196,14 +219,11 @@ def _where(raw: Any, loc: tuple[Any, ...], default_line: int, on_key: bool) -> t
 
 def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
     loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
-    if kind == _EXPECTED:
-        return f"{error['ctx']['expected']}, got {got(value)}"
+    if kind == _EXPECTED:  # a mapping's key is judged at loc (..., key, "[key]")
+        return f"{error['ctx']['expected']}{' as key' if loc[-1:] == ('[key]',) else ''}, got {got(value)}"
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
-        names = _field_names(owner) if owner else []
-        close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(names)}" if names else ""
-        return f"unknown key; {hint}".rstrip("; ")
+        return f"unknown key; {key_hint(loc[-1], _field_names(owner) if owner else [])}".rstrip("; ")
     if kind == "invalid_key":  # a mapping key that is not text (`5: x`) where a model's keys belong
         owner = _model_at(model, loc[:-1])
         allowed = f"; allowed keys: {', '.join(_field_names(owner))}" if owner else ""
@@ -213,6 +233,10 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
     if kind == "missing" and _missing_hint(model, loc):
         return f"missing; add {loc[-1]}: {_missing_hint(model, loc)}"
     if kind == "missing":
+        owner = _model_at(model, loc[:-1]) if loc and isinstance(loc[-1], str) else None
+        field = owner.model_fields.get(loc[-1]) if owner else None
+        if field is not None and field.examples:  # the file kind's own hint: "missing; add approver: <who>"
+            return f"missing; add {loc[-1]}: {field.examples[0]}"
         return f"required; add '{loc[-1]}:' here" if loc and isinstance(loc[-1], str) else "required"
     words = _WORDS.get(kind) or _bound_words(error)
     if words is None:  # a validator of the model raised ValueError("expected …"): pydantic prefixes "Value error, "
@@ -224,8 +248,12 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
 def input_error(model: type[BaseModel], exc: ValidationError, raw: Any, path: str, line: int = 1) -> InputError:
     """The first of pydantic's errors as one line naming the file, the line and the field."""
     errors = [{**e, "loc": _without_union_tags(model, tuple(e["loc"]))} for e in exc.errors(include_url=False)]
-    # pydantic reports a value that fails every member of a union once per member; the first is the most direct
+    # pydantic reports a value that fails every member of a union once per member; the first is the most direct,
+    # unless it only says the value is not of that member's type and another member got further into the value
     error = errors[0]
+    if error["type"].endswith("_type"):
+        at = error["loc"]
+        error = next((e for e in errors if len(e["loc"]) > len(at) and e["loc"][:len(at)] == at), error)
     # a mapping's keys are judged before its values (a misspelt key explains the "missing" one beside it): the
     # first key error of a mapping that encloses the first error, the outermost first
     keys = [e for e in errors if e["type"] in ("extra_forbidden", "invalid_key")

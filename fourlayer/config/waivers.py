@@ -15,43 +15,84 @@ and keeps the original status in `result.waiver`. From the day after `expires` i
 keeps its status and its reason says that the waiver expired. A waiver that matched no result, or only results
 that passed, is reported as a warning (it may be stale). Problems in the file (unknown check or target, missing
 fields) are InputErrors with file, line and field, raised before any traffic is sent.
+
+The file's shape is the `WaiverFile` model (pydantic; fourlayer/data/waivers.schema.json is generated from it):
+checks and targets are judged against the installed checks and the inventory through the validation context.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Annotated, Any, Iterable, Literal
 
-from fourlayer.config.inventory import Inventory
-from fourlayer.config.validation import DataValidator
-from fourlayer.config.yaml_lines import (
-    LineDict,
-    LineList,
-    expect_kind,
-    field_path,
-    item_path,
-    load_yaml,
-    show,
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
 )
+
+from fourlayer.config.fields import Date, Text, is_text
+from fourlayer.config.inventory import Inventory
+from fourlayer.config.typed import Strict, expect, schema, validate
+from fourlayer.config.yaml_lines import LineDict, LineList, expect_kind, load_yaml, show
+from fourlayer.core.errors import InputError
 from fourlayer.core.model import Result, Status
 
-WAIVER_KEYS = ("check", "target", "justification", "approver", "expires")
-FILE_KEYS = ("version", "waivers")
 WAIVABLE = (Status.FAIL, Status.WARN, Status.ERROR)
+_TARGET = re.compile(r"^[^/]+(/[^/]+){0,2}\Z")
 
 
-@dataclass(frozen=True)
-class Waiver:
-    check: str
-    target: str
-    justification: str
-    approver: str
-    expires: dt.date
-    path: str = ""
-    line: int = 0
+def _target(v: Any) -> str | None:
+    return None if isinstance(v, str) and _TARGET.match(v.strip()) else \
+        "expected agency, agency/system, agency/system/host or a host id"
+
+
+def _known(value: str, known: set[str] | None, unknown: str, otherwise: str) -> str:
+    """`value`, if it is one of `known` (None: nothing to judge against); else "unknown; did you mean ...?"."""
+    if known is not None and value not in known:
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.7)
+        raise ValueError(f"{unknown}; {f'did you mean {close[0]}?' if close else otherwise}")
+    return value
+
+
+class Waiver(Strict):
+    """One accepted exception, as the file writes it; `path` and `line` say where (set by `load_waivers`)."""
+
+    check: Annotated[Text, Field(examples=["<a check id, e.g. L1-SSH-011>"])]
+    target: Annotated[str, Field(pattern=r"^[^/]+(/[^/]+){0,2}$",
+                                 examples=["<agency, agency/system, agency/system/host or a host id>"]),
+                      AfterValidator(str.strip), expect(_target), expect(is_text)]
+    justification: Annotated[Text, Field(examples=["<why the risk is accepted>"])]
+    approver: Annotated[Text, Field(examples=["<name and role of who accepted it>"])]
+    expires: Annotated[Date, Field(examples=["YYYY-MM-DD"])]
+    _path: str = PrivateAttr("")
+    _line: int = PrivateAttr(0)
+
+    @field_validator("check")
+    @classmethod
+    def _installed(cls, value: str, info: ValidationInfo) -> str:
+        return _known(value, (info.context or {}).get("checks"), f"no check {show(value)}",
+                      "`fourlayer checks list` shows the ids")
+
+    @field_validator("target")
+    @classmethod
+    def _declared(cls, value: str, info: ValidationInfo) -> str:
+        return _known(value, (info.context or {}).get("targets"),
+                      f"no agency, system or host {show(value)} in the inventory", "use ids from the inventory")
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def line(self) -> int:
+        return self._line
 
     @property
     def where(self) -> str:
@@ -73,6 +114,24 @@ class Waiver:
                 "target": self.target, "source": self.where}
 
 
+def _version(v: Any) -> str | None:
+    return None if v is None or (type(v) is int and v == 1) else "expected 1 (the waiver format this fourlayer reads)"
+
+
+class WaiverFile(Strict):
+    """A waiver file: `version: 1` (optional) and the list of waivers (a file may also be the bare list)."""
+
+    version: Annotated[Literal[1] | None, expect(_version)] = None
+    waivers: Annotated[list[Waiver], Field(examples=["[{check:, target:, justification:, approver:, expires:}]"])]
+
+
+def waivers_schema() -> dict[str, Any]:
+    """The JSON Schema of a waiver file (committed as fourlayer/data/waivers.schema.json)."""
+    out = schema(WaiverFile, "fourlayer waiver file", "https://fourlayer.invalid/schema/waivers.schema.json")
+    file = {k: out.pop(k) for k in ("type", "properties", "required", "additionalProperties") if k in out}
+    return {**out, "anyOf": [file, {"type": "array", "items": {"$ref": "#/$defs/Waiver"}}]}
+
+
 @dataclass
 class WaiverReport:
     applied: int = 0
@@ -83,62 +142,29 @@ class WaiverReport:
         return {"applied": self.applied, "expired": self.expired, "warnings": list(self.warnings)}
 
 
-class _WaiverValidator(DataValidator):
-    def __init__(self, path: str, known_checks: set[str] | None, inventory: Inventory | None):
-        super().__init__(path)
-        self.known_checks = known_checks
-        self.targets = _targets(inventory) if inventory is not None else None
-
-    def waiver(self, raw: Any, line: int, where: str) -> Waiver:
-        m = self.mapping(raw, line, where, "check:, target:, justification:, approver:, expires:")
-        self.keys(m, where, WAIVER_KEYS)
-        check = self.text(m, "check", where, "<a check id, e.g. L1-SSH-011>")
-        if self.known_checks is not None and check not in self.known_checks:
-            close = difflib.get_close_matches(check, sorted(self.known_checks), n=1, cutoff=0.7)
-            hint = f"did you mean {close[0]}?" if close else "`fourlayer checks list` shows the ids"
-            self.fail(m.value_line("check"), field_path(where, "check"), f"no check {show(check)}; {hint}")
-        target = self.text(m, "target", where, "<agency, agency/system, agency/system/host or a host id>")
-        parts = target.split("/")
-        if len(parts) > 3 or not all(parts):
-            self.fail(m.value_line("target"), field_path(where, "target"),
-                      f"expected agency, agency/system, agency/system/host or a host id, got {show(target)}")
-        if self.targets is not None and target not in self.targets:
-            close = difflib.get_close_matches(target, sorted(self.targets), n=1, cutoff=0.7)
-            hint = f"did you mean {close[0]}?" if close else "use ids from the inventory"
-            self.fail(m.value_line("target"), field_path(where, "target"),
-                      f"no agency, system or host {show(target)} in the inventory; {hint}")
-        return Waiver(check=check, target=target,
-                      justification=self.text(m, "justification", where, "<why the risk is accepted>"),
-                      approver=self.text(m, "approver", where, "<name and role of who accepted it>"),
-                      expires=self.date(m, "expires", where, "YYYY-MM-DD"), path=self.path, line=line)
-
-    def file(self, data: Any) -> list[Waiver]:
-        if data is None:
-            self.fail(1, None, "the file is empty; write waivers: [{check:, target:, justification:, approver:, "
-                               "expires:}]")
-        expect_kind(self.path, data, "waiver", FILE_KEYS + WAIVER_KEYS, lists=True)
-        items: Any = data
-        where = None
-        if isinstance(data, LineDict):
-            self.keys(data, None, FILE_KEYS)
-            version, vline, _ = self.get(data, "version", None)
-            if version is not None and (type(version) is not int or version != 1):
-                self.fail(vline, "version", f"expected 1 (the waiver format this fourlayer reads), got {show(version)}")
-            items = self.seq(data, "waivers", None, "of waivers")
-            where = "waivers"
-            if items is None:
-                self.fail(data.line, "waivers", "missing; add waivers: [...]")
-        if not isinstance(items, LineList):
-            self.fail(getattr(data, "line", 1), None, "expected a list of waivers (or waivers: [...])")
-        out = [self.waiver(v, items.item_line(i), item_path(where, i)) for i, v in enumerate(items)]
-        seen: dict[tuple[str, str], int] = {}
-        for w in out:
-            key = (w.check, w.target)
-            if key in seen:
-                self.fail(w.line, None, f"a second waiver for {w.check} on {w.target} (first at line {seen[key]}); "
-                                        "keep one")
-            seen[key] = w.line
-        return out
+def _file(path: str, data: Any, context: dict[str, Any]) -> list[Waiver]:
+    if data is None:
+        raise InputError(path, 1, None, "the file is empty; write waivers: [{check:, target:, justification:, "
+                                        "approver:, expires:}]")
+    expect_kind(path, data, "waiver", tuple(WaiverFile.model_fields) + tuple(Waiver.model_fields), lists=True)
+    if isinstance(data, LineList):  # the bare list: judged as `waivers:`, its fields named as the user wrote them
+        tree = LineDict({"waivers": data}, line=data.line)
+        tree.key_lines["waivers"] = tree.value_lines["waivers"] = data.line
+        try:
+            items = validate(WaiverFile, tree, path, context).waivers
+        except InputError as err:
+            raise InputError(path, err.line, (err.field or "").removeprefix("waivers") or None, err.message) from None
+    else:
+        items, data = validate(WaiverFile, data, path, context).waivers, data["waivers"]
+    seen: dict[tuple[str, str], int] = {}
+    for i, w in enumerate(items):
+        w._path, w._line = path, data.item_line(i)
+        key = (w.check, w.target)
+        if key in seen:
+            raise InputError(path, w.line, None, f"a second waiver for {w.check} on {w.target} (first at line "
+                                                 f"{seen[key]}); keep one")
+        seen[key] = w.line
+    return items
 
 
 def _targets(inventory: Inventory) -> set[str]:
@@ -155,8 +181,9 @@ def _targets(inventory: Inventory) -> set[str]:
 def load_waivers(path: str | Path, known_checks: Iterable[str] | None = None,
                  inventory: Inventory | None = None) -> list[Waiver]:
     """Read and validate a waiver file (checks and targets against what is known). Raises InputError."""
-    known = set(known_checks) if known_checks is not None else None
-    return _WaiverValidator(str(path), known, inventory).file(load_yaml(path))
+    context = {"checks": set(known_checks) if known_checks is not None else None,
+               "targets": _targets(inventory) if inventory is not None else None}
+    return _file(str(path), load_yaml(path), context)
 
 
 def apply_waivers(results: Iterable[Result], waivers: Iterable[Waiver], today: dt.date) -> WaiverReport:

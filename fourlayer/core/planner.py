@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fourlayer.config.inventory import Host, Inventory
+from fourlayer.config.policy_model import Policy
 from fourlayer.core.model import Check, Result, Status, reason_parts
 from fourlayer.core.target import Target
 
@@ -113,6 +114,7 @@ def plan_scan(inventory: Inventory, checks: list[Check], policy: dict, as_of: dt
     chosen = selected(checks, options)
     agencies = [a for a in inventory.agencies if not options.agencies or a.id in options.agencies]
     by_scope = {s: [c for c in chosen if c.meta.scope == s] for s in ("agency", "system", "host")}
+    typed = Policy.of(policy)  # once: every target of the scan reads the same typed policy
     non_host: list[PlanItem] = []
     hosts: list[PlanItem] = []
 
@@ -127,10 +129,10 @@ def plan_scan(inventory: Inventory, checks: list[Check], policy: dict, as_of: dt
         return item
 
     for agency in agencies:
-        non_host.append(item_for(Target(agency, None, None, policy, as_of, clock=clock), by_scope["agency"]))
+        non_host.append(item_for(Target(agency, None, None, typed, as_of, clock=clock), by_scope["agency"]))
         for system in agency.systems:
-            non_host.append(item_for(Target(agency, system, None, policy, as_of, clock=clock), by_scope["system"]))
+            non_host.append(item_for(Target(agency, system, None, typed, as_of, clock=clock), by_scope["system"]))
             for host in system.hosts:
-                hosts.append(item_for(Target(agency, system, host, policy, as_of, clock=clock),
+                hosts.append(item_for(Target(agency, system, host, typed, as_of, clock=clock),
                                       for_kind(by_scope["host"], host)))
     return Plan(non_host, hosts, chosen)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fourlayer.config.inventory import Agency, Host, System
-from fourlayer.config.policy_view import PolicyView
+from fourlayer.config.policy_model import Policy
 from fourlayer.core.evidence import typed
 
 
@@ -23,7 +23,7 @@ class Target:
     agency: Agency
     system: System | None
     host: Host | None
-    policy: PolicyView  # t.policy.ssh.max_auth_tries; a plain mapping given here is wrapped
+    policy: Policy  # t.policy.ssh.max_auth_tries; a policy dict (load_policy's) given here is typed with Policy.of
     as_of: dt.date
     # collector name -> its typed evidence (fourlayer.core.evidence); a plain dict is typed on first `ev()`
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -32,8 +32,7 @@ class Target:
     resources: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.policy, PolicyView):
-            self.policy = PolicyView(self.policy)
+        self.policy = Policy.of(self.policy)
 
     @property
     def today(self) -> dt.date:

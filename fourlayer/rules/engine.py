@@ -48,6 +48,7 @@ from typing import Any, Callable, Iterable
 
 from fourlayer.collectors.allowlist import TEMPLATES
 from fourlayer.config.policy import default_policy
+from fourlayer.config.policy_model import Section
 from fourlayer.config.validation import DataValidator
 from fourlayer.config.yaml_lines import (
     LineDict,
@@ -109,7 +110,7 @@ class PolicyRef:
     def resolve(self, policy: Mapping) -> Any:
         node: Any = policy
         for part in self.path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
+            if not isinstance(node, (Mapping, Section)) or part not in node:
                 raise Unevaluable(f"policy key {self.path} is not set")
             node = node[part]
         return node

@@ -11,7 +11,8 @@ from fourlayer.collectors.tls import DEFAULT_WEAK_CLASSES, WEAK_CLASSES
 from fourlayer.core.errors import InputError
 from fourlayer.config.inventory import Host
 from fourlayer.lab.sshd import free_port
-from fourlayer.config.policy import CIPHER_CLASSES, load_policy
+from fourlayer.config.policy import load_policy
+from fourlayer.config.policy_model import CIPHER_CLASSES
 from tests.tls_fixtures import TLSLab
 from tests.wire_helpers import collect, judge, policy_with, text
 

@@ -84,3 +84,39 @@ def test_cli_start_up_does_not_import_pydantic():
     code = "import sys, fourlayer.cli.main; print('pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+class Named(Strict):
+    name: Annotated[str, Field(examples=["<who approved it>"])]
+    note: str = ""
+
+
+@pytest.mark.parametrize("text, line", [
+    ("note: x\n", "f.yaml:1: name: missing; add name: <who approved it>"),  # the field's example is the hint
+    ("nmae: x\n", "f.yaml:1: nmae: unknown key; did you mean 'name'?"),  # the typo, not the missing key it explains
+])
+def test_missing_field_hints_and_typos_first(text, line):
+    with pytest.raises(InputError) as info:
+        validate(Named, load_yaml_text(text, "f.yaml"), "f.yaml")
+    assert info.value.one_line() == line
+
+
+class Mapped(Strict):
+    id: str
+    from_level: Annotated[int, Field(ge=1, le=5)] = 1
+
+
+class Rules(Strict):
+    ports: list[Annotated[int, Field(ge=1, le=65535)] | str] = []
+    checks: list[str | Mapped] = []
+
+
+@pytest.mark.parametrize("text, line", [
+    ("ports: [22, 70000]\n", "f.yaml:1: ports[1]: expected at most 65535, got 70000 (a number)"),
+    ("checks:\n  - a\n  - {id: b, from_level: 9}\n", "f.yaml:3: checks[1].from_level: expected at most 5, got 9 (a number)"),
+])
+def test_errors_inside_a_union_name_the_file_s_own_path(text, line):
+    """pydantic names the union member it tried in the location; the file has no such key."""
+    with pytest.raises(InputError) as info:
+        validate(Rules, load_yaml_text(text, "f.yaml"), "f.yaml")
+    assert info.value.one_line() == line

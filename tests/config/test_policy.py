@@ -181,16 +181,52 @@ def test_port_spec_parser():
 def test_checks_read_the_policy_by_name_and_a_typo_fails_loudly():
     """`t.policy.ssh.max_auth_tries`: a name the policy lacks is an error naming the path and the closest key,
     never a silent default (checks carry no defaults of their own: load_policy fills every key)."""
-    import pytest
+    from fourlayer.config.policy_model import Policy, PolicyKeyError
 
-    from fourlayer.config.policy_view import PolicyKeyError, PolicyView
-
-    view = PolicyView(default_policy())
-    assert view.ssh.max_auth_tries == default_policy()["ssh"]["max_auth_tries"]
-    assert view.network.risky_ports[23] == "telnet" and dict(view.network.risky_ports)[21] == "ftp"
+    typed = Policy.of(default_policy())
+    assert typed.ssh.max_auth_tries == default_policy()["ssh"]["max_auth_tries"]
+    assert typed.network.risky_ports[23] == "telnet" and dict(typed.network.risky_ports)[21] == "ftp"
+    assert typed.ssh["weak_kex"] == typed.ssh.weak_kex and "datastores" in typed.network.categories
+    categories = default_policy()["network"]["categories"]
+    assert dict(typed.network.categories.items()) == categories and typed.network.categories.values()
     with pytest.raises(PolicyKeyError, match=r"policy.ssh has no key 'max_auth_trys'; did you mean 'max_auth_tries'"):
-        view.ssh.max_auth_trys
+        typed.ssh.max_auth_trys
+    with pytest.raises(AttributeError, match=r"policy.network.categories has no key 'datastore'"):
+        typed.network.categories["datastore"]
     with pytest.raises(KeyError):
-        view.network.risky_ports[65000]
-    with pytest.raises(AttributeError):
-        view.ssh = {}
+        typed.network.risky_ports[65000]
+    with pytest.raises(Exception):
+        typed.ssh = {}  # frozen
+    with pytest.raises(Exception):
+        typed.ssh.max_auth_tries = 9
+
+
+def test_typed_policy_from_a_workers_json_has_number_keys_again():
+    """A worker receives the policy as JSON (keys of open maps become text); its checks read the same
+    `t.policy.network.risky_ports[22]` as the coordinator's."""
+    import json
+
+    from fourlayer.config.policy_model import Policy
+
+    sent = json.loads(json.dumps(default_policy()))
+    assert "23" in sent["network"]["risky_ports"]
+    typed = Policy.of(sent)
+    assert typed.network.risky_ports[23] == "telnet" and typed.assessment.interval_months[5] == 6
+    assert typed.kernel.exact["kernel.randomize_va_space"] == 2
+
+
+def test_a_partial_policy_dict_is_typed_and_fails_only_where_read():
+    from fourlayer.config.policy_model import Policy, PolicyKeyError
+
+    typed = Policy.of({"ssh": {"max_auth_tries": 3}, "tls_max_connections": 2})
+    assert typed.ssh.max_auth_tries == 3
+    with pytest.raises(PolicyKeyError, match=r"policy.ssh.weak_kex is not set"):
+        typed.ssh.weak_kex
+    with pytest.raises(PolicyKeyError, match=r"policy.scoring is not set"):
+        typed.scoring
+
+
+def test_the_built_in_policy_is_valid_for_the_model():
+    from fourlayer.config.policy_model import Policy
+
+    Policy.model_validate(default_policy())
