@@ -13,6 +13,7 @@ import getpass
 import os
 import re
 import secrets
+import select
 import socket
 import threading
 import time
@@ -35,7 +36,7 @@ SCRIPT_TIMEOUT_FACTOR = 6  # the whole script may take this many ctx.timeout
 # budget, so that a host with a package manager is not cut short (--host-timeout still bounds the host).
 SLOW_COMMAND_FACTORS = {"updates_apt": 4, "updates_rpm": 4, "updates_zypper": 4,
                         "world_writable": 2}  # its find stops after allowlist.WORLD_WRITABLE_SECONDS
-POLL = 0.05  # seconds between pulls of a running script's output (its end is seen at once: wait_channel)
+POLL = 0.02  # seconds a running script's output may gather before it is pulled (its end is seen this much later)
 LOGIN_TIMEOUT_FACTOR = 4  # banner + key exchange + authentication may take this many ctx.timeout
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 _known_hosts_lock = threading.Lock()
@@ -310,18 +311,14 @@ def _drain(channel: paramiko.Channel, limit: float, label: str, cap: int | None 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise CollectorError(f"{label}: the audit commands did not finish within {limit:g} s")
-        wait_channel(channel, remaining)
-
-
-def wait_channel(channel: paramiko.Channel, remaining: float) -> None:
-    """Wait up to POLL seconds (or `remaining`) for the channel's exit status, then let the caller pull what
-    arrived meanwhile. Not `select` on the channel: that makes paramiko write a wake-up byte into a pipe for
-    every packet (hundreds per host, each a wake-up of this thread); here output gathers in the channel's own
-    buffer (bounded by its window) and is pulled in a few large reads."""
-    if channel.status_event.is_set():  # the exit status is in, the EOF or close not yet: they follow at once
-        time.sleep(min(remaining, 0.005))
-    else:
-        channel.status_event.wait(min(remaining, POLL))
+        # Woken by the first packet, then let the next POLL seconds of packets gather in the channel's own buffer
+        # (bounded by its window) before pulling them in a few large reads: paramiko writes its wake-up byte into
+        # the channel's pipe once per empty-to-filled buffer, i.e. once per packet when each is pulled at once
+        # (hundreds per login, each a wake-up of this thread). A silent command costs no wake-up at all. Not a
+        # timed wait on the channel's events: under libfaketime (the suite's shifted-clock pass) such a wait
+        # never times out (tests/conftest.py); select's and sleep's relative timeouts do.
+        if select.select([channel], [], [], min(remaining, 0.5))[0]:
+            time.sleep(max(0.0, min(deadline - time.monotonic(), POLL)))
 
 
 def _split(out: bytes, err: bytes, token: str, names: list[str]) -> dict[str, dict[str, Any]]:
