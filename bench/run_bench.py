@@ -99,6 +99,9 @@ def summarise_scan(lab: BenchLab, usage: dict, timings: dict, args: argparse.Nam
         "discovery": timings.get("discovery", {}),  # nmap runs of the discovery stage (empty: one per host)
         "check_evaluation_seconds": timings.get("check_seconds"),
         "memory_mb_by_stage": timings.get("memory_mb", {}),
+        "cpu_seconds_by_stage": cpu_by_stage(timings.get("cpu_seconds", {}), len(per_host)),
+        "cpu_seconds_by_thread": timings.get("thread_cpu_seconds", {}),
+        "cpu_seconds_by_collector": timings.get("collector_cpu_seconds", {}),
         "collector_failures": timings.get("collector_failures", {}),
         "host_seconds": {"live_median": round(statistics.median(live), 3) if live else None,
                          "live_p95": round(live[int(0.95 * (len(live) - 1))], 3) if live else None,
@@ -106,6 +109,24 @@ def summarise_scan(lab: BenchLab, usage: dict, timings: dict, args: argparse.Nam
                          "dead_max": cost("dead"), "tarpit_max": cost("tarpit"), "cheap_max": cost("cheap")},
         "complete": timings.get("complete"), "profiled": bool(args.profile),
     }
+
+
+def cpu_by_stage(marks: dict, hosts: int) -> dict:
+    """The scan process's own CPU and its nmap children's, between scan_child's marks: startup (imports before
+    the CLI runs), the scan (plan, collectors, checks: up to scoring), scoring, rendering, and per host."""
+    order = [k for k in ("start", "before scoring", "after scoring", "before rendering", "after rendering", "end")
+             if k in marks]
+    if len(order) < 2:
+        return {}
+    out = {"startup_self": marks["start"]["self"]} if "start" in marks else {}
+    for a, b in zip(order, order[1:]):
+        out[f"{a} -> {b}"] = {k: round(marks[b][k] - marks[a][k], 3) for k in ("self", "children")}
+    scan = out.get("start -> before scoring")
+    if scan and hosts:
+        out["scan_ms_per_host"] = {k: round(1000 * v / hosts, 1) for k, v in scan.items()}
+    total = marks[order[-1]]
+    out["total_ms_per_host"] = round(1000 * (total["self"] + total["children"]) / max(1, hosts), 1)
+    return out
 
 
 def child_env(wan: bool = False) -> dict[str, str]:
@@ -131,6 +152,9 @@ def print_summary(report: dict) -> None:
               f"CPU {s['cpu_seconds']} s, machine CPU busy {s['machine_cpu_busy_percent']}%, "
               f"load average before/after {s['load_average_before_after']}")
         print(f"  stages: {s['stage_seconds']}")
+        print(f"  CPU by stage: {s.get('cpu_seconds_by_stage')}")
+        print(f"  CPU by thread kind: {s.get('cpu_seconds_by_thread')}; by collector (its own thread): "
+              f"{s.get('cpu_seconds_by_collector')}")
         print(f"  collector busy seconds (sum over hosts): {s['collector_busy_seconds']}; "
               f"checks {s['check_evaluation_seconds']} s")
         print(f"  per host: {s['host_seconds']}; discovery: {s.get('discovery')}")

@@ -32,6 +32,7 @@ was accepted (complete when `weak_ciphers_complete`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import os
@@ -189,6 +190,26 @@ def _enumerate(address: str, port: int, version: int, suites: list[int], sni: st
 
 def client_context(low: str | None = None, high: str | None = None, verify_cafile: str | None = None,
                     verify: bool = False) -> ssl.SSLContext:
+    """A client context for these settings, made once and shared by every handshake that asks for the same (a
+    context holds no per-connection state; sessions are never resumed, as none is passed to wrap_socket).
+    Loading the system trust store costs ~28 ms of CPU: per context, not per port and handshake. A CA file is
+    read again when it changes (its mtime and size are part of the key)."""
+    cafile = verify_cafile if verify else None
+    store = cafile or (ssl.get_default_verify_paths().cafile if verify else None)
+    return _cached_context(low, high, cafile, verify, _stamp(store))
+
+
+def _stamp(path: str | None) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size) if st else None
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_context(low: str | None, high: str | None, verify_cafile: str | None, verify: bool,
+                    _stamp: tuple[int, int] | None) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.set_ciphers(PROBE_CIPHERS)
