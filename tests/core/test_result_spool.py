@@ -174,10 +174,15 @@ def test_clauses_and_waivers_rewritten_in_the_spool_are_those_applied_in_memory(
     failed = next(r for r in results if r.status is Status.FAIL and r.host)
     passed = next(r for r in results if r.status is Status.PASS and r.host)
     later, expired = DEMO_AS_OF + dt.timedelta(days=30), DEMO_AS_OF - dt.timedelta(days=1)
-    waivers = [Waiver(failed.check_id, failed.host, "accepted risk", "ciso", later, "w.yaml", 3),
-               Waiver(passed.check_id, passed.host, "not needed", "ciso", later, "w.yaml", 9),
-               Waiver(failed.check_id, failed.agency, "province-wide", "ciso", expired, "w.yaml", 15),
-               Waiver("L1-NOPE-001", failed.agency, "gone", "ciso", later, "w.yaml", 21)]
+    def waiver(check: str, target: str, why: str, expires: dt.date, line: int) -> Waiver:
+        w = Waiver(check=check, target=target, justification=why, approver="ciso", expires=expires)
+        w._path, w._line = "w.yaml", line  # as load_waivers places it
+        return w
+
+    waivers = [waiver(failed.check_id, failed.host, "accepted risk", later, 3),
+               waiver(passed.check_id, passed.host, "not needed", later, 9),
+               waiver(failed.check_id, failed.agency, "province-wide", expired, 15),
+               waiver("L1-NOPE-001", failed.agency, "gone", later, 21)]
     fw = load_framework(None)
     spool = ResultSpool(str(tmp_path))
     spool.add(results)
