@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.collectors import device_config, http, nmap_scan, ssh_shell
+from fourlayer.collectors import device_config, http, nmap_scan, ssh_shell, tls
 from fourlayer.collectors.http import HttpEvidence, HttpResponse
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.nmap_scan import NmapEvidence, PortInfo
 from fourlayer.collectors.ssh_shell import CommandOutput, ShellEvidence
+from fourlayer.collectors.tls import ChainCertificate, DhGroup, TlsCertificate, TlsEvidence, TlsPort
 from fourlayer.config.policy import default_policy
 from fourlayer.core.discovery import discover
 from fourlayer.core.evidence import TYPES, evidence_type, to_dict
@@ -79,6 +80,63 @@ def test_http_evidence_round_trips_through_json(tls_lab) -> None:
         assert HttpEvidence.from_dict(data) == ev
 
 
+OPENSSL_ADDRESS = "127.0.0.168"  # shared with tests/collectors/test_tls_legacy.py's OpenSSL listeners (kernel ports)
+TLS_LISTENERS = ("tls-good", "tls-weak", "tls-expired", "tls-chain", "tls-rsa1024", "tls-null-anon", "tls-tls10")
+
+
+@pytest.fixture(scope="module")
+def tls_evidence(tls_lab, tls_lab_certs, tmp_path_factory):
+    """Real TLS evidence of lab listeners (trusted, weak suites, expired, with a chain, RSA-1024, NULL/anonymous
+    suites only, TLS 1.0 only, DHE with a 1024-bit group, NULL suites only), and of a host with one answering and one closed port."""
+    from fourlayer.lab.dh_params import group_prime, write_dh_params
+    from fourlayer.lab.serve import ListenerProcess
+    from fourlayer.lab.servers import tls_listener
+    from tests.tls_fixtures import LAB_DNS
+    from tests.zone_engine import closed_port
+
+    out = [(tls_lab.host(name), tls.collect(tls_lab.host(name), CTX)) for name in TLS_LISTENERS]
+    good = tls_lab.host("tls-good")
+    mixed = dataclasses.replace(good, tls=(*good.tls, closed_port(good.address)))
+    out.append((mixed, tls.collect(mixed, CTX)))
+    group2 = write_dh_params(tmp_path_factory.mktemp("dh") / "group2.pem", group_prime("RFC 2409 group 2"))
+    tls12 = ("TLSv1.2", "TLSv1.2")
+    specs = [tls_listener("good", tls_lab_certs, OPENSSL_ADDRESS, name="dh1024", versions=tls12,
+                          ciphers="DHE+AESGCM:@SECLEVEL=0", dh_params=group2),
+             tls_listener("good", tls_lab_certs, OPENSSL_ADDRESS, name="null-only", versions=tls12,
+                          ciphers="NULL-SHA256:NULL-SHA:@SECLEVEL=0")]  # read from the raw first flight
+    with ListenerProcess(specs) as lab:
+        for address, port in lab.endpoints.values():
+            host = dataclasses.replace(good, address=address, tls=(port,), tls_server_name=LAB_DNS)
+            out.append((host, tls.collect(host, CTX)))
+    return out
+
+
+def test_tls_evidence_round_trips_through_json(tls_evidence) -> None:
+    fields = {"protocols", "protocol", "cipher", "cipher_bits", "weak_ciphers", "weak_cipher_classes",
+              "weak_ciphers_complete", "weak_classes_probed", "rsa_kex", "cert", "chain", "dh_group", "handshake",
+              "error"}
+    for _, ev in tls_evidence:
+        assert isinstance(ev, TlsEvidence) and all(isinstance(p, TlsPort) for p in ev.ports.values())
+        data = json.loads(json.dumps(to_dict(ev)))
+        assert all(fields <= set(p) <= fields | {"probe_errors"} for p in data["ports"].values())
+        assert TlsEvidence.from_dict(data) == ev
+    ports = [p for _, ev in tls_evidence for _, p in ev.by_port()]
+    certs = [p.cert for p in ports if p.cert]
+    assert len(certs) >= len(TLS_LISTENERS) and all(isinstance(c, TlsCertificate) and c.not_after for c in certs)
+    assert any(p.chain and all(isinstance(c, ChainCertificate) for c in p.chain) for p in ports)
+    assert any(isinstance(p.dh_group, DhGroup) and p.dh_group.bits for p in ports)
+    assert any(p.handshake == "raw" for p in ports)  # the NULL-only listener
+    assert [p.error for p in ports if p.error] == ["connection refused"]
+    assert set(to_dict(TlsPort(error="x"))) == fields  # no probe_errors key unless there are some
+
+
+def test_every_tls_check_reads_real_evidence_without_a_wrong_attribute(tls_evidence) -> None:
+    checks = _checks_needing({"tls"})
+    assert len(checks) >= 10
+    for host, ev in tls_evidence:
+        _call_all(checks, _target(host, tls=ev))
+
+
 def test_device_config_evidence_round_trips_through_json(tmp_path) -> None:
     from fourlayer.config.inventory_load import load_inventory
 
@@ -109,9 +167,32 @@ def test_target_types_a_plain_dict_and_keeps_untyped_evidence_as_given(shell_evi
         ev.truncated = True
 
 
-def _shell_only_checks() -> list:
+def _checks_needing(collectors: set[str]) -> list:
+    """The checks whose needs are all among `collectors`."""
     discover()
-    return [c for c in REGISTRY.all() if c.meta.needs and set(c.meta.needs) <= {"ssh_shell"}]
+    return [c for c in REGISTRY.all() if c.meta.needs and set(c.meta.needs) <= collectors]
+
+
+def _target(host, **evidence):
+    """A level-5 target of `host` with exactly this evidence."""
+    t = host_target({"host": host, "ssh_shell": None}, level=5)
+    t.evidence = dict(evidence)
+    return t
+
+
+def _call_all(checks: list, t) -> None:
+    """Called directly (the runner would turn a crash into ERROR): only a verdict or Unevaluable may come out, so
+    a check or resource reading an attribute or key that the evidence does not have fails here."""
+    for c in checks:
+        try:
+            outcome = c.func(t)
+        except Unevaluable:
+            continue
+        assert outcome.status is not None, c.meta.id
+
+
+def _shell_only_checks() -> list:
+    return _checks_needing({"ssh_shell"})
 
 
 def test_every_shell_check_reads_real_evidence_without_a_wrong_attribute(shell_evidence) -> None:
