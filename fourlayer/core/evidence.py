@@ -22,6 +22,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "http": ("fourlayer.collectors.http", "HttpEvidence"),
     "nmap": ("fourlayer.collectors.nmap_scan", "NmapEvidence"),
     "ssh_shell": ("fourlayer.collectors.ssh_shell", "ShellEvidence"),
+    "ssh_transport": ("fourlayer.collectors.ssh_transport", "TransportEvidence"),
     "tls": ("fourlayer.collectors.tls", "TlsEvidence"),
 }
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.collectors import device_config, http, nmap_scan, ssh_shell, tls
+from fourlayer.collectors import device_config, http, nmap_scan, ssh_shell, ssh_transport, tls
 from fourlayer.collectors.http import HttpEvidence, HttpResponse
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.nmap_scan import NmapEvidence, PortInfo
 from fourlayer.collectors.ssh_shell import CommandOutput, ShellEvidence
+from fourlayer.collectors.ssh_transport import HostKey, TransportEvidence
 from fourlayer.collectors.tls import ChainCertificate, DhGroup, TlsCertificate, TlsEvidence, TlsPort
 from fourlayer.config.policy import default_policy
 from fourlayer.core.discovery import discover
@@ -135,6 +136,37 @@ def test_every_tls_check_reads_real_evidence_without_a_wrong_attribute(tls_evide
     assert len(checks) >= 10
     for host, ev in tls_evidence:
         _call_all(checks, _target(host, tls=ev))
+
+
+@pytest.fixture(scope="module")
+def transport_evidence(sshd_hardened, sshd_weak, tls_lab):
+    """Real SSH transport evidence: the hardened and the weak lab sshd, and identification listeners (SSH-1.99,
+    SSH-1.5 only, a Go server)."""
+    hosts = [sshd_hardened.host(), sshd_weak.host()] + [tls_lab.ssh_host(n) for n in
+                                                        ("ssh-199", "ssh-15", "ssh-no-version")]
+    return [(h, ssh_transport.collect(h, CTX)) for h in hosts]
+
+
+def test_ssh_transport_evidence_round_trips_through_json(transport_evidence) -> None:
+    for _, ev in transport_evidence:
+        assert isinstance(ev, TransportEvidence) and all(isinstance(k, HostKey) for k in ev.host_keys)
+        data = json.loads(json.dumps(to_dict(ev)))
+        assert set(data) == set(TransportEvidence.__slots__)
+        assert all(set(k) == {"type", "bits", "fingerprint"} for k in data["host_keys"])
+        assert TransportEvidence.from_dict(data) == ev
+    hardened, weak = transport_evidence[0][1], transport_evidence[1][1]
+    assert {k.type for k in hardened.host_keys} == {"ssh-ed25519", "ssh-rsa"} and hardened.offered("kex")
+    assert [(k.type, k.bits) for k in weak.host_keys] == [("ssh-rsa", 1024)]
+    assert [ev.ssh2 for _, ev in transport_evidence].count(False) == 1  # SSH-1 only: empty lists, not "none weak"
+    with pytest.raises(AttributeError):
+        hardened.offered("kexes")
+
+
+def test_every_ssh_transport_check_reads_real_evidence_without_a_wrong_attribute(transport_evidence) -> None:
+    checks = _checks_needing({"ssh_transport"})
+    assert len(checks) >= 7
+    for host, ev in transport_evidence:
+        _call_all(checks, _target(host, ssh_transport=ev))
 
 
 def test_device_config_evidence_round_trips_through_json(tmp_path) -> None:
