@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from fourlayer.collectors import device_config, http, nmap_scan, ssh_shell, ssh_transport, tls
+from fourlayer.collectors import device_config, http, nmap_scan, reachability, ssh_shell, ssh_transport, tls
 from fourlayer.collectors.http import HttpEvidence, HttpResponse
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.nmap_scan import NmapEvidence, PortInfo
+from fourlayer.collectors.reachability import ReachabilityEvidence, ReachRecord
 from fourlayer.collectors.ssh_shell import CommandOutput, ShellEvidence
 from fourlayer.collectors.ssh_transport import HostKey, TransportEvidence
 from fourlayer.collectors.tls import ChainCertificate, DhGroup, TlsCertificate, TlsEvidence, TlsPort
@@ -167,6 +168,72 @@ def test_every_ssh_transport_check_reads_real_evidence_without_a_wrong_attribute
     assert len(checks) >= 7
     for host, ev in transport_evidence:
         _call_all(checks, _target(host, ssh_transport=ev))
+
+
+ZONED_INVENTORY = """\
+version: 1
+zones:
+  - {id: users, name: Vùng người dùng, kind: user, networks: [127.0.1.0/24]}
+  - {id: db, name: Vùng cơ sở dữ liệu, kind: database, networks: [127.0.2.0/24]}
+  - {id: srv, name: Vùng máy chủ, kind: server, networks: [127.0.3.0/24]}
+agencies:
+  - id: a
+    name: Sở A
+    systems:
+      - id: s
+        name: Hệ thống S
+        level: 3
+        hosts:
+          - {address: 127.0.2.20, id: dbhost, ssh: false}
+          - {address: 127.0.3.5, id: app, ssh: false}
+          - {address: 127.0.1.5, id: ws, ssh: false}
+"""
+
+
+@pytest.fixture(scope="module")
+def reachability_evidence(tmp_path_factory):
+    """Real segmentation evidence: the in-process probe from the user zone of a database host with PostgreSQL
+    listening (a violation) and of a server-zone host with nothing listening; the server zone never reports."""
+    import socket
+
+    from fourlayer.collectors.reachability import scan_reachability
+    from fourlayer.config.inventory_load import load_inventory
+
+    path = tmp_path_factory.mktemp("zones") / "inv.yaml"
+    path.write_text(ZONED_INVENTORY, encoding="utf-8")
+    inv = load_inventory(path)
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.2.20", 5432))
+        listener.listen(8)
+        table, _ = scan_reachability(inv, "users", 1.0, 30.0)
+    ctx = CollectContext(reachability=table)
+    return [(h, reachability.collect(h, ctx)) for _, _, h in inv.iter_hosts()]
+
+
+def test_reachability_evidence_round_trips_through_json(reachability_evidence) -> None:
+    for _, ev in reachability_evidence:
+        assert isinstance(ev, ReachabilityEvidence) and all(isinstance(r, ReachRecord) for r in ev.records)
+        data = json.loads(json.dumps(to_dict(ev)))
+        assert set(data) == set(ReachabilityEvidence.__slots__)
+        assert all(set(r) == set(ReachRecord.__slots__) for r in data["records"])
+        assert ReachabilityEvidence.from_dict(data) == ev
+    by_host = {h.id: ev for h, ev in reachability_evidence}
+    opened = [r for r in by_host["dbhost"].records if r.state == "open"]
+    assert [(r.port, r.group, r.allowed) for r in opened] == [(5432, "database", False)]
+    assert by_host["dbhost"].vantage_zones == ("users",) and by_host["dbhost"].missing_zones == ("srv",)
+    assert by_host["app"].records and all(r.state == "closed" for r in by_host["app"].records)
+
+
+def test_every_reachability_check_reads_real_evidence_without_a_wrong_attribute(reachability_evidence) -> None:
+    checks = _checks_needing({"reachability"})
+    assert len(checks) == 3
+    statuses = []
+    for host, ev in reachability_evidence:
+        t = _target(host, reachability=ev)
+        _call_all(checks, t)
+        statuses += [c.func(t).status.value for c in checks if host.id == "dbhost"]
+    assert "FAIL" in statuses  # PostgreSQL reachable from the user zone
 
 
 def test_device_config_evidence_round_trips_through_json(tmp_path) -> None:
