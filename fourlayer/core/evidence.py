@@ -21,6 +21,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "device_config": ("fourlayer.collectors.device_config", "DeviceConfigEvidence"),
     "http": ("fourlayer.collectors.http", "HttpEvidence"),
     "nmap": ("fourlayer.collectors.nmap_scan", "NmapEvidence"),
+    "reach": ("fourlayer.collectors.agency", "ReachEvidence"),
     "reachability": ("fourlayer.collectors.reachability", "ReachabilityEvidence"),
     "ssh_shell": ("fourlayer.collectors.ssh_shell", "ShellEvidence"),
     "ssh_transport": ("fourlayer.collectors.ssh_transport", "TransportEvidence"),

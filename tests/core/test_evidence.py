@@ -4,6 +4,7 @@ every check runs over real evidence without reading an attribute or key that is 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from fourlayer.collectors import device_config, http, nmap_scan, reachability, s
 from fourlayer.collectors.http import HttpEvidence, HttpResponse
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.nmap_scan import NmapEvidence, PortInfo
+from fourlayer.collectors.agency import EndpointProbe, ReachEvidence, collect_agency
 from fourlayer.collectors.reachability import ReachabilityEvidence, ReachRecord
 from fourlayer.collectors.ssh_shell import CommandOutput, ShellEvidence
 from fourlayer.collectors.ssh_transport import HostKey, TransportEvidence
@@ -234,6 +236,58 @@ def test_every_reachability_check_reads_real_evidence_without_a_wrong_attribute(
         _call_all(checks, t)
         statuses += [c.func(t).status.value for c in checks if host.id == "dbhost"]
     assert "FAIL" in statuses  # PostgreSQL reachable from the user zone
+
+
+@pytest.fixture(scope="module")
+def reach_evidence():
+    """Real agency endpoint probes: a SOC manager that listens, a log collector with nothing behind it, a national
+    collector outside 127.0.0.0/8 that the loopback guard refuses (nothing is sent); and an agency declaring none."""
+    import socket
+
+    from fourlayer.config.inventory import SOC, Agency, Endpoint, NationalMonitoring, System
+    from tests.zone_engine import closed_port
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.198", 0))
+        listener.listen(4)
+        declared = Agency(id="a", name="Sở A", systems=(System(id="s", name="Hệ thống", level=3),),
+                          soc=SOC(provider="SOC", manager=Endpoint("127.0.0.198", listener.getsockname()[1]),
+                                  log_collector=Endpoint("127.0.0.198", closed_port("127.0.0.198"))),
+                          national_monitoring=NationalMonitoring(connected=True,
+                                                                 collector=Endpoint("192.0.2.1", 5514)))
+        bare = Agency(id="b", name="Sở B", systems=(System(id="s2", name="Hệ thống", level=3),))
+        return [(a, collect_agency(a, CTX)[0]["reach"]) for a in (declared, bare)]
+
+
+def test_reach_evidence_round_trips_through_json(reach_evidence) -> None:
+    for _, ev in reach_evidence:
+        assert isinstance(ev, ReachEvidence)
+        data = json.loads(json.dumps(to_dict(ev)))
+        assert set(data) == {"soc_manager", "soc_log_collector", "national_collector"}
+        assert ReachEvidence.from_dict(data) == ev
+    declared, bare = reach_evidence[0][1], reach_evidence[1][1]
+    assert declared.soc_manager.reachable is True and declared.soc_log_collector.reachable is False
+    national = declared.national_collector
+    assert national.reachable is None and "refusing to contact" in national.error
+    assert "error" not in to_dict(declared)["soc_manager"] and "error" in to_dict(declared)["national_collector"]
+    assert to_dict(bare) == dict.fromkeys(("soc_manager", "soc_log_collector", "national_collector"))
+    assert isinstance(declared.probe("soc_manager"), EndpointProbe)
+    with pytest.raises(AttributeError):
+        declared.probe("soc")
+
+
+def test_every_reach_check_reads_real_evidence_without_a_wrong_attribute(reach_evidence) -> None:
+    from fourlayer.core.target import Target
+
+    checks = _checks_needing({"reach"})
+    assert len(checks) >= 2
+    for agency, ev in reach_evidence:
+        t = Target(agency, agency.systems[0], None, default_policy(), dt.date(2026, 1, 1), {"reach": ev})
+        statuses = {c.meta.id: c.func(t).status.value for c in checks}
+        assert set(statuses.values()) <= {"PASS", "FAIL", "ERROR"}, statuses
+    t = Target(agency, agency.systems[0], None, default_policy(), dt.date(2026, 1, 1),
+               {"reach": to_dict(reach_evidence[0][1])})  # the plain form given by hand is typed
+    assert isinstance(t.ev("reach"), ReachEvidence)
 
 
 def test_device_config_evidence_round_trips_through_json(tmp_path) -> None:
