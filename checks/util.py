@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from fourlayer.core.model import Text, bi, in_lang
 from fourlayer.core.target import Target
 from fourlayer.resources.host_files import command_out
 from fourlayer.resources.parse import enabled_units
+
+if TYPE_CHECKING:
+    from fourlayer.collectors.tls import TlsPort
 
 __all__ = ["Text", "bi", "lang", "both", "joined", "command_out", "boot_units", "offered_weak",
            "tls_ports"]
@@ -36,5 +39,6 @@ def offered_weak(offered: list[str], weak: list[str]) -> list[str]:
     return [a for a in offered if a.lower() in weak_set]
 
 
-def tls_ports(t: Target) -> dict[str, dict]:
-    return {p: v for p, v in t.ev("tls")["ports"].items()}
+def tls_ports(t: Target) -> dict[str, TlsPort]:
+    """Port ("443") -> what the TLS collector saw there (fourlayer.collectors.tls.TlsPort)."""
+    return dict(t.ev("tls").ports)

@@ -10,6 +10,11 @@ Used to prove that a refactoring changed no verdict, reason, evidence, score or 
 Run ids, clock times, durations and per-run timings are set aside (they differ between any two runs), and so is
 what is made fresh at each lab start (certificate dates and fingerprints, ports chosen by the kernel). Exit 0 when
 the rest is identical, 1 with the differing paths otherwise.
+
+The recorded Windows host's dates are re-dated relative to the scan's clock (fourlayer/lab/windows_recorded.py:
+"now + N days", at the scan's time of day), so a reason such as "AntivirusSignatureLastUpdated=2026-10-22 02:48 UTC
+(41 days before the scan)" carries the minute the scan ran. Only that time of day is set aside ("2026-10-22 <hh:mm>
+UTC"): the date, the age in days and the rest of the field are still compared.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ VOLATILE_TEXT = [
     (re.compile(r"\b[0-9a-f]{32,}\b", re.I), "<hex>"),
     (re.compile(r"SHA256:[A-Za-z0-9+/]{43}"), "SHA256:<fingerprint>"),  # host keys made at each lab start
     (re.compile(r"\b\d+ processes\b"), "<n> processes"),  # this machine's process table
+    # the time of day of a "YYYY-MM-DD HH:MM UTC" stamp (checks/layer1/windows_host.py): the scan's clock minute
+    (re.compile(r"(?<=\b\d{4}-\d{2}-\d{2} )\d{2}:\d{2}(?= UTC\b)"), "<hh:mm>"),
     (re.compile(r"\d+(\.\d+)? ?(ms|s)\b"), "<dur>"),
     (re.compile(r"/run/fourlayer-lab/[^\s'\"]+"), "<lab>"),
     (re.compile(r"fourlayer-\d{8}T\d{6}Z-[0-9a-f]+"), "<stem>"),

@@ -11,7 +11,7 @@ from fourlayer.checks.util import boot_units
 from fourlayer.core.model import bi_join, failed, passed
 from fourlayer.core.registry import check
 from fourlayer.resources import firewall as firewall_conf
-from fourlayer.resources.host_files import config_files, running, shown
+from fourlayer.resources.host_files import running, shown
 
 _HOST = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",))
 
@@ -35,8 +35,7 @@ _HOST = dict(layer=1, needs=("ssh_shell",), applies_to=("linux",))
                           "chain input của /etc/nftables.conf và `systemctl enable nftables`."},
        references=(refs.CIRCULAR_12, refs.TCVN_SRV_INTRUSION, refs.CIS_FIREWALL, refs.CIS_CONTROLS_FIREWALL))
 def host_firewall(t):
-    files = config_files(t, "firewall_conf")
-    found = firewall_conf.backends(files)
+    found = firewall_conf.firewall_backends(t)
     units = boot_units(t)
     if not found:
         return failed({"en": "no host firewall configuration found (nftables, ufw, firewalld, saved iptables rules)",

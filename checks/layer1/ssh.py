@@ -18,7 +18,7 @@ from fourlayer.resources.sshd import by_default, sshd
 
 def _algorithms_check(t, key: str, policy_key: str, what: dict[str, str]):
     ev = ssh2_transport(t)
-    offered = list(ev.get(key, []))
+    offered = list(ev.offered(key))
     weak = offered_weak(offered, t.policy.ssh[policy_key])
     excerpt = f"{key}: {','.join(offered)}"
     if weak:
@@ -81,9 +81,9 @@ def weak_macs(t):
                           "bỏ ssh-rsa/ssh-dss khỏi `HostKeyAlgorithms`."})
 def weak_host_keys(t):
     ev = with_host_keys(t)
-    problems = [bi(f"{k['type']} key", f"khóa {k['type']}") for k in ev.get("host_keys", []) if k["type"] == "ssh-dss"]
+    problems = [bi(f"{k.type} key", f"khóa {k.type}") for k in ev.host_keys if k.type == "ssh-dss"]
     problems += [bi(f"algorithm {a}", f"thuật toán {a}")
-                 for a in offered_weak(ev.get("host_key_algorithms", []),
+                 for a in offered_weak(list(ev.host_key_algorithms),
                                        t.policy.ssh.weak_host_key_algorithms)]
     excerpt = host_key_lines(ev)
     if problems:

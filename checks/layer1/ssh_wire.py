@@ -35,14 +35,14 @@ _WIRE = dict(layer=1, min_level=1, needs=("ssh_transport",))
 def rsa_host_key_size(t):
     ev = with_host_keys(t)
     min_bits = int(t.policy.ssh.min_rsa_bits)
-    rsa = [k for k in ev.get("host_keys", []) if k["type"] in ("ssh-rsa", "rsa")]
+    rsa = [k for k in ev.host_keys if k.type in ("ssh-rsa", "rsa")]
     excerpt = host_key_lines(ev) + f"\npolicy ssh.min_rsa_bits: {min_bits}"
     if not rsa:
-        if any(e.startswith("rsa:") for e in ev.get("host_key_errors", [])):
+        if any(e.startswith("rsa:") for e in ev.host_key_errors):
             raise Unevaluable("the server offers an RSA host key that could not be read: "
-                              + "; ".join(e for e in ev["host_key_errors"] if e.startswith("rsa:")))
+                              + "; ".join(e for e in ev.host_key_errors if e.startswith("rsa:")))
         return passed(bi("the server has no RSA host key", "máy chủ không có khóa máy chủ RSA"), excerpt)
-    short = [(k["type"], k["bits"]) for k in rsa if int(k.get("bits") or 0) < min_bits]
+    short = [(k.type, k.bits) for k in rsa if int(k.bits or 0) < min_bits]
     if short:
         return failed(bi(f"RSA host key shorter than {min_bits} bits: {', '.join(f'{k} {b} bits' for k, b in short)}",
                          f"khóa máy chủ RSA ngắn hơn {min_bits} bit: {', '.join(f'{k} {b} bit' for k, b in short)}"),
@@ -72,12 +72,12 @@ def rsa_host_key_size(t):
        references=(refs.NVD, refs.TCVN_SRV_INTRUSION, refs.CIS_CONTROLS_VULN, refs.CIRCULAR_12))
 def ssh_version_vulnerable(t):
     ev = t.ev("ssh_transport")
-    where = f"{ev.get('port', '?')}/tcp SSH banner"
-    item = from_ssh_banner(ev.get("software_name", ""), ev.get("comments", ""), where)
-    return verdict(t, [item] if item else [], [f"banner: {ev.get('banner', '')}"],
-                   bi(f"the SSH banner names no product version the table covers ({ev.get('banner', '')})",
+    where = f"{ev.port if ev.port is not None else '?'}/tcp SSH banner"
+    item = from_ssh_banner(ev.software_name, ev.comments, where)
+    return verdict(t, [item] if item else [], [f"banner: {ev.banner}"],
+                   bi(f"the SSH banner names no product version the table covers ({ev.banner})",
                       f"chuỗi định danh SSH không nêu phiên bản sản phẩm nào có trong bảng tra cứu "
-                      f"({ev.get('banner', '')})"))
+                      f"({ev.banner})"))
 
 
 @check(id="L1-SSH-007", severity="high", **_WIRE,
@@ -96,7 +96,7 @@ def ssh_version_vulnerable(t):
        references=(refs.RFC_4253, refs.TCVN_SRV, refs.CIS_SSH, refs.CIRCULAR_12))
 def protocol_2_only(t):
     ev = t.ev("ssh_transport")
-    protocol, banner = str(ev.get("protocol", "")), ev.get("banner", "")
+    protocol, banner = ev.protocol, ev.banner
     excerpt = f"banner: {banner}"
     if protocol == "2.0":
         return passed(bi("the server announces SSH protocol 2.0 only", "máy chủ chỉ công bố giao thức SSH 2.0"),

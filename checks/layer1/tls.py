@@ -7,7 +7,7 @@ strength, signature hash), so one flaw is one finding.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from fourlayer.checks import refs
 from fourlayer.checks.judge import judge_rows, pass_only_if_complete
@@ -25,6 +25,11 @@ from fourlayer.core.model import (
 )
 from fourlayer.core.registry import check
 
+if TYPE_CHECKING:
+    from fourlayer.collectors.tls import ChainCertificate, DhGroup, TlsCertificate, TlsPort
+
+    Cert = TlsCertificate | ChainCertificate
+
 LEGACY = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
 MODERN = ("TLSv1.2", "TLSv1.3")
 # OpenSSL reports trust problems before date problems: these errors mean the chain itself is trusted.
@@ -36,16 +41,16 @@ _CERT_REFS = (refs.TCVN_APP_COMMS, refs.NIST_52, refs.CAB_BR, refs.CIRCULAR_12)
 _UNTRUSTED = bi("untrusted", "không được tin cậy")
 
 
-def _answered(t) -> dict[str, dict]:
-    ports = {p: v for p, v in tls_ports(t).items() if not v.get("error")}
+def _answered(t) -> dict[str, TlsPort]:
+    ports = {p: v for p, v in tls_ports(t).items() if not v.error}
     if not ports:
         raise Unevaluable("no declared TLS port completed a handshake")
     return ports
 
 
-def _certs(t) -> list[tuple[str, dict, dict]]:
+def _certs(t) -> list[tuple[str, TlsPort, TlsCertificate]]:
     """(port, port evidence, leaf certificate) of every answering port that showed a certificate."""
-    out = [(p, info, info["cert"]) for p, info in sorted(_answered(t).items()) if info.get("cert")]
+    out = [(p, info, info.cert) for p, info in sorted(_answered(t).items()) if info.cert]
     if not out:
         raise Unevaluable("no TLS port showed a certificate")
     return out
@@ -53,8 +58,8 @@ def _certs(t) -> list[tuple[str, dict, dict]]:
 
 def _unread(t) -> list[str]:
     """'port: not read (why)' for every declared TLS port that completed no handshake."""
-    return [f"{p}: not read ({v['error']})" for p, v in sorted(tls_ports(t).items(), key=lambda x: int(x[0]))
-            if v.get("error")]
+    return [f"{p}: not read ({v.error})" for p, v in sorted(tls_ports(t).items(), key=lambda x: int(x[0]))
+            if v.error]
 
 
 def judge_ports(t, rows: list[tuple[str, Text | None]], bad: Text, ok: Text, notes: list[str] = ()) -> Outcome:
@@ -78,7 +83,7 @@ def judge_ports(t, rows: list[tuple[str, Text | None]], bad: Text, ok: Text, not
 def legacy_protocols(t):
     rows, untested_notes = [], []
     for port, info in sorted(_answered(t).items()):
-        protocols = info.get("protocols", {})
+        protocols = info.protocols
         accepted = [v for v, ok in protocols.items() if ok]
         untested = [v for v in LEGACY if v in protocols and protocols[v] is None]
         if untested:
@@ -104,15 +109,15 @@ def cert_validity(t):
     now = t.clock  # observed evidence: judged on the scan's own clock, never on --as-of
     rows = []
     for port, _, cert in _certs(t):
-        not_after = _when(cert["not_after"])
+        not_after = _when(cert.not_after)
         days = (not_after - now).days
         # expiry on the scan's clock; "not yet valid" on the clock when the certificate was collected
         problem = bi(f"{port} expired {-days} days ago", f"{port} đã hết hạn {-days} ngày trước") \
             if not_after < now else \
-            bi(f"{port} not valid before {cert['not_before']}", f"{port} chưa có hiệu lực trước {cert['not_before']}") \
-            if cert.get("not_yet_valid") else None
-        rows.append((f"{port}: valid {cert['not_before']} to {cert['not_after']} ({days} days left), "
-                     f"subject {cert.get('subject', '')}", problem))
+            bi(f"{port} not valid before {cert.not_before}", f"{port} chưa có hiệu lực trước {cert.not_before}") \
+            if cert.not_yet_valid else None
+        rows.append((f"{port}: valid {cert.not_before} to {cert.not_after} ({days} days left), "
+                     f"subject {cert.subject}", problem))
     return judge_ports(t, rows,
                        bi("certificate outside its validity period", "chứng thư nằm ngoài thời hạn hiệu lực"),
                        bi("every certificate is within its validity period",
@@ -138,13 +143,13 @@ def _when(text: str) -> dt.datetime:
 def cert_trust(t):
     rows, unknown = [], []
     for port, _, cert in _certs(t):
-        verified, error = cert.get("verified"), cert.get("verify_error") or ""
-        line = f"{port}: issuer {cert.get('issuer', '')}; verified {verified} {error}".rstrip()
+        verified, error = cert.verified, cert.verify_error or ""
+        line = f"{port}: issuer {cert.issuer}; verified {verified} {error}".rstrip()
         if verified is None:
             unknown.append(f"{port}: {error or 'not verified'}")
             rows.append((line, None))
         elif verified is False and error not in DATE_ERRORS:
-            kind = bi("self-signed", "tự ký") if cert.get("self_signed") else error
+            kind = bi("self-signed", "tự ký") if cert.self_signed else error
             rows.append((line, both(lambda c: f"{port} {lang(_UNTRUSTED, c)} ({lang(kind, c)})")))
         else:
             note = " (chain trusted; dates are L1-TLS-002)" if error in DATE_ERRORS else ""
@@ -171,7 +176,7 @@ def cert_trust(t):
 def modern_protocol(t):
     rows = []
     for port, info in sorted(_answered(t).items()):
-        protocols = info.get("protocols", {})
+        protocols = info.protocols
         modern = [v for v in MODERN if protocols.get(v)]
         if not modern and any(protocols.get(v) is None for v in MODERN):
             raise Unevaluable(f"{port}: TLS 1.2/1.3 support could not be tested")
@@ -198,14 +203,14 @@ def weak_ciphers(t):
     wanted = list(t.policy.tls.weak_cipher_classes)
     rows, incomplete = [], []
     for port, info in sorted(_answered(t).items()):
-        probed = info.get("weak_classes_probed") or []
+        probed = info.weak_classes_probed
         missing = [c for c in wanted if probed and c not in probed]
         if missing:
             raise Unevaluable(f"{port}: classes {', '.join(missing)} were not probed (collector policy differs)")
-        bad = [c for c in info.get("weak_ciphers", []) if SUITE_CLASS.get(c) in wanted]
-        if not info.get("weak_ciphers_complete"):
+        bad = [c for c in info.weak_ciphers if SUITE_CLASS.get(c) in wanted]
+        if not info.weak_ciphers_complete:
             incomplete.append(port)
-        rows.append((f"{port}: accepted {', '.join(info.get('weak_ciphers', [])) or 'no weak suite'} "
+        rows.append((f"{port}: accepted {', '.join(info.weak_ciphers) or 'no weak suite'} "
                      f"(probed {', '.join(probed) or 'nothing'})", f"{port}: {', '.join(bad)}" if bad else None))
     outcome = judge_ports(t, rows, bi("weak cipher suites accepted", "chấp nhận bộ mã hóa yếu"),
                           bi(f"no suite of {', '.join(wanted)} is accepted",
@@ -232,12 +237,12 @@ def cert_expiring(t):
     fail_days = int(t.policy.tls.cert_critical_days)
     lines, soon, urgent = [], [], []
     for port, _, cert in _certs(t):
-        not_after = _when(cert["not_after"])
+        not_after = _when(cert.not_after)
         days = (not_after - now).days
         if not_after < now:
-            lines.append(f"{port}: expired {cert['not_after']} (judged by L1-TLS-002)")
+            lines.append(f"{port}: expired {cert.not_after} (judged by L1-TLS-002)")
             continue
-        lines.append(f"{port}: not_after {cert['not_after']} ({days} days left)")
+        lines.append(f"{port}: not_after {cert.not_after} ({days} days left)")
         expiry = bi(f"{port} expires in {days} days", f"{port} hết hạn sau {days} ngày")
         if days <= fail_days:
             urgent.append(expiry)
@@ -258,22 +263,22 @@ def cert_expiring(t):
                      f"không có chứng thư nào hết hạn trong vòng {warn_days} ngày"), evidence)
 
 
-def _chain_certs(info: dict, cert: dict) -> list[tuple[dict[str, str], dict]]:
+def _chain_certs(info: TlsPort, cert: TlsCertificate) -> list[tuple[dict[str, str], Cert]]:
     """(label, facts) of the leaf and the intermediates the server sent (self-signed roots are not judged)."""
-    out = [(bi("leaf", "chứng thư lá"), cert)]
-    out += [(bi(f"intermediate {c.get('subject', '')}", f"chứng thư trung gian {c.get('subject', '')}"), c)
-            for c in info.get("chain") or [] if not c.get("self_signed")]
+    out: list[tuple[dict[str, str], Cert]] = [(bi("leaf", "chứng thư lá"), cert)]
+    out += [(bi(f"intermediate {c.subject}", f"chứng thư trung gian {c.subject}"), c)
+            for c in info.chain or () if not c.self_signed]
     return out
 
 
-def _chain_rows(t, problem: Callable[[dict], Text | None], describe: Callable[[dict], str]) -> list:
+def _chain_rows(t, problem: Callable[[Cert], Text | None], describe: Callable[[Cert], str]) -> list:
     rows = []
     for port, info, cert in _certs(t):
         for label, facts in _chain_certs(info, cert):
             issue = problem(facts)
             rows.append((f"{port} {label['en']}: {describe(facts)}",
                          both(lambda c: f"{port} {lang(label, c)}: {lang(issue, c)}") if issue else None))
-        if info.get("chain") is None:
+        if info.chain is None:
             rows.append((f"{port}: intermediates not visible to this Python; leaf only", None))
     return rows
 
@@ -294,14 +299,14 @@ def cert_key_strength(t):
     rsa_min = int(t.policy.tls.min_rsa_bits)
     ec_min = int(t.policy.tls.min_ec_bits)
 
-    def problem(c: dict) -> Text | None:
-        kind, bits = c.get("key_type"), int(c.get("key_bits") or 0)
+    def problem(c: Cert) -> Text | None:
+        kind, bits = c.key_type, int(c.key_bits or 0)
         if kind in ("RSA", "EC") and bits < (rsa_min if kind == "RSA" else ec_min):
             least = rsa_min if kind == "RSA" else ec_min
             return bi(f"{kind} {bits} bits < {least}", f"{kind} {bits} bit < {least}")
         return bi("DSA key", "khóa DSA") if kind == "DSA" else None
 
-    rows = _chain_rows(t, problem, lambda c: f"{c.get('key_type')} {c.get('key_bits')} bits")
+    rows = _chain_rows(t, problem, lambda c: f"{c.key_type} {c.key_bits} bits")
     return judge_ports(t, rows, bi("weak certificate keys", "khóa chứng thư yếu"),
                        bi(f"certificate keys meet RSA >= {rsa_min}, EC >= {ec_min} bits",
                           f"khóa chứng thư đạt RSA >= {rsa_min}, EC >= {ec_min} bit"))
@@ -323,11 +328,11 @@ def cert_key_strength(t):
 def cert_signature_hash(t):
     weak = [h.lower() for h in t.policy.tls.weak_signature_hashes]
 
-    def problem(c: dict) -> Text | None:
-        digest = (c.get("signature_hash") or "").lower()
+    def problem(c: Cert) -> Text | None:
+        digest = (c.signature_hash or "").lower()
         return bi(f"signed with {digest.upper()}", f"ký bằng {digest.upper()}") if digest in weak else None
 
-    rows = _chain_rows(t, problem, lambda c: f"signature hash {c.get('signature_hash')}, issuer {c.get('issuer', '')}")
+    rows = _chain_rows(t, problem, lambda c: f"signature hash {c.signature_hash}, issuer {c.issuer}")
     return judge_ports(t, rows, bi("weak certificate signatures", "chữ ký chứng thư yếu"),
                        bi(f"no certificate is signed with {', '.join(weak).upper()}",
                           f"không có chứng thư nào được ký bằng {', '.join(weak).upper()}"))
@@ -347,11 +352,11 @@ def cert_signature_hash(t):
 def cert_hostname(t):
     rows = []
     for port, _, cert in _certs(t):
-        match = cert.get("hostname_match")
-        line = f"{port}: expected {cert.get('expected_name')}; SAN {', '.join(cert.get('san', [])) or 'none'}"
+        match = cert.hostname_match
+        line = f"{port}: expected {cert.expected_name}; SAN {', '.join(cert.san) or 'none'}"
         rows.append((f"{line}; match {match}",
-                     bi(f"{port}: not valid for {cert.get('expected_name')}",
-                        f"{port}: không hợp lệ cho tên {cert.get('expected_name')}") if match is False else None))
+                     bi(f"{port}: not valid for {cert.expected_name}",
+                        f"{port}: không hợp lệ cho tên {cert.expected_name}") if match is False else None))
     return judge_ports(t, rows, bi("certificate name mismatch", "tên trên chứng thư không khớp"),
                        bi("certificates match the service name", "chứng thư khớp với tên dịch vụ"))
 
@@ -378,16 +383,16 @@ def dh_group_strength(t):
     least = int(t.policy.tls.min_dh_bits)
     rows, unknown = [], []
     for port, info in sorted(_answered(t).items()):
-        group = info.get("dh_group")
+        group = info.dh_group
         if not group:
-            if not info.get("weak_ciphers_complete"):
+            if not info.weak_ciphers_complete:
                 unknown.append(port)
             rows.append((f"{port}: no DHE suite accepted", None))
             continue
-        name = group.get("well_known") or "not a well-known group"
-        rows.append((f"{port}: DHE group {group['bits']} bits ({name}); prime {group.get('prime')}, "
-                     f"safe prime {group.get('safe_prime')}", _dh_problem(port, group, least)))
-        if group.get("prime") is None:
+        name = group.well_known or "not a well-known group"
+        rows.append((f"{port}: DHE group {group.bits} bits ({name}); prime {group.prime}, "
+                     f"safe prime {group.safe_prime}", _dh_problem(port, group, least)))
+        if group.prime is None:
             unknown.append(f"{port} (primality not tested above 8192 bits)")
     outcome = judge_ports(t, rows, bi("weak Diffie-Hellman group", "nhóm Diffie-Hellman yếu"),
                           bi(f"DHE groups are safe primes of at least {least} bits (or no DHE suite is accepted)",
@@ -395,14 +400,14 @@ def dh_group_strength(t):
     return pass_only_if_complete(outcome, unknown, "the DHE group could not be judged on")
 
 
-def _dh_problem(port: str, group: dict, least: int) -> Text | None:
-    bits, problems = int(group.get("bits") or 0), []
+def _dh_problem(port: str, group: DhGroup, least: int) -> Text | None:
+    bits, problems = int(group.bits or 0), []
     if bits < least:
-        shared = f", {group['well_known']}" if group.get("well_known") else ""
+        shared = f", {group.well_known}" if group.well_known else ""
         problems.append(bi(f"{bits} bits < {least}{shared}", f"{bits} bit < {least}{shared}"))
-    if group.get("prime") is False:
+    if group.prime is False:
         problems.append(bi("the modulus is not prime", "mô-đun không phải số nguyên tố"))
-    elif group.get("safe_prime") is False:
+    elif group.safe_prime is False:
         problems.append(bi("not a safe prime ((p-1)/2 is not prime)",
                            "không phải số nguyên tố an toàn ((p-1)/2 không là số nguyên tố)"))
     if not problems:

@@ -10,10 +10,15 @@ what was seen already fails.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fourlayer.checks import refs
 from fourlayer.checks.util import bi
 from fourlayer.core.model import Outcome, errored, failed, not_applicable, passed
 from fourlayer.core.registry import check
+
+if TYPE_CHECKING:
+    from fourlayer.collectors.reachability import ReachabilityEvidence, ReachRecord
 
 GUARDED_KINDS = ("server", "database", "management")
 UNTRUSTED_KINDS = ("user", "dmz")
@@ -22,10 +27,9 @@ _KIND_VI = {"user": "người dùng", "edge": "biên", "dmz": "DMZ", "server": "
             "management": "quản trị", "wireless": "không dây"}
 
 
-def _line(rec: dict) -> str:
-    verdict = "" if rec.get("allowed", True) else " [not allowed by the zone policy]"
-    return (f"{rec['src_zone']} -> {rec['dst_host']} {rec['dst_address']}:{rec['port']} "
-            f"{rec['state']} ({rec['why']}){verdict}")
+def _line(rec: ReachRecord) -> str:
+    verdict = "" if rec.allowed else " [not allowed by the zone policy]"
+    return f"{rec.src_zone} -> {rec.dst_host} {rec.dst_address}:{rec.port} {rec.state} ({rec.why}){verdict}"
 
 
 def judge(t, sources: list[str], is_violation, what: dict[str, str], none: dict[str, str]) -> Outcome:
@@ -34,10 +38,10 @@ def judge(t, sources: list[str], is_violation, what: dict[str, str], none: dict[
     ev = t.ev("reachability")
     if not sources:
         return not_applicable(none)
-    recs = [r for r in ev["records"] if r["src_zone"] in sources and r["port"] in _ports(ev, what)]
-    bad = [r for r in recs if r["state"] == "open" and is_violation(r)]
-    missing = [z for z in sources if z in ev["missing_zones"]]
-    unprobed = [r for r in recs if r["state"] == "unprobed"]
+    recs = [r for r in ev.records if r.src_zone in sources and r.port in _ports(ev, what)]
+    bad = [r for r in recs if r.state == "open" and is_violation(r)]
+    missing = [z for z in sources if z in ev.missing_zones]
+    unprobed = [r for r in recs if r.state == "unprobed"]
     evidence = "\n".join([_line(r) for r in bad] + [_line(r) for r in recs if r not in bad][:50]
                          + ([f"not reported: {', '.join(missing)}"] if missing else []))
     gaps_en = (f"; not reported by zone(s) {', '.join(missing)}" if missing else "") + \
@@ -45,8 +49,8 @@ def judge(t, sources: list[str], is_violation, what: dict[str, str], none: dict[
     gaps_vi = (f"; vùng {', '.join(missing)} chưa gửi kết quả" if missing else "") + \
         (f"; {len(unprobed)} cổng chưa được thăm dò trước hạn" if unprobed else "")
     if bad:
-        shown = ", ".join(f"{r['dst_address']}:{r['port']} from {r['src_zone']}" for r in bad[:10])
-        shown_vi = ", ".join(f"{r['dst_address']}:{r['port']} từ vùng {r['src_zone']}" for r in bad[:10])
+        shown = ", ".join(f"{r.dst_address}:{r.port} from {r.src_zone}" for r in bad[:10])
+        shown_vi = ", ".join(f"{r.dst_address}:{r.port} từ vùng {r.src_zone}" for r in bad[:10])
         more = f" (+{len(bad) - 10})" if len(bad) > 10 else ""
         return failed(bi(f"{what['en']} reachable: {shown}{more}{gaps_en}",
                          f"có thể truy cập {what['vi']}: {shown_vi}{more}{gaps_vi}"), evidence)
@@ -54,21 +58,22 @@ def judge(t, sources: list[str], is_violation, what: dict[str, str], none: dict[
         return errored(bi(f"segmentation not fully observed: no {what['en']} seen reachable so far{gaps_en}",
                           f"chưa quan sát đầy đủ việc phân vùng: chưa thấy {what['vi']} nào truy cập được"
                           f"{gaps_vi}"), evidence)
-    closed = sum(1 for r in recs if r["state"] == "closed")
-    filtered = sum(1 for r in recs if r["state"] == "filtered")
+    closed = sum(1 for r in recs if r.state == "closed")
+    filtered = sum(1 for r in recs if r.state == "filtered")
     return passed(bi(f"no {what['en']} reachable from zone(s) {', '.join(sources)} ({len(recs)} probes: "
                      f"{filtered} filtered, {closed} closed)",
                      f"không có {what['vi']} nào truy cập được từ vùng {', '.join(sources)} ({len(recs)} lượt thăm "
                      f"dò: {filtered} bị chặn, {closed} đóng)"), evidence)
 
 
-def _ports(ev: dict, what: dict) -> set[int]:
+def _ports(ev: ReachabilityEvidence, what: dict) -> set[int]:
     group = what.get("group")
-    return {int(p) for p, g in ev["judged_ports"].items() if group is None or g == group}
+    return {int(p) for p, g in ev.judged_ports.items() if group is None or g == group}
 
 
-def _other_zones(ev: dict, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] = ()) -> list[str]:
-    return [z for z, k in ev["zone_kinds"].items() if z != ev["zone"]
+def _other_zones(ev: ReachabilityEvidence, kinds: tuple[str, ...] | None = None,
+                 exclude: tuple[str, ...] = ()) -> list[str]:
+    return [z for z, k in ev.zone_kinds.items() if z != ev.zone
             and (kinds is None or k in kinds) and k not in exclude]
 
 
@@ -96,8 +101,8 @@ _REFS = (refs.CIRCULAR_12_ZONES, refs.TCVN_NET_ACCESS, refs.CIS_CONTROLS_SEGMENT
        references=_REFS)
 def admin_ports_from_untrusted_zones(t):
     ev = t.ev("reachability")
-    if ev["zone_kind"] not in GUARDED_KINDS:
-        kind = ev["zone_kind"]
+    if ev.zone_kind not in GUARDED_KINDS:
+        kind = ev.zone_kind
         return not_applicable(bi(f"the host is in a {kind} zone; this check judges server, database and "
                                  "management zones",
                                  f"máy chủ thuộc vùng {_KIND_VI.get(kind, kind)}; kiểm tra này chỉ đánh giá vùng máy "
@@ -124,7 +129,7 @@ def admin_ports_from_untrusted_zones(t):
        references=_REFS)
 def database_ports_only_from_servers(t):
     ev = t.ev("reachability")
-    if "database" not in ev["judged_ports"].values():
+    if "database" not in ev.judged_ports.values():
         return not_applicable(bi("the zone policy judges no database port of this host's zone",
                                  "chính sách phân vùng không đánh giá cổng cơ sở dữ liệu nào của vùng chứa máy chủ này"))
     return judge(t, _other_zones(ev, exclude=DB_CLIENT_KINDS), lambda r: True,
@@ -147,9 +152,9 @@ def database_ports_only_from_servers(t):
        references=_REFS)
 def reachability_matches_policy(t):
     ev = t.ev("reachability")
-    if not ev["judged_ports"]:
+    if not ev.judged_ports:
         return not_applicable(bi("the zone policy judges no port of this host's zone",
                                  "chính sách phân vùng không đánh giá cổng nào của vùng chứa máy chủ này"))
-    return judge(t, _other_zones(ev), lambda r: not r["allowed"],
+    return judge(t, _other_zones(ev), lambda r: not r.allowed,
                  {"en": "ports the zone policy forbids", "vi": "cổng bị chính sách phân vùng cấm"},
                  bi("the inventory declares no other zone", "danh mục tài sản không khai báo vùng nào khác"))

@@ -11,7 +11,8 @@ destination host, annotated with the zone policy's verdict, so that the checks a
      "vantage_zones": [zones whose probe reported], "missing_zones": [other zones that did not report]}
 
 `collect(host, ctx)` is the host collector the runner calls: it looks the host up in `ctx.reachability` (filled
-once per scan by `scan_reachability`), and without it says that no vantage point probed this host.
+once per scan by `scan_reachability`, or sent by the coordinator to a zone's worker in that plain form), and
+without it says that no vantage point probed this host. It returns ReachabilityEvidence (records as ReachRecord).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -26,6 +29,7 @@ from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.segmentation import clean_record, probe_from_zone
 from fourlayer.config.inventory import Host, Inventory
 from fourlayer.core.errors import CollectorError
+from fourlayer.core.evidence import record_dict, record_from
 
 log = logging.getLogger("fourlayer.collectors.reachability")
 # In-process probe: a dropped port costs one attempt's timeout, so the attempts are short and many run at once
@@ -73,7 +77,43 @@ def clean_records(inventory: Inventory, records: Iterable[Any]) -> list[dict[str
     return [r for r in (clean_record(rec, zones, hosts) for rec in records) if r is not None]
 
 
-def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ReachRecord:
+    """One probe of one port of this host from one vantage zone, with the zone policy's verdict on it."""
+    src_zone: str = ""
+    dst_host: str = ""
+    dst_address: str = ""
+    dst_zone: str = ""
+    port: int = 0
+    state: str = ""  # open, closed, filtered, unprobed (segmentation.STATES)
+    ms: float | None = None
+    why: str = ""
+    group: str | None = None  # the policy's port group (admin, database, ...)
+    allowed: bool = True  # the zone policy allows src_zone -> dst_zone on this port
+
+
+@dataclass(frozen=True, slots=True)
+class ReachabilityEvidence:
+    """What every vantage zone's probe saw of this host's judged ports (port "22" -> its policy group); a zone
+    in `missing_zones` did not report, which is never read as "nothing reachable"."""
+    zone: str = ""
+    zone_kind: str = ""
+    zone_kinds: Mapping[str, str] = field(default_factory=dict)  # every declared zone id -> its kind
+    judged_ports: Mapping[str, str] = field(default_factory=dict)
+    records: tuple[ReachRecord, ...] = ()
+    vantage_zones: tuple[str, ...] = ()
+    missing_zones: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**record_dict(self), "records": [record_dict(r) for r in self.records]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReachabilityEvidence:
+        return record_from(cls, {**data, "records": tuple(record_from(ReachRecord, r)
+                                                          for r in data.get("records") or ())})
+
+
+def collect(host: Host, ctx: CollectContext) -> ReachabilityEvidence:
     table = getattr(ctx, "reachability", None)
     if table is None:
         raise CollectorError(NO_VANTAGE)
@@ -81,7 +121,7 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
         raise CollectorError(f"host {host.id} is in no declared zone, so no segmentation evidence exists for it")
     if "error" in table[host.id]:
         raise CollectorError(table[host.id]["error"])
-    return table[host.id]
+    return ReachabilityEvidence.from_dict(table[host.id])
 
 
 # -- the in-process scanner's own vantage point ----------------------------------------------------------------

@@ -9,6 +9,8 @@ one more connection, never finishing the handshake. A server offering no key exc
 A server that speaks only SSH-1 (identification `SSH-1.x-`, not `SSH-1.99-`) sends no SSH-2 key exchange:
 its evidence has the banner, `"ssh2": False` and empty algorithm lists, which checks must not read as "no weak
 algorithm".
+
+Evidence: TransportEvidence (below; host keys as HostKey), serialised field for field as the dict it holds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import re
 import socket
 import struct
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import paramiko
@@ -25,6 +29,7 @@ import paramiko
 from fourlayer.collectors import ssh_kex
 from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.core.errors import CollectorError
+from fourlayer.core.evidence import record_dict, record_from
 from fourlayer.config.inventory import Host
 
 CLIENT_ID = b"SSH-2.0-fourlayer_audit\r\n"
@@ -56,7 +61,60 @@ _REQUIRED_LISTS = {0: "kex", 2: "ciphers_c2s", 3: "ciphers_s2c", 4: "macs_c2s", 
                    6: "compression_c2s", 7: "compression_s2c"}
 
 
-def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class HostKey:
+    """One host key the server proved it holds: type (e.g. ssh-ed25519), size, SHA256 fingerprint."""
+    type: str = ""
+    bits: int | None = None
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransportEvidence:
+    """What an SSH server showed before any login: its identification, the name-lists of its KEXINIT (empty
+    when `ssh2` is False: an SSH-1-only server) and the host keys read, with why others could not be."""
+    banner: str = ""
+    protocol: str = ""
+    ssh2: bool = True
+    software: str = ""
+    software_name: str = ""
+    comments: str = ""
+    kex: tuple[str, ...] = ()
+    kex_pseudo: tuple[str, ...] = ()
+    host_key_algorithms: tuple[str, ...] = ()
+    ciphers_c2s: tuple[str, ...] = ()
+    ciphers_s2c: tuple[str, ...] = ()
+    ciphers: tuple[str, ...] = ()
+    macs_c2s: tuple[str, ...] = ()
+    macs_s2c: tuple[str, ...] = ()
+    macs: tuple[str, ...] = ()
+    compression_c2s: tuple[str, ...] = ()
+    compression_s2c: tuple[str, ...] = ()
+    compression: tuple[str, ...] = ()
+    port: int | None = None
+    host_keys: tuple[HostKey, ...] = ()
+    host_key_errors: tuple[str, ...] = ()
+
+    def offered(self, kind: str) -> tuple[str, ...]:
+        """One name-list by its name ("kex", "ciphers", "macs", ...); AttributeError for a name it has not."""
+        if kind not in _LISTS:
+            raise AttributeError(f"TransportEvidence has no algorithm list {kind!r}")
+        return getattr(self, kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**record_dict(self), "host_keys": [record_dict(k) for k in self.host_keys]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TransportEvidence:
+        return record_from(cls, {**data, "host_keys": tuple(record_from(HostKey, k)
+                                                            for k in data.get("host_keys") or ())})
+
+
+_LISTS = ("kex", "kex_pseudo", "host_key_algorithms", "ciphers_c2s", "ciphers_s2c", "ciphers", "macs_c2s",
+          "macs_s2c", "macs", "compression_c2s", "compression_s2c", "compression")
+
+
+def collect(host: Host, ctx: CollectContext) -> TransportEvidence:
     """Evidence for one host's SSH port; raises CollectorError for anything that is not an SSH server."""
     port = host.ssh.port if host.ssh else 22
     where = host_label(host.address, port)
@@ -66,7 +124,7 @@ def collect(host: Host, ctx: CollectContext) -> dict[str, Any]:
     keys, errors = fetch_host_keys(host.address, port, evidence["host_key_algorithms"], ctx.timeout, ready=first)
     evidence["host_keys"] = keys
     evidence["host_key_errors"] = errors
-    return evidence
+    return TransportEvidence.from_dict(evidence)
 
 
 def host_label(address: str, port: int) -> str:
@@ -190,8 +248,7 @@ def _read_packet(reader: _Reader) -> bytes:
 def parse_kexinit(payload: bytes, where: str = "peer", empty: bool = False) -> dict[str, Any]:
     """Name-lists of an SSH_MSG_KEXINIT payload (RFC 4253 7.1); `empty`: the same keys, all lists empty."""
     if empty:
-        return {k: [] for k in ("kex", "kex_pseudo", "host_key_algorithms", "ciphers_c2s", "ciphers_s2c", "ciphers",
-                                "macs_c2s", "macs_s2c", "macs", "compression_c2s", "compression_s2c", "compression")}
+        return {k: [] for k in _LISTS}
     if not payload or payload[0] != SSH_MSG_KEXINIT:
         kind = payload[0] if payload else None
         raise CollectorError(f"{where}: expected SSH_MSG_KEXINIT (20), got message type {kind}")

@@ -21,7 +21,11 @@ TYPES: dict[str, tuple[str, str]] = {
     "device_config": ("fourlayer.collectors.device_config", "DeviceConfigEvidence"),
     "http": ("fourlayer.collectors.http", "HttpEvidence"),
     "nmap": ("fourlayer.collectors.nmap_scan", "NmapEvidence"),
+    "reach": ("fourlayer.collectors.agency", "ReachEvidence"),
+    "reachability": ("fourlayer.collectors.reachability", "ReachabilityEvidence"),
     "ssh_shell": ("fourlayer.collectors.ssh_shell", "ShellEvidence"),
+    "ssh_transport": ("fourlayer.collectors.ssh_transport", "TransportEvidence"),
+    "tls": ("fourlayer.collectors.tls", "TlsEvidence"),
 }
 
 
@@ -43,3 +47,26 @@ def typed(name: str, value: Any) -> Any:
 def to_dict(value: Any) -> Any:
     """The serialised (plain JSON) form of one collector's evidence; plain dicts are returned as they are."""
     return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+def record_dict(record: Any) -> dict[str, Any]:
+    """A flat evidence record (a slotted dataclass of plain values) as its JSON dict: tuples become lists."""
+    return {f: _plain(getattr(record, f)) for f in type(record).__slots__}
+
+
+def record_from(cls: type, data: Mapping[str, Any]) -> Any:
+    """`cls` (a flat record: every field has a default) from its JSON dict; lists become tuples, keys that are
+    missing take the field's default (evidence recorded before a field existed), unknown keys are ignored."""
+    return cls(**{f: _frozen(data[f]) for f in cls.__slots__ if f in data})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value

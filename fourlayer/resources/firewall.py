@@ -10,7 +10,8 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
-from fourlayer.resources.host_files import ConfigFile
+from fourlayer.core.target import Target
+from fourlayer.resources.host_files import ConfigFile, config_files
 from fourlayer.rules.engine import parse_keyvalue
 
 NFT_MAIN = ("/etc/nftables.conf", "/etc/sysconfig/nftables.conf")  # Debian, RHEL
@@ -149,3 +150,11 @@ def backends(files: list[ConfigFile]) -> list[Backend]:
     by_path = {f.path: f for f in files}
     found = (read(by_path) for read in (nftables, ufw, firewalld, iptables))
     return [b for b in found if b is not None]
+
+
+def firewall_backends(t: Target) -> list[Backend]:
+    """backends() of the host's saved firewall configuration (firewall_conf), parsed once per target."""
+    cached = t.resources.get("firewall")
+    if cached is None:
+        cached = t.resources["firewall"] = tuple(backends(config_files(t, "firewall_conf")))
+    return list(cached)

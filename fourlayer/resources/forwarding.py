@@ -172,10 +172,14 @@ def ossec_managers(conf: str, path: str = "/var/ossec/etc/ossec.conf") -> list[D
 # ---- what a host's configuration forwards, and to whom --------------------------------------------------
 
 def log_destinations(t: Target) -> list[Destination]:
-    """Remote destinations configured in rsyslog, syslog-ng and systemd-journal-upload."""
-    return (rsyslog(config_files(t, "rsyslog_conf"))
-            + syslog_ng(config_files(t, "syslog_ng_conf"))
+    """Remote destinations configured in rsyslog, syslog-ng and systemd-journal-upload, parsed once per target
+    (L2-LOG-001/002 and L4 read them; each caller gets its own list)."""
+    cached = t.resources.get("log_destinations")
+    if cached is None:
+        cached = t.resources["log_destinations"] = tuple(
+            rsyslog(config_files(t, "rsyslog_conf")) + syslog_ng(config_files(t, "syslog_ng_conf"))
             + journal_upload(config_files(t, "journal_upload_conf")))
+    return list(cached)
 
 
 

@@ -236,7 +236,7 @@ def server_version(t: Target) -> str:
     """The identification the SSH server sent (shell login, else the wire collector)."""
     version = t.ev("ssh_shell").server_version if "ssh_shell" in t.evidence else ""
     if not version and "ssh_transport" in t.evidence:
-        version = str(t.evidence["ssh_transport"].get("banner") or "")
+        version = t.ev("ssh_transport").banner
     return version
 
 

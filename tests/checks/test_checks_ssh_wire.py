@@ -8,6 +8,7 @@ import re
 import pytest
 
 from fourlayer.config.inventory import Host, SSHSettings
+from fourlayer.core.evidence import to_dict
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import ListenerSpec, ssh_identification
 from fourlayer.lab.sshd import SshdInstance
@@ -82,7 +83,7 @@ def test_006_no_version_to_match(banners):
 
 def test_006_real_sshd_matches_what_the_table_says(real):
     host, (evidence, _) = real["hardened"]
-    ssh = evidence["ssh_transport"]
+    ssh = to_dict(evidence["ssh_transport"])  # the serialised form
     item = from_ssh_banner(ssh["software_name"], ssh["comments"], "banner")
     matches = load_table().lookup(item) if item else []
     expected = "FAIL" if any(m.backport is None for m in matches) else "PASS" if item else "NOT_APPLICABLE"

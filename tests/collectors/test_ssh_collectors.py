@@ -15,6 +15,7 @@ import pytest
 
 from fourlayer.collectors import allowlist, ssh_shell, ssh_transport
 from fourlayer.collectors.base import CollectContext
+from fourlayer.core.evidence import to_dict
 from fourlayer.core.errors import CollectorError
 from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab import keys
@@ -34,7 +35,7 @@ def fingerprints(instance: SshdInstance) -> dict[str, str]:
 # ---- ssh_transport --------------------------------------------------------------------------------------
 
 def test_transport_sees_weak_algorithms_and_rsa_1024(sshd_weak: SshdInstance) -> None:
-    ev = ssh_transport.collect(sshd_weak.host(), CTX)
+    ev = to_dict(ssh_transport.collect(sshd_weak.host(), CTX))
     assert ev["protocol"] == "2.0" and ev["software"].startswith("OpenSSH_9.2")
     assert ev["banner"].startswith("SSH-2.0-OpenSSH_9.2")
     assert WEAK_KEX <= set(ev["kex"])
@@ -46,7 +47,7 @@ def test_transport_sees_weak_algorithms_and_rsa_1024(sshd_weak: SshdInstance) ->
 
 
 def test_transport_hardened_offers_only_modern_algorithms(sshd_hardened: SshdInstance) -> None:
-    ev = ssh_transport.collect(sshd_hardened.host(), CTX)
+    ev = to_dict(ssh_transport.collect(sshd_hardened.host(), CTX))
     assert {"curve25519-sha256", "sntrup761x25519-sha512@openssh.com"} <= set(ev["kex"])
     assert not WEAK_KEX & set(ev["kex"])
     assert not WEAK_CIPHERS & set(ev["ciphers"])

@@ -15,6 +15,7 @@ import pytest
 
 from fourlayer.collectors import ssh_kex, ssh_transport
 from fourlayer.collectors.base import CollectContext
+from fourlayer.core.evidence import to_dict
 from fourlayer.config.inventory import Host, SSHSettings
 from fourlayer.lab import keys
 from fourlayer.lab.sshd import SshdInstance, make_lab_dir
@@ -34,7 +35,7 @@ def test_one_connection_per_host_key_family(sshd_factory) -> None:
     server = sshd_factory("hardened")  # ed25519 + RSA 3072
     time.sleep(0.2)  # sshd logs each connection from its child: let the start-up probe's line arrive
     before = connections(server)
-    ev = ssh_transport.collect(server.host(), CTX)
+    ev = to_dict(ssh_transport.collect(server.host(), CTX))
     fps = fingerprints(server)
     assert sorted(ev["host_keys"], key=lambda k: k["type"]) == [
         {"type": "ssh-ed25519", "bits": 256, "fingerprint": fps["ssh-ed25519"]},
@@ -47,7 +48,7 @@ def test_one_connection_per_host_key_family(sshd_factory) -> None:
 def test_server_paramiko_cannot_talk_to_ssh_rsa_and_group1(sshd_factory) -> None:
     old = sshd_factory("weak", directives={"KexAlgorithms": "diffie-hellman-group1-sha1",
                                            "HostKeyAlgorithms": "ssh-rsa"})
-    ev = ssh_transport.collect(old.host(), CTX)
+    ev = to_dict(ssh_transport.collect(old.host(), CTX))
     assert ev["kex"] == ["diffie-hellman-group1-sha1"] and ev["host_key_algorithms"] == ["ssh-rsa"]
     assert ev["host_keys"] == [{"type": "ssh-rsa", "bits": 1024, "fingerprint": fingerprints(old)["ssh-rsa"]}]
     assert ev["host_key_errors"] == []
@@ -64,7 +65,7 @@ def test_ecdsa_key_over_nist_ecdh(sshd_factory, ecdsa_host_key) -> None:
     key = ecdsa_host_key
     server = sshd_factory("hardened", directives={"HostKey": str(key), "HostKeyAlgorithms": "ecdsa-sha2-nistp384",
                                                   "KexAlgorithms": "ecdh-sha2-nistp384"})
-    ev = ssh_transport.collect(server.host(), CTX)
+    ev = to_dict(ssh_transport.collect(server.host(), CTX))
     _, blob = keys.read_public_key(key)
     assert ev["host_keys"] == [{"type": "ecdsa-sha2-nistp384", "bits": 384,
                                 "fingerprint": keys.fingerprint_sha256(blob)}]
@@ -73,7 +74,7 @@ def test_ecdsa_key_over_nist_ecdh(sshd_factory, ecdsa_host_key) -> None:
 def test_group_exchange_only_server_falls_back_to_a_full_handshake(sshd_factory) -> None:
     server = sshd_factory("hardened", directives={"KexAlgorithms": "diffie-hellman-group-exchange-sha256"})
     assert ssh_kex.choose_kex(["diffie-hellman-group-exchange-sha256"]) is None
-    ev = ssh_transport.collect(server.host(), CTX)
+    ev = to_dict(ssh_transport.collect(server.host(), CTX))
     assert {k["type"] for k in ev["host_keys"]} == {"ssh-ed25519", "ssh-rsa"}
     assert ev["host_key_errors"] == []
 
@@ -118,8 +119,8 @@ def stalls_after_kexinit() -> Iterator[tuple[str, int]]:
 def test_stall_after_kexinit_costs_one_timeout_per_family(stalls_after_kexinit) -> None:
     address, port = stalls_after_kexinit
     start = time.monotonic()
-    ev = ssh_transport.collect(Host(address=address, id="stall", ssh=SSHSettings(port=port)),
-                               CollectContext(timeout=0.5))
+    ev = to_dict(ssh_transport.collect(Host(address=address, id="stall", ssh=SSHSettings(port=port)),
+                               CollectContext(timeout=0.5)))
     elapsed = time.monotonic() - start
     assert ev["kex"] == ["curve25519-sha256"] and ev["host_keys"] == []
     assert [e.split(":")[0] for e in ev["host_key_errors"]] == ["ssh-ed25519", "rsa"]

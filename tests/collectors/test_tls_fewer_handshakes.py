@@ -7,6 +7,7 @@ import pytest
 
 from fourlayer.collectors import tls as tls_collector
 from fourlayer.collectors.base import CollectContext
+from fourlayer.core.evidence import to_dict
 from tests.tls_fixtures import TLSLab, loopback_only_env, tls_lab, tls_lab_certs  # noqa: F401 - fixtures
 
 CTX = CollectContext(timeout=3.0)
@@ -26,8 +27,8 @@ def library_handshakes(monkeypatch) -> list[str]:
     return made
 
 
-def port_of(evidence: dict) -> dict:
-    return next(iter(evidence["ports"].values()))
+def port_of(evidence) -> dict:
+    return next(iter(to_dict(evidence)["ports"].values()))  # the serialised form
 
 
 def test_trusted_modern_server_needs_four_library_handshakes(tls_lab: TLSLab, library_handshakes) -> None:

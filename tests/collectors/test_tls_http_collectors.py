@@ -160,7 +160,7 @@ def test_bad_ports_fail_alone_and_concurrently(tls_lab):
     tarpit_port, refused_port = tls_lab.endpoint("tarpit-150")[1], closed_port(good_addr)
     host = Host(address=good_addr, id="mixed", tls=(good_port, tarpit_port, refused_port), tls_server_name=LAB_DNS)
     started = time.monotonic()
-    ports = tls_collector.collect(host, FAST)["ports"]
+    ports = to_dict(tls_collector.collect(host, FAST))["ports"]
     assert time.monotonic() - started < FAST.timeout * 1.5
     assert list(ports) == [str(p) for p in host.tls]  # inventory order, string keys
     assert ports[str(good_port)]["error"] is None and ports[str(good_port)]["cert"]["hostname_match"] is True

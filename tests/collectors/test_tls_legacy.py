@@ -15,6 +15,7 @@ from fourlayer.collectors import tls_flight
 from fourlayer.collectors.base import CollectContext
 from fourlayer.collectors.dh_groups import describe_dh, well_known_groups
 from fourlayer.config.inventory import Host
+from fourlayer.core.evidence import to_dict
 from fourlayer.lab.dh_params import group_prime, write_dh_params
 from fourlayer.lab.serve import ListenerProcess
 from fourlayer.lab.servers import tls_listener
@@ -81,7 +82,7 @@ def evidence(legacy_lab):
 
 
 def _port(evidence, name) -> dict:
-    return next(iter(evidence[name][0]["tls"]["ports"].values()))
+    return next(iter(to_dict(evidence[name][0]["tls"])["ports"].values()))
 
 
 def _statuses(legacy_lab, evidence, name) -> dict[str, str]:
@@ -166,6 +167,7 @@ def test_healthy_server_costs_no_extra_connection(tls_lab: TLSLab, monkeypatch):
 
     monkeypatch.setattr(tls_collector, "connect", counted)
     monkeypatch.setattr(tls_flight, "connect", counted)
-    port = next(iter(tls_collector.collect(tls_lab.host("tls-good"), CollectContext(timeout=3.0))["ports"].values()))
+    port = next(iter(to_dict(tls_collector.collect(tls_lab.host("tls-good"), CollectContext(timeout=3.0)))["ports"]
+                     .values()))
     assert port.get("dh_group") is None and port["weak_ciphers_complete"] is True
     assert len(made) == 8, made

@@ -1,0 +1,45 @@
+"""Resources are parsed once per target and shared by its checks (t.resources), each caller getting its own
+list: log forwarding destinations and firewall backends of real shell evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from fourlayer.collectors import ssh_shell
+from fourlayer.lab.sysroots import GOOD_ROOT
+from fourlayer.resources import firewall, forwarding, host_files
+from tests.host_lab import CTX, host_target, sysroots
+
+
+@pytest.fixture(scope="module")
+def good_host(sshd_hardened, ssh_known_hosts):
+    with sysroots() as make:
+        host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(make(GOOD_ROOT)))
+        yield host, ssh_shell.collect(host, CTX)
+
+
+@pytest.mark.parametrize("read, key, commands", [
+    (forwarding.log_destinations, "log_destinations", {"rsyslog_conf", "syslog_ng_conf", "journal_upload_conf"}),
+    (firewall.firewall_backends, "firewall", {"firewall_conf"}),
+])
+def test_parsed_once_per_target(good_host, monkeypatch, read, key, commands) -> None:
+    host, ev = good_host
+    t = host_target({"host": host, "ssh_shell": ev})
+    parsed: list[str] = []
+    real = host_files.config_files
+
+    def counted(target, command):
+        parsed.append(command)
+        return real(target, command)
+
+    monkeypatch.setattr(forwarding, "config_files", counted)
+    monkeypatch.setattr(firewall, "config_files", counted)
+    first = read(t)
+    assert first, "the well-kept sysroot forwards its logs and has a firewall"
+    assert set(parsed) == commands and key in t.resources
+    again = read(t)
+    assert again == first and again is not first  # the caller's own list
+    again.clear()
+    assert read(t) == first and len(parsed) == len(commands)  # not parsed again
+    fresh = host_target({"host": host, "ssh_shell": ev})
+    assert read(fresh) == first and len(parsed) == 2 * len(commands)  # another target parses its own
