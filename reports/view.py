@@ -134,7 +134,7 @@ class Finding:
     """One result as the template shows it (plain attributes: the template reads them 10^5 times)."""
 
     __slots__ = ("r", "c", "id", "clauses", "status", "severity", "layer", "check_id", "reason", "evidence", "waiver",
-                 "title", "problem")
+                 "title", "problem", "clauses_text", "head")
 
     def __init__(self, r: dict[str, Any], c: dict[str, Any], fid: str, clauses: list[str], lang: str):
         self.r, self.c, self.id, self.clauses = r, c, fid, clauses
@@ -144,6 +144,8 @@ class Finding:
         self.waiver = r.get("waiver") or None
         self.title = localized(c.get("title"), lang) or r["check_id"]
         self.problem = r["status"] not in ("PASS", "NOT_APPLICABLE")
+        self.clauses_text = "; ".join(clauses)
+        self.head = (self.check_id, self.status, self.severity, self.layer)  # what the summary shows before the reason
 
 
 @dataclass

@@ -10,7 +10,9 @@ report writers and by the history store (which compresses the stored document as
 from __future__ import annotations
 
 import json
+import math
 import re
+from json.encoder import encode_basestring, encode_basestring_ascii
 import secrets
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
@@ -59,13 +61,49 @@ def iter_json(obj: Any, *, indent: int | None = None, ensure_ascii: bool = False
         inner = None if indent is None else "\n" + pad + " " * indent
         first = True
         for item in streams[int(mark.group(1))]:
-            text = json.dumps(item, **options)
+            text = _dumps_item(item, options)
             if inner is not None:
                 text = inner + text.replace("\n", inner)  # strings never hold a raw newline: JSON escapes it
             yield ("[" if first else separator) + text
             first = False
         yield "[]" if first else ("]" if indent is None else "\n" + pad + "]")
     yield skeleton[position:]
+
+
+def _dumps_item(item: Any, options: dict[str, Any]) -> str:
+    """`json.dumps(item, **options)`, the same text. With an indent, json.dumps runs its pure-Python encoder on
+    every nested value; for a dict of str keys (a report's result, a SARIF result) its members are encoded here
+    one by one instead: strings, numbers, booleans and null by the C encoder's functions, anything else (nested
+    lists and dicts, floats, what `default` converts) by json.dumps, re-indented one level."""
+    indent = options["indent"]
+    if indent is None or type(item) is not dict or not item:
+        return json.dumps(item, **options)
+    encode_str = encode_basestring_ascii if options["ensure_ascii"] else encode_basestring
+    pad = " " * indent
+    inner = "\n" + pad
+    parts = []
+    for key, value in item.items():
+        if type(key) is not str:
+            return json.dumps(item, **options)
+        if isinstance(value, str):
+            text = encode_str(value)
+        elif value is None:
+            text = "null"
+        elif value is True:
+            text = "true"
+        elif value is False:
+            text = "false"
+        elif isinstance(value, int):
+            text = int.__repr__(value)
+        elif isinstance(value, float) and math.isfinite(value):
+            text = float.__repr__(value)
+        elif type(value) is list and all(isinstance(v, str) for v in value):
+            text = ("[" + inner + pad + ("," + inner + pad).join(map(encode_str, value)) + inner + "]"
+                    if value else "[]")
+        else:
+            text = json.dumps(value, **options).replace("\n", inner)  # strings never hold a raw newline
+        parts.append(f"{pad}{encode_str(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}"
 
 
 def write_json(fh: TextIO, obj: Any, **options: Any) -> None:
