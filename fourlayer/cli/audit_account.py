@@ -50,7 +50,7 @@ def audit_account(user: str, sources: str | None, key_file: Path | None, sysroot
         key_line = public_key_line(text, str(key_file))
     line = authorized_keys_line(key_line, sources) if sources else \
         f'from="<the scanner\'s address>",restrict {key_line}'
-    click.echo(f"# ---- /etc/sudoers.d/fourlayer-audit (root:root 0440; check: visudo -c -f FILE) ----")
+    click.echo("# ---- /etc/sudoers.d/fourlayer-audit (root:root 0440; check: visudo -c -f FILE) ----")
     click.echo(dropin)
     click.echo(f"# ---- ~{user}/.ssh/authorized_keys ({user}:{user} 0600, ~/.ssh 0700) ----")
     click.echo(line)

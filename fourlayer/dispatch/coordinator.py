@@ -184,7 +184,6 @@ class ZoneDispatcher:
 
     # -- the run ----------------------------------------------------------------------------------------------
     def __call__(self, items: list, stopping: Callable[[], bool]) -> Iterator[tuple[list, Any]]:
-        from fourlayer.core.runner import RunIncomplete
 
         cpu_start = time.process_time()
         by_host = {item.target.host.id: item for item in items}

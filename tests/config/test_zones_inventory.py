@@ -16,7 +16,6 @@ import yaml
 
 from fourlayer.collectors.reachability import scanner_zone
 from fourlayer.collectors.segmentation import probe_from_zone
-from fourlayer.config import zones_load
 from fourlayer.config.inventory_load import load_inventory
 from fourlayer.config.zone_policy import DEFAULT_ZONE_POLICY
 from fourlayer.core.errors import InputError
