@@ -10,7 +10,7 @@ from fourlayer.resources.host_files import command_out
 from fourlayer.resources.parse import enabled_units
 
 if TYPE_CHECKING:
-    from fourlayer.collectors.tls import TlsPort
+    from fourlayer.collectors.tls_evidence import TlsPort
 
 __all__ = ["Text", "bi", "lang", "both", "joined", "command_out", "boot_units", "offered_weak",
            "tls_ports"]
@@ -40,5 +40,5 @@ def offered_weak(offered: list[str], weak: list[str]) -> list[str]:
 
 
 def tls_ports(t: Target) -> dict[str, TlsPort]:
-    """Port ("443") -> what the TLS collector saw there (fourlayer.collectors.tls.TlsPort)."""
+    """Port ("443") -> what the TLS collector saw there (fourlayer.collectors.tls_evidence.TlsPort)."""
     return dict(t.ev("tls").ports)

@@ -26,7 +26,7 @@ from fourlayer.core.model import (
 from fourlayer.core.registry import check
 
 if TYPE_CHECKING:
-    from fourlayer.collectors.tls import ChainCertificate, DhGroup, TlsCertificate, TlsPort
+    from fourlayer.collectors.tls_evidence import ChainCertificate, DhGroup, TlsCertificate, TlsPort
 
     Cert = TlsCertificate | ChainCertificate
 

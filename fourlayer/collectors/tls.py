@@ -1,7 +1,7 @@
 """TLS collector: protocol versions, weak cipher suites and the certificate of every TLS port of a host.
 
 Evidence: TlsEvidence (port "443" -> TlsPort, its `cert` a TlsCertificate, `chain` ChainCertificates, `dh_group`
-a DhGroup; below), serialised as (port keys are strings):
+a DhGroup; fourlayer/collectors/tls_evidence.py), serialised as (port keys are strings):
 
     {"ports": {"443": {
         "protocols": {"SSLv3": bool|None, "TLSv1": ..., "TLSv1.1": ..., "TLSv1.2": ..., "TLSv1.3": ...},
@@ -42,9 +42,7 @@ import ssl
 import threading
 import time
 import warnings
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
@@ -54,9 +52,9 @@ from fourlayer.collectors.base import CollectContext, clean_text
 from fourlayer.collectors.dh_groups import describe_dh
 from fourlayer.collectors.reach import check_allowed, connect, describe_error, wait_io
 from fourlayer.collectors.tls_flight import DHE_PROBE_SUITES, Flight, NotTLS, server_flight
+from fourlayer.collectors.tls_evidence import TlsEvidence
 from fourlayer.collectors.tls_verify import verify_chain
 from fourlayer.core.errors import CollectorError
-from fourlayer.core.evidence import record_dict, record_from
 from fourlayer.config.inventory import Host
 
 DEFAULT_MAX_CONNECTIONS = 4  # concurrent handshakes to one host (policy key: tls_max_connections)
@@ -586,113 +584,6 @@ def _result(fut: Future, default: Any, errors: list[str], what: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - one failed probe must not lose the others
         errors.append(f"{what}: {describe_error(exc)}")
         return default
-
-
-# --- the evidence ---------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class TlsCertificate:
-    """The server's own certificate (describe_cert); `verified`/`verify_error` are OpenSSL's verdict on the chain."""
-    subject: str = ""
-    subject_cn: str | None = None
-    issuer: str = ""
-    issuer_cn: str | None = None
-    serial: str = ""
-    not_before: str = ""
-    not_after: str = ""
-    days_left: int | None = None
-    expired: bool = False
-    not_yet_valid: bool = False
-    self_signed: bool = False
-    key_type: str | None = None
-    key_bits: int | None = None
-    key_curve: str | None = None
-    signature_algorithm: str | None = None
-    signature_hash: str | None = None
-    san: tuple[str, ...] = ()
-    fingerprint_sha256: str = ""
-    expected_name: str | None = None
-    hostname_match: bool | None = None
-    verified: bool | None = None
-    verify_error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChainCertificate:
-    """Another certificate the server sent (an intermediate, sometimes the root): describe_chain_cert."""
-    subject: str = ""
-    issuer: str = ""
-    self_signed: bool = False
-    signature_hash: str | None = None
-    key_type: str | None = None
-    key_bits: int | None = None
-    not_after: str = ""
-    fingerprint_sha256: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class DhGroup:
-    """The finite-field DH group of the server's ServerKeyExchange (dh_groups.describe_dh)."""
-    bits: int = 0
-    generator: int | None = None
-    well_known: str | None = None
-    prime: bool | None = None
-    safe_prime: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TlsPort:
-    """What one TLS port showed (`error` set, the rest empty, when no handshake completed). `protocols`: version ->
-    True accepted, False refused, None could not be tested."""
-    protocols: Mapping[str, bool | None] = field(default_factory=dict)
-    protocol: str | None = None
-    cipher: str | None = None
-    cipher_bits: int | None = None
-    weak_ciphers: tuple[str, ...] = ()
-    weak_cipher_classes: tuple[str, ...] = ()
-    weak_ciphers_complete: bool = False
-    weak_classes_probed: tuple[str, ...] = ()
-    rsa_kex: bool | None = None
-    cert: TlsCertificate | None = None
-    chain: tuple[ChainCertificate, ...] | None = None  # None: this Python cannot show them
-    dh_group: DhGroup | None = None
-    handshake: str = "library"  # or "raw"
-    error: str | None = None
-    probe_errors: tuple[str, ...] = ()  # serialised only when there are some
-
-    def to_dict(self) -> dict[str, Any]:
-        out = record_dict(self)
-        out["cert"] = record_dict(self.cert) if self.cert else None
-        out["chain"] = None if self.chain is None else [record_dict(c) for c in self.chain]
-        out["dh_group"] = record_dict(self.dh_group) if self.dh_group else None
-        if not self.probe_errors:
-            del out["probe_errors"]
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TlsPort:
-        cert, chain, group = data.get("cert"), data.get("chain"), data.get("dh_group")
-        return record_from(cls, {**data, "cert": record_from(TlsCertificate, cert) if cert else None,
-                                 "chain": None if chain is None else tuple(record_from(ChainCertificate, c)
-                                                                           for c in chain),
-                                 "dh_group": record_from(DhGroup, group) if group else None})
-
-
-@dataclass(frozen=True, slots=True)
-class TlsEvidence:
-    """What `collect` read: port ("443") -> TlsPort, for every port in host.tls."""
-    ports: Mapping[str, TlsPort] = field(default_factory=dict)
-
-    def by_port(self) -> list[tuple[str, TlsPort]]:
-        """The ports in port order."""
-        return sorted(self.ports.items(), key=lambda x: int(x[0]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ports": {p: info.to_dict() for p, info in self.ports.items()}}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TlsEvidence:
-        return cls({str(p): TlsPort.from_dict(info) for p, info in dict(data.get("ports", {})).items()})
 
 
 def collect(host: Host, ctx: CollectContext) -> TlsEvidence:

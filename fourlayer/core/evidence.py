@@ -25,7 +25,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "reachability": ("fourlayer.collectors.reachability", "ReachabilityEvidence"),
     "ssh_shell": ("fourlayer.collectors.ssh_shell", "ShellEvidence"),
     "ssh_transport": ("fourlayer.collectors.ssh_transport", "TransportEvidence"),
-    "tls": ("fourlayer.collectors.tls", "TlsEvidence"),
+    "tls": ("fourlayer.collectors.tls_evidence", "TlsEvidence"),
 }
 
 

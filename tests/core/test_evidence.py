@@ -18,7 +18,7 @@ from fourlayer.collectors.agency import EndpointProbe, ReachEvidence, collect_ag
 from fourlayer.collectors.reachability import ReachabilityEvidence, ReachRecord
 from fourlayer.collectors.ssh_shell import CommandOutput, ShellEvidence
 from fourlayer.collectors.ssh_transport import HostKey, TransportEvidence
-from fourlayer.collectors.tls import ChainCertificate, DhGroup, TlsCertificate, TlsEvidence, TlsPort
+from fourlayer.collectors.tls_evidence import ChainCertificate, DhGroup, TlsCertificate, TlsEvidence, TlsPort
 from fourlayer.config.policy import default_policy
 from fourlayer.core.discovery import discover
 from fourlayer.core.evidence import TYPES, evidence_type, to_dict
