@@ -9,7 +9,8 @@ keys get a "did you mean" hint from the model's own fields, and values carry the
 
 `expect(check)` runs the file kind's check before pydantic's own (so the message is ours, e.g. "expected a
 classification level 1–5, got 7 (a number)"), while the JSON Schema still comes from the annotated type
-(`schema(Model)`): the schema files are generated from the models, never kept by hand.
+(`schema(Model, title)`, written by scripts/gen_schemas.py): the schema files are generated from the models,
+never kept by hand.
 
 Importing this module imports pydantic (about 35 ms): the CLI imports it only when it loads a file, never for
 `fourlayer --help`.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import re
 import types
 import typing
@@ -78,9 +78,14 @@ _EXPECTED_MISSING = "fourlayer_missing"
 
 
 def _missing_hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
-    owner = _model_at(model, loc[:-1])
-    field = owner.model_fields.get(loc[-1]) if owner is not None and isinstance(loc[-1], str) else None
-    return next((m.hint for m in field.metadata if isinstance(m, Required)), None) if field else None
+    """What to write for a missing key: its `required(hint)`, else the field's first example (which the JSON
+    Schema shows too), else None."""
+    owner = _model_at(model, loc[:-1]) if loc and isinstance(loc[-1], str) else None
+    field = owner.model_fields.get(loc[-1]) if owner is not None else None
+    if field is None:
+        return None
+    hint = next((m.hint for m in field.metadata if isinstance(m, Required)), None)
+    return hint or (str(field.examples[0]) if field.examples else None)
 
 
 def check_of(annotation: Any) -> Check | None:
@@ -230,13 +235,10 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
         return f"key {show(loc[-1])} is not text{allowed}"
     if kind == _EXPECTED_MISSING:
         return str(error["msg"])
-    if kind == "missing" and _missing_hint(model, loc):
-        return f"missing; add {loc[-1]}: {_missing_hint(model, loc)}"
-    if kind == "missing":
-        owner = _model_at(model, loc[:-1]) if loc and isinstance(loc[-1], str) else None
-        field = owner.model_fields.get(loc[-1]) if owner else None
-        if field is not None and field.examples:  # the file kind's own hint: "missing; add approver: <who>"
-            return f"missing; add {loc[-1]}: {field.examples[0]}"
+    if kind == "missing":  # the file kind's own hint: "missing; add approver: <who>"
+        hint = _missing_hint(model, loc)
+        if hint:
+            return f"missing; add {loc[-1]}: {hint}"
         return f"required; add '{loc[-1]}:' here" if loc and isinstance(loc[-1], str) else "required"
     words = _WORDS.get(kind) or _bound_words(error)
     if words is None:  # a validator of the model raised ValueError("expected …"): pydantic prefixes "Value error, "
@@ -284,8 +286,3 @@ def schema(model: type[BaseModel], title: str, schema_id: str | None = None) -> 
     head["title"] = title
     out.pop("title", None)
     return {**head, **out}
-
-
-def schema_text(model: type[BaseModel], title: str, schema_id: str | None = None) -> str:
-    """`schema()` as the committed file holds it (sorted keys are not used: the model's order reads better)."""
-    return json.dumps(schema(model, title, schema_id), indent=2, ensure_ascii=False) + "\n"
