@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""CPU of closing a run in the history store (`HistoryStore.finish_run`) from a result spool vs from a list.
+"""CPU of closing a run in the history store (`HistoryStore.finish_run`) from a list, a held spool and one on disk.
 
     .venv/bin/python bench/store_spool.py --doc <a scan's JSON report> --results 50000
 
 The report's results are repeated (each copy under other host names) up to `--results`, then stored twice in fresh
-databases: once from an in-memory list (how runs were stored before `fourlayer/core/spool.py`) and once from a
-spool (how they are now: the results re-inserted and the compressed document both read back from disk). Prints
-the process CPU of each. A measurement, not a test.
+databases: from an in-memory list (how runs were stored before `fourlayer/core/spool.py`), from a spool that holds
+them in memory (a run within the spool's budget) and from one on disk (past it: the results re-inserted and the
+compressed document both read back from disk). Prints the process CPU of each. A measurement, not a test.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ def main(argv: list[str]) -> int:
     results = [dataclasses.replace(r, host=f"{r.host}-{i}") if r.host else r
                for i in range(args.results // len(base) + 1) for r in base][:args.results]
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in ("list", "spool"):
+        for mode, budget_mb in (("list", None), ("held", 1 << 20), ("disk", 0)):
             store = HistoryStore(Path(tmp) / f"{mode}.sqlite")
             store.begin_run(mode, STARTED, "inventory.yaml", "bench", {}, [a["id"] for a in doc["agencies"]], 1)
-            spool = ResultSpool(tmp) if mode == "spool" else None
+            spool = ResultSpool(tmp, memory_mb=budget_mb) if budget_mb is not None else None
             if spool is not None:
                 spool.add(results)
             stored = spool if spool is not None else results

@@ -120,7 +120,7 @@ def build_document(run: ScanRun, inventory: Inventory, framework: dict[str, Any]
 
 
 def _results(run: ScanRun) -> Any:
-    """The `results` list: a scan's spool stays on disk (read while each writer writes, fourlayer.core.spool)."""
+    """The `results` list: a scan's spool, read while each writer writes (from disk past its memory budget)."""
     if isinstance(run.results, ResultSpool):
         return run.results.documents()
     return [r.to_dict() for r in run.results]

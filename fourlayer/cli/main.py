@@ -215,9 +215,10 @@ def _scan_inputs(inv, framework: str | None, rules: tuple[str, ...], waivers: st
 def _after_scan(run, fw, waivers) -> dict | None:
     """Clauses on each result, then waivers (warnings to stderr); the report's `waivers` section, if any.
 
-    The results are a spool on disk (fourlayer.core.spool): one pass finds the few results a waiver names and
-    waives them as `apply_waivers` would over all of them (it touches no other), a second rewrites the spool
-    with every result's clauses and those changes; the results are never all in memory."""
+    The results are a spool (fourlayer.core.spool; on disk past its memory budget): one pass finds the few
+    results a waiver names and waives them as `apply_waivers` would over all of them (it touches no other), a
+    second rewrites the spool with every result's clauses and those changes; a spool on disk is never read into
+    memory whole."""
     from fourlayer.config.waivers import apply_waivers
 
     today = dt.date.fromisoformat(run.options["as_of"])

@@ -99,7 +99,7 @@ class ScanRun:
     tool_version: str
     options: dict[str, Any]
     policy: dict[str, Any]
-    results: "ResultSpool | list[Result]"  # the spool of a scan (read from disk when iterated); a list in tests
+    results: "ResultSpool | list[Result]"  # the spool of a scan (held, or read from disk); a list in tests
     hosts: list[HostRun]
     checks: dict[str, Any]  # id -> metadata of every check that was planned
     complete: bool = True
@@ -277,9 +277,10 @@ def run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check], 
     `hosts_via(host_items, stopping)` scans the hosts elsewhere (fourlayer.dispatch: one queue per zone) and
     yields each host's (results, HostRun) as it lands; it raises RunIncomplete when it cannot finish them all.
 
-    The results are spooled to disk as they land (fourlayer.core.spool), never kept as a list: the run's
-    `results` is the spool, read in the report's order when iterated; `ScanRun.close()` removes it (so does
-    garbage collection or the interpreter's exit). It is removed at once when the scan raises.
+    The results go to a spool as they land (fourlayer.core.spool): held in memory up to its budget, then on disk,
+    never kept as a growing list: the run's `results` is the spool, read in the report's order when iterated;
+    `ScanRun.close()` removes it (so does garbage collection or the interpreter's exit). It is removed at once
+    when the scan raises.
     """
     results = ResultSpool()
     try:
@@ -354,7 +355,7 @@ def _run_scan(inventory: Inventory, policy: dict[str, Any], checks: list[Check],
 
     def landed(host_results: list[Result], host_run: HostRun) -> None:
         nonlocal done
-        results.add(host_results)  # to disk at once: only the host's summary (its HostRun) stays in memory
+        results.add(host_results)  # past the spool's budget, to disk at once: only the host's summary stays
         host_runs.append(host_run)
         done += 1
         if on_results:

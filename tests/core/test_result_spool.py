@@ -1,11 +1,13 @@
-"""Results spooled to disk as they land (fourlayer.core.spool), on a real scan of the demo lab.
+"""The run's results held in memory while they are few and spooled to disk once they are many
+(fourlayer.core.spool), on a real scan of the demo lab.
 
-- The runner keeps no list of Results: `ScanRun.results` is the spool, which holds byte ranges, not objects.
-- Reading the spool gives exactly the old in-memory list: every batch as `on_results` got it, sorted by the old
-  key; the scores are those of the old list-based scoring; every writer (HTML vi/en, JSON, CSV, SARIF, JUnit,
-  `--split agency`) writes byte for byte what it writes from the old in-memory document.
+- Past its memory budget the runner keeps no list of Results: `ScanRun.results` is the spool, which holds byte
+  ranges, not objects. Within it, the results are held and nothing is written to disk.
+- Reading the spool, held or on disk, gives exactly the old in-memory list: every batch as `on_results` got it,
+  sorted by the old key; the scores are those of the old list-based scoring; every writer (HTML vi/en, JSON, CSV,
+  SARIF, JUnit, `--split agency`) writes byte for byte what it writes from the old in-memory document.
 - Clauses and waivers, applied by rewriting the spool, give what they give on the in-memory list.
-- The spool is private (0700 directory, 0600 file) and removed after success, failure and interruption.
+- The spool file is private (0700 directory, 0600 file) and removed after success, failure and interruption.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from fourlayer.config.frameworks import load_framework
 from fourlayer.config.inventory_load import load_inventory
 from fourlayer.config.policy import load_policy
 from fourlayer.config.waivers import Waiver
+from fourlayer.core import defaults
 from fourlayer.core.discovery import discover
 from fourlayer.core.model import Result, Status
 from fourlayer.core.registry import REGISTRY
 from fourlayer.core.runner import ScanOptions, run_scan
 from fourlayer.core.scoring import rollup, score_tree
-from fourlayer.core.spool import ResultSpool, SpooledDocuments
+from fourlayer.core.spool import ResultSpool, SpooledDocuments, held_size
 from fourlayer.lab.demo import DEMO_AS_OF, DemoLab, demo_inventory_path
 from fourlayer.reports.document import build_document
 from fourlayer.reports.split import write_split
@@ -71,10 +74,15 @@ class Scanned:
     spool_dirs: list[str]
 
 
-@pytest.fixture(scope="module")
-def scanned(tmp_path_factory) -> Scanned:
+@pytest.fixture(scope="module", params=["on disk", "held"])
+def scanned(request, tmp_path_factory) -> Scanned:
+    """The demo lab scanned twice: with no memory budget (every batch to disk as it lands) and the default one
+    (the demo's few hundred results held in memory)."""
     tmp = tmp_path_factory.mktemp("spool-tmp")
     saved, tempfile.tempdir = tempfile.tempdir, str(tmp)  # the spool's directory goes here, to be seen
+    budget = defaults.SPOOL_MEMORY_MB
+    if request.param == "on disk":
+        defaults.SPOOL_MEMORY_MB = 0
     try:
         reg = REGISTRY.__class__()
         discover(reg)
@@ -86,6 +94,8 @@ def scanned(tmp_path_factory) -> Scanned:
                            on_results=lambda batch, host: landed.extend(copy.deepcopy(batch)))
     finally:
         tempfile.tempdir = saved
+        defaults.SPOOL_MEMORY_MB = budget
+    assert run.results.on_disk is (request.param == "on disk")
     yield Scanned(run, inv, landed, [str(p) for p in tmp.glob("fourlayer-spool-*")])
     run.close()
 
@@ -94,9 +104,13 @@ def _old_order(results: list[Result]) -> list[Result]:
     return sorted(results, key=lambda r: (r.agency, r.system or "", r.host or "", r.layer, r.check_id))
 
 
-def test_the_runner_keeps_no_list_of_results(scanned) -> None:
+def test_past_its_budget_the_runner_keeps_no_list_of_results(scanned) -> None:
     spool = scanned.run.results
     assert isinstance(spool, ResultSpool) and len(spool) == len(scanned.landed) > 300
+    if not spool.on_disk:  # within the budget: the results are held, and no file was made
+        assert scanned.spool_dirs == [] and spool.dir is None
+        assert sum(len(v) for v in spool._held.values()) == len(scanned.landed)
+        return
     held = [v for v in vars(spool).values() if isinstance(v, (list, tuple, dict))]
     for container in held:  # an index of byte ranges per target: no Result, no result dict
         items = container.values() if isinstance(container, dict) else container
@@ -110,6 +124,8 @@ def test_the_runner_keeps_no_list_of_results(scanned) -> None:
 
 
 def test_the_spool_is_private_and_holds_no_secret(scanned) -> None:
+    if not scanned.run.results.on_disk:
+        pytest.skip("the results are held in memory: there is no file")
     [directory] = scanned.spool_dirs
     assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
     [file] = os.listdir(directory)
@@ -184,7 +200,7 @@ def test_clauses_and_waivers_rewritten_in_the_spool_are_those_applied_in_memory(
                waiver(failed.check_id, failed.agency, "province-wide", expired, 15),
                waiver("L1-NOPE-001", failed.agency, "gone", later, 21)]
     fw = load_framework(None)
-    spool = ResultSpool(str(tmp_path))
+    spool = ResultSpool(str(tmp_path), memory_mb=0 if scanned.run.results.on_disk else None)
     spool.add(results)
     spooled = dataclasses.replace(scanned.run, results=spool)
     in_memory = dataclasses.replace(scanned.run, results=copy.deepcopy(results))
@@ -194,14 +210,18 @@ def test_clauses_and_waivers_rewritten_in_the_spool_are_those_applied_in_memory(
         assert got == want and want["applied"] >= 1 and len(want["warnings"]) >= 2
         assert [r.to_dict() for r in spool] == [r.to_dict() for r in in_memory.results]
         assert any(r.status is Status.WAIVED for r in spool) and any(r.clauses for r in spool)
-        assert len(os.listdir(spool.dir)) == 1  # the file before the rewrite is gone
+        if spool.on_disk:
+            assert len(os.listdir(spool.dir)) == 1  # the file before the rewrite is gone
+        else:
+            assert spool.dir is None
     finally:
         spool.close()
-    assert not os.path.exists(spool.dir)
+    assert spool.dir is None or not os.path.exists(spool.dir)
 
 
 def test_the_spool_is_removed_when_closed_or_when_the_scan_fails(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(defaults, "SPOOL_MEMORY_MB", 0)  # a file from the first result
     for key in ("FOURLAYER_LAB", "FOURLAYER_LAB_USER"):  # the demo inventory names them; no host is scanned
         monkeypatch.setenv(key, os.environ.get(key, str(tmp_path)))
     reg = REGISTRY.__class__()
@@ -237,10 +257,13 @@ def test_the_spool_is_removed_after_a_real_scan_and_after_ctrl_c(tmp_path) -> No
     inv = tmp_path / "inventory.yaml"
     inv.write_text("version: 1\nagencies:\n  - id: sp-agency\n    name: Cơ quan\n    systems:\n"
                    "      - id: sp-system\n        name: Hệ thống\n        level: 2\n        hosts:\n"
-                   f"          - {{address: {pit.address}, id: tarpit1, ssh: {{port: {pit.port}}}}}\n",
+                   f"          - {{address: {pit.address}, id: tarpit1, ssh: {{port: {pit.port}}}}}\n"
+                   f"          - {{address: 127.0.0.213, id: refused1, ssh: {{port: {pit.port}}}}}\n",  # lands at once
                    encoding="utf-8")
     env = {**os.environ, "FOURLAYER_LOOPBACK_ONLY": "1", "TMPDIR": str(spools)}
-    cmd = [sys.executable, "-m", "fourlayer", "scan", str(inv), "--no-history", "--out", str(tmp_path / "out"),
+    spill_at_once = ("import sys; from fourlayer.core import defaults; defaults.SPOOL_MEMORY_MB = 0; "
+                     "from fourlayer.cli.main import main; main(prog_name='fourlayer')")  # a file from the start
+    cmd = [sys.executable, "-c", spill_at_once, "scan", str(inv), "--no-history", "--out", str(tmp_path / "out"),
            "--format", "json,csv", "--check", "L1-SSH-001", "--log-format", "json"]
     try:
         done = subprocess.run([*cmd, "--timeout", "0.5", "--host-timeout", "2"], env=env, capture_output=True,
@@ -252,7 +275,7 @@ def test_the_spool_is_removed_after_a_real_scan_and_after_ctrl_c(tmp_path) -> No
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 20
-            while not list(spools.glob("fourlayer-spool-*")):  # the scan has started and spools
+            while not list(spools.glob("fourlayer-spool-*/*")):  # a host's results are in the file
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
             time.sleep(0.3)
@@ -265,3 +288,60 @@ def test_the_spool_is_removed_after_a_real_scan_and_after_ctrl_c(tmp_path) -> No
         assert list(spools.iterdir()) == []  # an interrupted scan leaves none either
     finally:
         pit.close()
+
+
+def _result(agency: str, host: str, check: str, layer: int, n: int = 0) -> Result:
+    from fourlayer.core.model import Severity
+
+    return Result(check_id=check, layer=layer, severity=Severity.HIGH, status=Status.FAIL, reason=f"reason {n} " * 8,
+                  evidence=f"evidence {n} " * 20, agency=agency, system="s", host=host, scope="host",
+                  reason_vi=f"lý do {n}", extra={"n": n, "when": dt.date(2026, 1, 2)}, duration_ms=n / 7)
+
+
+def test_past_its_budget_the_spool_moves_every_result_to_disk_and_reads_the_same(tmp_path) -> None:
+    batches = [[_result(f"a{h % 3}", f"h{h:03}", f"L{1 + c % 4}-X-{c:03}", 1 + c % 4, h * 100 + c)
+                for c in reversed(range(40))] for h in range(60)]
+    budget_mb = sum(map(held_size, [r for b in batches[:20] for r in b])) / (1 << 20)  # about 20 hosts' worth
+    held, spilled = ResultSpool(str(tmp_path), memory_mb=10 * budget_mb), ResultSpool(str(tmp_path), budget_mb)
+    try:
+        for batch in batches:
+            held.add(batch)
+            spilled.add(batch)
+            if not spilled.on_disk:
+                assert not list(tmp_path.iterdir())  # nothing written while within the budget
+        assert not held.on_disk and held.dir is None
+        assert spilled.on_disk and not spilled._held and len(spilled) == len(held) == 2400
+        [directory] = tmp_path.iterdir()
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+        want = sorted((r for b in batches for r in b), key=lambda r: (r.agency, r.system, r.host, r.layer,
+                                                                        r.check_id))
+        assert [r.to_dict() for r in held] == [r.to_dict() for r in spilled] == [r.to_dict() for r in want]
+        assert list(held.documents("a1")) == list(spilled.documents("a1")) == [r.to_dict() for r in want
+                                                                              if r.agency == "a1"]
+        assert sorted(held.by_agency()) == sorted(spilled.by_agency()) == ["a0", "a1", "a2"]
+        for spool in (held, spilled):  # a rewrite keeps each spool where it is
+            spool.rewrite(lambda rs: (dataclasses.replace(r, clauses=["c"]) for r in rs))
+            assert all(r.clauses == ["c"] for r in spool) and len(spool) == 2400
+        assert not held.on_disk and spilled.on_disk
+    finally:
+        held.close()
+        spilled.close()
+    assert held.closed and spilled.closed and not list(tmp_path.iterdir())
+
+
+def test_the_held_size_of_a_result_is_about_what_it_takes(scanned) -> None:
+    """`held_size` (the budget's unit) against what the demo's real results take in memory (tracemalloc)."""
+    import tracemalloc
+
+    from fourlayer.dispatch.codec import result_from_json, result_to_json
+
+    lines = [json.dumps(result_to_json(r), default=str) for r in scanned.run.results]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        copies = [result_from_json(json.loads(line)) for line in lines]  # as the runner holds them: fresh objects
+        taken = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    estimated = sum(map(held_size, copies))
+    assert 0.75 * taken <= estimated <= 1.33 * taken, (estimated, taken, len(copies))
