@@ -48,6 +48,7 @@ import ssl
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
@@ -361,10 +362,21 @@ def hostname_matches(name: str, dns_names: list[str], ip_names: list[str]) -> bo
     return False
 
 
-def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Parsed certificate facts (verification fields are filled by the caller)."""
+CERT_CACHE = 256  # certificates kept described, by SHA-256: one certificate, or a CA's intermediate, serves many hosts
+_FACTS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_FACTS_LOCK = threading.Lock()
+
+
+def _facts(der: bytes) -> dict[str, Any]:
+    """What a certificate says of itself, whoever sent it and whenever (not to be changed by the caller): parsed
+    with `cryptography` once per distinct certificate, kept for the next host that sends the same one."""
+    fingerprint = hashlib.sha256(der).hexdigest()
+    with _FACTS_LOCK:
+        facts = _FACTS.get(fingerprint)
+        if facts is not None:
+            _FACTS.move_to_end(fingerprint)
+            return facts
     cert = x509.load_der_x509_certificate(der)
-    now = now or dt.datetime.now(dt.timezone.utc)
     key_type, key_bits, curve = _key_info(cert)
     dns, ips = _san(cert)
     digest = cert.signature_hash_algorithm
@@ -372,27 +384,40 @@ def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None
         sig_alg = cert.signature_algorithm_oid._name  # noqa: SLF001 - the readable OID name
     except AttributeError:
         sig_alg = cert.signature_algorithm_oid.dotted_string
+    facts = {"subject": clean_text(cert.subject.rfc4514_string(), 512),
+             "subject_cn": _first(cert.subject, x509.NameOID.COMMON_NAME),
+             "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
+             "issuer_cn": _first(cert.issuer, x509.NameOID.COMMON_NAME),
+             "serial": format(cert.serial_number, "x"),
+             "valid_from": cert.not_valid_before_utc, "valid_until": cert.not_valid_after_utc,
+             "not_before": _iso(cert.not_valid_before_utc), "not_after": _iso(cert.not_valid_after_utc),
+             "self_signed": _self_signed(cert), "key_type": key_type, "key_bits": key_bits, "key_curve": curve,
+             "signature_algorithm": sig_alg, "signature_hash": digest.name if digest else None,
+             "dns": tuple(dns), "ips": tuple(ips), "fingerprint_sha256": fingerprint}
+    with _FACTS_LOCK:
+        _FACTS[fingerprint] = facts
+        while len(_FACTS) > CERT_CACHE:
+            _FACTS.popitem(last=False)
+    return facts
+
+
+def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Parsed certificate facts (verification fields are filled by the caller)."""
+    f = _facts(der)
+    now = now or dt.datetime.now(dt.timezone.utc)
     return {
-        "subject": clean_text(cert.subject.rfc4514_string(), 512),
-        "subject_cn": _first(cert.subject, x509.NameOID.COMMON_NAME),
-        "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
-        "issuer_cn": _first(cert.issuer, x509.NameOID.COMMON_NAME),
-        "serial": format(cert.serial_number, "x"),
-        "not_before": _iso(cert.not_valid_before_utc),
-        "not_after": _iso(cert.not_valid_after_utc),
-        "days_left": (cert.not_valid_after_utc - now).days,
-        "expired": cert.not_valid_after_utc < now,
-        "not_yet_valid": cert.not_valid_before_utc > now,
-        "self_signed": _self_signed(cert),
-        "key_type": key_type,
-        "key_bits": key_bits,
-        "key_curve": curve,
-        "signature_algorithm": sig_alg,
-        "signature_hash": digest.name if digest else None,
-        "san": [f"DNS:{n}" for n in dns] + [f"IP:{i}" for i in ips],
-        "fingerprint_sha256": hashlib.sha256(der).hexdigest(),
+        "subject": f["subject"], "subject_cn": f["subject_cn"], "issuer": f["issuer"], "issuer_cn": f["issuer_cn"],
+        "serial": f["serial"], "not_before": f["not_before"], "not_after": f["not_after"],
+        "days_left": (f["valid_until"] - now).days,
+        "expired": f["valid_until"] < now,
+        "not_yet_valid": f["valid_from"] > now,
+        "self_signed": f["self_signed"], "key_type": f["key_type"], "key_bits": f["key_bits"],
+        "key_curve": f["key_curve"], "signature_algorithm": f["signature_algorithm"],
+        "signature_hash": f["signature_hash"],
+        "san": [f"DNS:{n}" for n in f["dns"]] + [f"IP:{i}" for i in f["ips"]],
+        "fingerprint_sha256": f["fingerprint_sha256"],
         "expected_name": clean_text(expected_name, 256),
-        "hostname_match": hostname_matches(expected_name, dns, ips),
+        "hostname_match": hostname_matches(expected_name, list(f["dns"]), list(f["ips"])),
         "verified": None,
         "verify_error": None,
     }
@@ -400,14 +425,9 @@ def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None
 
 def describe_chain_cert(der: bytes) -> dict[str, Any]:
     """Facts of a certificate the server sent besides its own (an intermediate or a root)."""
-    cert = x509.load_der_x509_certificate(der)
-    key_type, key_bits, _ = _key_info(cert)
-    digest = cert.signature_hash_algorithm
-    return {"subject": clean_text(cert.subject.rfc4514_string(), 512),
-            "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
-            "self_signed": _self_signed(cert), "signature_hash": digest.name if digest else None,
-            "key_type": key_type, "key_bits": key_bits, "not_after": _iso(cert.not_valid_after_utc),
-            "fingerprint_sha256": hashlib.sha256(der).hexdigest()}
+    f = _facts(der)
+    return {k: f[k] for k in ("subject", "issuer", "self_signed", "signature_hash", "key_type", "key_bits",
+                              "not_after", "fingerprint_sha256")}
 
 
 MAX_CHAIN = 10  # certificates kept from what the server sent

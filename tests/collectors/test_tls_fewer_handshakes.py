@@ -98,3 +98,27 @@ def test_export_suites_asked_only_where_tls10_or_sslv3_answers(tls_lab: TLSLab, 
     assert len(connections) == raw_weak - 1  # the EXPORT offer, refused, is one connection
     assert without_export["weak_ciphers"] == port["weak_ciphers"] and without_export["rsa_kex"] is True
 
+
+
+def test_certificate_described_once_dated_each_time(tls_lab_certs) -> None:
+    """A certificate many hosts send is parsed once (kept by SHA-256); its dates are still judged at each call."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    with open(tls_lab_certs["expiring"].cert, "rb") as fh:
+        cert = x509.load_pem_x509_certificate(fh.read())
+    der = cert.public_bytes(Encoding.DER)
+    tls_collector._FACTS.clear()  # noqa: SLF001
+    now = dt.datetime.now(dt.timezone.utc)
+    today = tls_collector.describe_cert(der, "lab.fourlayer.test", now)
+    later = tls_collector.describe_cert(der, "other.example", cert.not_valid_after_utc + dt.timedelta(days=1))
+    assert len(tls_collector._FACTS) == 1  # noqa: SLF001 - one parse for both
+    assert today["expired"] is False and later["expired"] is True and later["days_left"] < 0 <= today["days_left"]
+    assert today["hostname_match"] is True and later["hostname_match"] is False
+    assert {k: v for k, v in today.items() if k not in ("expired", "days_left", "hostname_match", "expected_name")} \
+        == {k: v for k, v in later.items() if k not in ("expired", "days_left", "hostname_match", "expected_name")}
+    today["san"].append("DNS:changed")  # the caller's copy: the kept facts do not change
+    assert "DNS:changed" not in tls_collector.describe_cert(der, "lab.fourlayer.test", now)["san"]
+    assert tls_collector.describe_chain_cert(der)["fingerprint_sha256"] == today["fingerprint_sha256"]
