@@ -17,9 +17,15 @@ checks trust before dates, so `verify_error` "certificate has expired" means the
 `chain` lists the other certificates the server sent (intermediates, sometimes the root), None when this Python
 cannot show them.
 
-Protocol values: True accepted, False refused, None could not be tested. Versions the local OpenSSL cannot
-speak (SSLv3 always, on OpenSSL 3) and weak suites (RC4, 3DES, DES, EXPORT, NULL, anonymous) are probed with a
-hand-built ClientHello: the server's ServerHello (or alert) answers the question without the local library.
+Protocol values: True accepted, False refused, None could not be tested. SSLv3 to TLS 1.2 (also those the local
+OpenSSL cannot speak: SSLv3 always, on OpenSSL 3) and weak suites (RC4, 3DES, DES, EXPORT, NULL, anonymous) are
+probed with a hand-built ClientHello: the server's ServerHello (or alert) answers the question without the local
+library, and costs a third of the CPU of a completed handshake. TLS 1.3 is told by the default handshake (or, when
+that one picks a lower version, refused: a server picks the highest version both sides speak).
+
+`rsa_kex` (static RSA key exchange offered) and `dh_group` ride in the weak-suite offers; the EXPORT suites are
+offered (at TLS 1.0) only when SSLv3 or TLS 1.0 is not known to be refused. A modern server costs six
+connections: the default handshake, one weak-suite offer, and SSLv3, TLS 1.0, 1.1 and 1.2.
 
 When the local library cannot complete a handshake at all (a server offering only NULL, RC4, 3DES or a DH-512
 group), the port is read from the server's first flight to a raw ClientHello instead (`handshake: "raw"`): version,
@@ -42,6 +48,7 @@ import ssl
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
@@ -104,12 +111,13 @@ WEAK_CLASSES = tuple(dict.fromkeys(cls for _, cls in WEAK_SUITES.values()))
 DEFAULT_WEAK_CLASSES = tuple(c for c in WEAK_CLASSES if c != "CBC-SHA1")  # policy tls.weak_cipher_classes
 # Static RSA key exchange (no forward secrecy).
 RSA_KEX_SUITES = (0x002F, 0x0035, 0x003C, 0x003D, 0x009C, 0x009D, 0x0041, 0x0084, 0x0096, 0x0007)
-# A broad, ordinary offer used to ask "does the server speak this version at all?".
+# A broad, ordinary offer: with the weak ones, what a legacy server is offered (_LEGACY_OFFER).
 _COMMON_SUITES = (0xC02F, 0xC030, 0xC02B, 0xC02C, 0xC013, 0xC014, 0xC009, 0xC00A, 0x009E, 0x009F, 0x0033, 0x0039,
                   0x002F, 0x0035, 0x009C, 0x009D, 0x000A, 0x0005, 0x0004, 0x0016, 0x0009, 0x00FF)
 # Everything a legacy server might pick, for reading a port whose suites the local library cannot negotiate.
 _LEGACY_OFFER = tuple(dict.fromkeys(_COMMON_SUITES[:-1] + tuple(WEAK_SUITES) + tuple(DHE_PROBE_SUITES)
                                     + RSA_KEX_SUITES + (0x00FF,)))
+_EXPORT_SUITES = tuple(s for s in WEAK_SUITES if WEAK_SUITES[s][1] == "EXPORT")
 _WARNINGS_LOCK = threading.Lock()  # catch_warnings is process-global; TLS 1.0/1.1 setters warn in Python 3.11+
 
 
@@ -150,42 +158,64 @@ def server_hello(address: str, port: int, hello: bytes, deadline: float) -> tupl
     return (flight.version, flight.suite) if flight else None
 
 
+@functools.cache
+def version_offer() -> tuple[int, ...]:
+    """The suites a "does the server speak this version?" ClientHello offers (SSLv3 to TLS 1.2): every suite the
+    local library would offer (PROBE_CIPHERS, less PSK and SRP ones, sent only with credentials), then every other
+    suite fourlayer knows, EXPORT ones included. A server that speaks the version with any of them answers with
+    a ServerHello at that version, which is all the question needs: no handshake is completed (a library
+    handshake costs the scanner 2-4 times the CPU of a raw probe, key exchange and signature checks)."""
+    library = tuple(c["id"] & 0xFFFF for c in client_context().get_ciphers()
+                    if c.get("protocol") != "TLSv1.3" and not any(k in c["name"] for k in ("PSK", "SRP")))
+    return tuple(dict.fromkeys(library + _LEGACY_OFFER[:-1] + _EXPORT_SUITES + (0x00FF,)))
+
+
 def _raw_accepts(address: str, port: int, version: int, sni: str | None, timeout: float,
-                 suites: tuple[int, ...] = _COMMON_SUITES) -> bool:
-    answer = server_hello(address, port, client_hello(version, suites, sni), time.monotonic() + timeout)
+                 suites: tuple[int, ...] | None = None) -> bool:
+    hello = client_hello(version, suites or version_offer(), sni)
+    answer = server_hello(address, port, hello, time.monotonic() + timeout)
     return answer is not None and answer[0] == version
 
 
 def _enumerate(address: str, port: int, version: int, suites: list[int], sni: str | None, timeout: float,
-               budget_end: float, dhe: tuple[int, ...] = ()) -> tuple[list[int], bool, tuple[int, int] | None]:
-    """Offer `suites`, drop the one the server picks, repeat. Returns (accepted, complete, DH group).
+               budget_end: float, dhe: tuple[int, ...] = (), rsa: tuple[int, ...] = ()
+               ) -> tuple[list[int], bool, tuple[int, int] | None, bool | None]:
+    """Offer `suites`, drop the one the server picks, repeat. Returns (accepted, complete, DH group, RSA kex).
 
+    Two questions ride along in the same offers, their suites not counted as accepted:
     `dhe`: DHE suites offered beside them until the server picks one of them or a DHE suite of `suites`, to
-    read its DH group (p, g) from that answer's ServerKeyExchange; they are not counted as accepted."""
-    accepted, offer, extra, group = [], list(suites), [s for s in dhe if s not in suites], None
-    while offer or extra:
+    read its DH group (p, g) from that answer's ServerKeyExchange;
+    `rsa`: static-RSA key-exchange suites offered until the server picks one of them (or one of `suites` that
+    is one): RSA kex True; False when the server refused an offer that still held them all; None when the
+    enumeration stopped before either."""
+    accepted, offer, group, rsa_kex = [], list(suites), None, False
+    dhe_extra = [s for s in dhe if s not in suites]
+    rsa_extra = [s for s in rsa if s not in suites and s not in dhe_extra]
+    while offer or dhe_extra or rsa_extra:
         if time.monotonic() > budget_end:
-            return accepted, False, group
+            return accepted, False, group, rsa_kex or None
         try:
-            answer = server_flight(address, port, client_hello(version, offer + extra, sni),
+            answer = server_flight(address, port, client_hello(version, offer + dhe_extra + rsa_extra, sni),
                                    time.monotonic() + timeout, full=group is None)
         except ConnectionError:  # reset instead of an alert: a refusal
-            return accepted, True, group
+            return accepted, True, group, rsa_kex
         except (OSError, TimeoutError, _NotTLS):
-            return accepted, False, group
+            return accepted, False, group, rsa_kex or None
         if answer is None:
-            return accepted, True, group
+            return accepted, True, group, rsa_kex
         group = group or answer.dh
-        if answer.suite in extra:
-            extra = []
-            continue
-        if answer.suite not in offer:
+        if answer.suite in rsa:
+            rsa_kex, rsa_extra = True, []
+        if answer.suite in offer:
+            accepted.append(answer.suite)
+            offer.remove(answer.suite)
+            if group is not None:
+                dhe_extra = []
+        elif answer.suite in dhe_extra:
+            dhe_extra = []
+        elif answer.suite not in rsa:
             raise _NotTLS(f"server chose suite 0x{answer.suite:04x} that was not offered")
-        accepted.append(answer.suite)
-        offer.remove(answer.suite)
-        if group is not None:
-            extra = []
-    return accepted, True, group
+    return accepted, True, group, rsa_kex
 
 
 # --- handshakes with the local TLS library ---------------------------------------------------------------------
@@ -332,10 +362,21 @@ def hostname_matches(name: str, dns_names: list[str], ip_names: list[str]) -> bo
     return False
 
 
-def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Parsed certificate facts (verification fields are filled by the caller)."""
+CERT_CACHE = 256  # certificates kept described, by SHA-256: one certificate, or a CA's intermediate, serves many hosts
+_FACTS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_FACTS_LOCK = threading.Lock()
+
+
+def _facts(der: bytes) -> dict[str, Any]:
+    """What a certificate says of itself, whoever sent it and whenever (not to be changed by the caller): parsed
+    with `cryptography` once per distinct certificate, kept for the next host that sends the same one."""
+    fingerprint = hashlib.sha256(der).hexdigest()
+    with _FACTS_LOCK:
+        facts = _FACTS.get(fingerprint)
+        if facts is not None:
+            _FACTS.move_to_end(fingerprint)
+            return facts
     cert = x509.load_der_x509_certificate(der)
-    now = now or dt.datetime.now(dt.timezone.utc)
     key_type, key_bits, curve = _key_info(cert)
     dns, ips = _san(cert)
     digest = cert.signature_hash_algorithm
@@ -343,27 +384,40 @@ def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None
         sig_alg = cert.signature_algorithm_oid._name  # noqa: SLF001 - the readable OID name
     except AttributeError:
         sig_alg = cert.signature_algorithm_oid.dotted_string
+    facts = {"subject": clean_text(cert.subject.rfc4514_string(), 512),
+             "subject_cn": _first(cert.subject, x509.NameOID.COMMON_NAME),
+             "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
+             "issuer_cn": _first(cert.issuer, x509.NameOID.COMMON_NAME),
+             "serial": format(cert.serial_number, "x"),
+             "valid_from": cert.not_valid_before_utc, "valid_until": cert.not_valid_after_utc,
+             "not_before": _iso(cert.not_valid_before_utc), "not_after": _iso(cert.not_valid_after_utc),
+             "self_signed": _self_signed(cert), "key_type": key_type, "key_bits": key_bits, "key_curve": curve,
+             "signature_algorithm": sig_alg, "signature_hash": digest.name if digest else None,
+             "dns": tuple(dns), "ips": tuple(ips), "fingerprint_sha256": fingerprint}
+    with _FACTS_LOCK:
+        _FACTS[fingerprint] = facts
+        while len(_FACTS) > CERT_CACHE:
+            _FACTS.popitem(last=False)
+    return facts
+
+
+def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Parsed certificate facts (verification fields are filled by the caller)."""
+    f = _facts(der)
+    now = now or dt.datetime.now(dt.timezone.utc)
     return {
-        "subject": clean_text(cert.subject.rfc4514_string(), 512),
-        "subject_cn": _first(cert.subject, x509.NameOID.COMMON_NAME),
-        "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
-        "issuer_cn": _first(cert.issuer, x509.NameOID.COMMON_NAME),
-        "serial": format(cert.serial_number, "x"),
-        "not_before": _iso(cert.not_valid_before_utc),
-        "not_after": _iso(cert.not_valid_after_utc),
-        "days_left": (cert.not_valid_after_utc - now).days,
-        "expired": cert.not_valid_after_utc < now,
-        "not_yet_valid": cert.not_valid_before_utc > now,
-        "self_signed": _self_signed(cert),
-        "key_type": key_type,
-        "key_bits": key_bits,
-        "key_curve": curve,
-        "signature_algorithm": sig_alg,
-        "signature_hash": digest.name if digest else None,
-        "san": [f"DNS:{n}" for n in dns] + [f"IP:{i}" for i in ips],
-        "fingerprint_sha256": hashlib.sha256(der).hexdigest(),
+        "subject": f["subject"], "subject_cn": f["subject_cn"], "issuer": f["issuer"], "issuer_cn": f["issuer_cn"],
+        "serial": f["serial"], "not_before": f["not_before"], "not_after": f["not_after"],
+        "days_left": (f["valid_until"] - now).days,
+        "expired": f["valid_until"] < now,
+        "not_yet_valid": f["valid_from"] > now,
+        "self_signed": f["self_signed"], "key_type": f["key_type"], "key_bits": f["key_bits"],
+        "key_curve": f["key_curve"], "signature_algorithm": f["signature_algorithm"],
+        "signature_hash": f["signature_hash"],
+        "san": [f"DNS:{n}" for n in f["dns"]] + [f"IP:{i}" for i in f["ips"]],
+        "fingerprint_sha256": f["fingerprint_sha256"],
         "expected_name": clean_text(expected_name, 256),
-        "hostname_match": hostname_matches(expected_name, dns, ips),
+        "hostname_match": hostname_matches(expected_name, list(f["dns"]), list(f["ips"])),
         "verified": None,
         "verify_error": None,
     }
@@ -371,14 +425,9 @@ def describe_cert(der: bytes, expected_name: str, now: dt.datetime | None = None
 
 def describe_chain_cert(der: bytes) -> dict[str, Any]:
     """Facts of a certificate the server sent besides its own (an intermediate or a root)."""
-    cert = x509.load_der_x509_certificate(der)
-    key_type, key_bits, _ = _key_info(cert)
-    digest = cert.signature_hash_algorithm
-    return {"subject": clean_text(cert.subject.rfc4514_string(), 512),
-            "issuer": clean_text(cert.issuer.rfc4514_string(), 512),
-            "self_signed": _self_signed(cert), "signature_hash": digest.name if digest else None,
-            "key_type": key_type, "key_bits": key_bits, "not_after": _iso(cert.not_valid_after_utc),
-            "fingerprint_sha256": hashlib.sha256(der).hexdigest()}
+    f = _facts(der)
+    return {k: f[k] for k in ("subject", "issuer", "self_signed", "signature_hash", "key_type", "key_bits",
+                              "not_after", "fingerprint_sha256")}
 
 
 MAX_CHAIN = 10  # certificates kept from what the server sent
@@ -506,41 +555,37 @@ class _Port:
             return None, f"could not verify: {describe_error(exc, self.timeout)}"
 
     def protocol(self, version: str) -> bool | None:
+        """SSLv3 to TLS 1.2 by the server's answer to a raw ClientHello (version_offer); TLS 1.3 (its version
+        is negotiated in an extension) by a handshake with the local library."""
         try:
-            if self.raw and version in _WIRE_VERSIONS:  # the library cannot negotiate with this server
-                return _raw_accepts(self.address, self.port, _WIRE_VERSIONS[version], self.sni, self.timeout,
-                                    _LEGACY_OFFER)
+            if version in _WIRE_VERSIONS:
+                return _raw_accepts(self.address, self.port, _WIRE_VERSIONS[version], self.sni, self.timeout)
             if version in _LIB_VERSIONS and _LIB_HAS[version]:
                 ctx = client_context(version, version)
                 with handshake(self.address, self.port, ctx, self.sni, self._deadline()) as tls:
                     return tls.version() == version
-            if version in _WIRE_VERSIONS:
-                return _raw_accepts(self.address, self.port, _WIRE_VERSIONS[version], self.sni, self.timeout)
             return None
         except Exception as exc:  # noqa: BLE001 - classify: refused vs could not ask
             return None if _is_network_failure(exc) else False
 
-    def weak(self) -> tuple[list[str], bool, dict[str, Any] | None]:
-        """(weak suites accepted, enumeration complete, DH group of the server's DHE suites or None)."""
-        budget_end = time.monotonic() + 4 * self.timeout
+    def weak(self) -> tuple[list[int], bool, tuple[int, int] | None, bool | None]:
+        """Weak suites (but EXPORT ones: export()) at TLS 1.2: (suites accepted, enumeration complete, DH group of
+        the server's DHE suites or None, static RSA kex). The DHE and RSA-kex questions ride in the same offers:
+        a server that refuses every weak suite answers all three with one connection."""
         suites = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] in self.classes and WEAK_SUITES[s][1] != "EXPORT"]
-        found, complete, group = _enumerate(self.address, self.port, 0x0303, suites, self.sni, self.timeout,
-                                            budget_end, tuple(DHE_PROBE_SUITES))
-        exports = [s for s in WEAK_SUITES if WEAK_SUITES[s][1] == "EXPORT" and "EXPORT" in self.classes]
-        more, done = [], True
-        if exports:  # only offered up to TLS 1.0
-            more, done, export_group = _enumerate(self.address, self.port, 0x0301, exports, self.sni, self.timeout,
-                                                  budget_end)
-            group = group or export_group
-        return [WEAK_SUITES[s][0] for s in found + more], complete and done, describe_dh(*group) if group else None
+        return _enumerate(self.address, self.port, 0x0303, suites, self.sni, self.timeout,
+                          time.monotonic() + 4 * self.timeout, tuple(DHE_PROBE_SUITES), RSA_KEX_SUITES)
 
-    def rsa_kex(self) -> bool | None:
-        try:
-            answer = server_hello(self.address, self.port, client_hello(0x0303, RSA_KEX_SUITES, self.sni),
-                                  self._deadline())
-        except Exception as exc:  # noqa: BLE001
-            return None if _is_network_failure(exc) else False
-        return answer is not None and answer[1] in RSA_KEX_SUITES
+    def wants_export(self) -> bool:
+        return "EXPORT" in self.classes
+
+    def export(self) -> tuple[list[int], bool, tuple[int, int] | None]:
+        """EXPORT suites, offered up to TLS 1.0 (the only versions that define them): (accepted, complete, DH
+        group). Only asked when SSLv3 or TLS 1.0 is not known to be refused (collect): a server refusing both
+        refuses a TLS 1.0 ClientHello whatever it offers (the version probes offer the EXPORT suites too)."""
+        found, complete, group, _ = _enumerate(self.address, self.port, 0x0301, list(_EXPORT_SUITES), self.sni,
+                                               self.timeout, time.monotonic() + 4 * self.timeout)
+        return found, complete, group
 
 
 def weak_classes(ctx: CollectContext) -> tuple[str, ...]:
@@ -608,23 +653,32 @@ def collect(host: Host, ctx: CollectContext) -> TlsEvidence:
             probe = probes[port]
             known = known_protocols(out[str(port)]["protocol"], probe.raw)
             jobs[port] = {"verify": _done(probe.verified) if probe.verified else pool.submit(probe.verify),
-                          "weak": pool.submit(probe.weak), "rsa_kex": pool.submit(probe.rsa_kex),
+                          "weak": pool.submit(probe.weak),
                           **{v: _done(known[v]) if v in known else pool.submit(probe.protocol, v)
                              for v in PROTOCOLS}}
+        notes: dict[int, list[str]] = {port: [] for port in jobs}
+        for port, job in jobs.items():  # the versions first: they tell whether EXPORT suites can be asked at all
+            out[str(port)]["protocols"] = {v: _result(job[v], None, notes[port], v) for v in PROTOCOLS}
+            refused = all(out[str(port)]["protocols"][v] is False for v in ("SSLv3", "TLSv1"))
+            job["export"] = (pool.submit(probes[port].export) if probes[port].wants_export() and not refused
+                             else _done(([], True, None)))
         for port, job in jobs.items():
-            entry, notes = out[str(port)], []
-            entry["protocols"] = {v: _result(job[v], None, notes, v) for v in PROTOCOLS}
-            entry["weak_ciphers"], entry["weak_ciphers_complete"], entry["dh_group"] = _result(
-                job["weak"], ([], False, None), notes, "weak ciphers")
+            entry = out[str(port)]
+            found, complete, group, entry["rsa_kex"] = _result(job["weak"], ([], False, None, None), notes[port],
+                                                               "weak ciphers")
+            more, done, export_group = _result(job["export"], ([], False, None), notes[port], "export ciphers")
+            group = group or export_group
+            entry["weak_ciphers"] = [WEAK_SUITES[s][0] for s in found + more]
+            entry["weak_ciphers_complete"] = complete and done
+            entry["dh_group"] = describe_dh(*group) if group else None
             entry["weak_cipher_classes"] = sorted({WEAK_SUITES[s][1] for s in WEAK_SUITES
                                                    if WEAK_SUITES[s][0] in entry["weak_ciphers"]})
             entry["weak_classes_probed"] = list(classes)
-            entry["rsa_kex"] = _result(job["rsa_kex"], None, notes, "rsa kex")
-            verified, verify_error = _result(job["verify"], (None, None), notes, "verify")
+            verified, verify_error = _result(job["verify"], (None, None), notes[port], "verify")
             if entry["cert"] is not None:
                 entry["cert"]["verified"], entry["cert"]["verify_error"] = verified, verify_error
-            if notes:
-                entry["probe_errors"] = notes
+            if notes[port]:
+                entry["probe_errors"] = notes[port]
     if all(entry["error"] for entry in out.values()):
         detail = "; ".join(f"{p}: {out[str(p)]['error']}" for p in ports)
         raise CollectorError(f"{host.address}: no TLS port answered ({detail})")
