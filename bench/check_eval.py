@@ -10,7 +10,7 @@
 
 `run` evaluates each host's planned checks as the runner's `checks-*` thread does (`runner.evaluate` over
 `item.checks` on the target, its resources cleared first: they are parsed once per target), and feeds the
-results to the scoring tallies as `score_tree` does (host, system, agency). `--dump` writes the results'
+results (and the planned NOT_APPLICABLE) to `score_tree` (host, system, agency) on a one-agency inventory. `--dump` writes the results'
 `to_dict()` (minus duration_ms) so that two commits can be compared on the same evidence.
 """
 
@@ -108,11 +108,10 @@ class _Inventory:
 
 def run(path: Path, repeat: int, profile: int, dump: Path | None, top: int) -> int:
     from fourlayer.core.runner import evaluate
-    from fourlayer.core.scoring import Rollup, _weights
+    from fourlayer.core.scoring import score_tree
 
     data = pickle.loads(path.read_bytes())
     planned = _planned(data)
-    weights = _weights(data["policy"])
 
     def once(h, item):
         t = item.target
@@ -121,13 +120,7 @@ def run(path: Path, repeat: int, profile: int, dump: Path | None, top: int) -> i
         start = time.thread_time()
         results = [evaluate(c, t, h["failed"]) for c in item.checks]
         mid = time.thread_time()
-        host, system, agency = Rollup(weights), Rollup(weights), Rollup(weights)
-        for r in results + item.skipped:
-            agency.add(r)
-            system.add(r)
-            host.add(r)
-        for acc in (host, system, agency):
-            acc.summary(data["policy"])
+        score_tree(results + item.skipped, _Inventory(t.agency), data["policy"])
         end = time.thread_time()
         return results, mid - start, end - mid
 
