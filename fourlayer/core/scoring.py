@@ -44,6 +44,9 @@ def contributions(weights: dict[str, float]) -> dict[Status, dict[Severity, Cont
     return table
 
 
+_NO_COUNTS = {s.value: 0 for s in Status}
+
+
 class Tally:
     """The running sums `summarise` gives, fed one result at a time (in the same order, the same floats)."""
 
@@ -53,7 +56,7 @@ class Tally:
         self.weights = weights
         self.table = table if table is not None else contributions(weights)
         self.earned = self.possible = self.applicable = 0.0
-        self.counts = {s.value: 0 for s in Status}
+        self.counts = dict(_NO_COUNTS)
         self.critical_failures = 0
 
     def add(self, r: Result) -> None:
