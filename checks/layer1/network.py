@@ -40,15 +40,24 @@ def _ints(mapping: dict) -> dict[int, str]:
     return {int(p): str(name) for p, name in (mapping or {}).items()}
 
 
+def _risky_maps(t) -> tuple[dict[int, str], dict[int, str], dict[str, str | None]]:
+    """(risky TCP port -> service name, port -> its policy category, service name -> category) of the target's
+    policy: made once per target, not once per open port and check."""
+    cached = t.resources.get("network.risky_maps")
+    if cached is None:
+        risky = _ints(t.policy.network.risky_ports)
+        port_category = {int(p): name for name, ports in t.policy.network.categories.items() for p in ports}
+        by_name = {name.lower(): port_category.get(p) for p, name in risky.items()}
+        cached = t.resources["network.risky_maps"] = (risky, port_category, by_name)
+    return cached
+
+
 def risky_category(t, port: int, service_name: str) -> tuple[bool, str | None, str]:
     """(risky?, category or None, service name) of an open TCP port: by port number first, then by the
     name nmap gives the service (telnet on 2323 is still telnet)."""
-    risky = _ints(t.policy.network.risky_ports)
-    port_category = {int(p): name for name, ports in t.policy.network.categories.items()
-                     for p in ports}
+    risky, port_category, by_name = _risky_maps(t)
     if port in risky:
         return True, port_category.get(port), risky[port]
-    by_name = {name.lower(): port_category.get(p) for p, name in risky.items()}
     name = (service_name or "").lower()
     if name in by_name:
         return True, by_name[name], name

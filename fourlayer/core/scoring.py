@@ -22,28 +22,54 @@ def _weights(policy: dict) -> dict[str, float]:
     return {**DEFAULT_WEIGHTS, **policy.get("scoring", {}).get("weights", {})}
 
 
+# What one result adds to a tally: (its status's count key, what it adds to earned, possible and applicable, 1 for
+# a failed critical check). Found by status then severity (str enums hash as str: two C lookups, no .value).
+Contribution = tuple[str, float, float, float, int]
+
+
+def contributions(weights: dict[str, float]) -> dict[Status, dict[Severity, Contribution]]:
+    """Every (status, severity)'s Contribution under `weights`, worked out once for all the results it scores. The
+    floats are those of adding `w * credit` and `w` one result at a time, so the sums stay the same; adding 0.0
+    to a finite sum leaves it exactly as it was."""
+    table: dict[Status, dict[Severity, Contribution]] = {}
+    for status in Status:
+        table[status] = row = {}
+        for severity in Severity:
+            w = float(weights[severity.value])
+            credit = CREDIT.get(status)
+            row[severity] = (status.value, w * credit if credit is not None else 0.0,
+                             w if credit is not None else 0.0,
+                             w if credit is not None or status is Status.ERROR else 0.0,
+                             int(status is Status.FAIL and severity is Severity.CRITICAL))
+    return table
+
+
+_NO_COUNTS = {s.value: 0 for s in Status}
+
+
 class Tally:
     """The running sums `summarise` gives, fed one result at a time (in the same order, the same floats)."""
 
-    __slots__ = ("weights", "earned", "possible", "applicable", "counts", "critical_failures")
+    __slots__ = ("weights", "table", "earned", "possible", "applicable", "counts", "critical_failures")
 
-    def __init__(self, weights: dict[str, float]):
+    def __init__(self, weights: dict[str, float], table: dict[Status, dict[Severity, Contribution]] | None = None):
         self.weights = weights
+        self.table = table if table is not None else contributions(weights)
         self.earned = self.possible = self.applicable = 0.0
-        self.counts = {s.value: 0 for s in Status}
+        self.counts = dict(_NO_COUNTS)
         self.critical_failures = 0
 
     def add(self, r: Result) -> None:
-        self.counts[r.status.value] += 1
-        w = float(self.weights[r.severity.value])
-        if r.status in CREDIT:
-            self.earned += w * CREDIT[r.status]
-            self.possible += w
-            self.applicable += w
-        elif r.status is Status.ERROR:
-            self.applicable += w
-        if r.status is Status.FAIL and r.severity is Severity.CRITICAL:
-            self.critical_failures += 1
+        self.take(self.table[r.status][r.severity])
+
+    def take(self, c: Contribution) -> None:
+        """Add one result's Contribution (`contributions(weights)[status][severity]`)."""
+        key, earned, possible, applicable, critical = c
+        self.counts[key] += 1
+        self.earned += earned
+        self.possible += possible
+        self.applicable += applicable
+        self.critical_failures += critical
 
     def summary(self) -> dict[str, Any]:
         earned, possible, applicable = self.earned, self.possible, self.applicable
@@ -82,16 +108,22 @@ def layer_met(summary: dict[str, Any], policy: dict) -> tuple[bool, str]:
 class Rollup:
     """`rollup` fed one result at a time: the overall tally and one per layer."""
 
-    __slots__ = ("all", "layers")
+    __slots__ = ("all", "layers", "table")
 
-    def __init__(self, weights: dict[str, float]):
-        self.all = Tally(weights)
-        self.layers = {layer: Tally(weights) for layer in (1, 2, 3, 4)}
+    def __init__(self, weights: dict[str, float], table: dict[Status, dict[Severity, Contribution]] | None = None):
+        self.table = table if table is not None else contributions(weights)
+        self.all = Tally(weights, self.table)
+        self.layers = {layer: Tally(weights, self.table) for layer in (1, 2, 3, 4)}
 
     def add(self, r: Result) -> None:
-        self.all.add(r)
-        if r.layer in self.layers:
-            self.layers[r.layer].add(r)
+        self.take(self.table[r.status][r.severity], r.layer)
+
+    def take(self, c: Contribution, layer: int) -> None:
+        """Add one result's Contribution to the overall tally and its layer's."""
+        self.all.take(c)
+        tally = self.layers.get(layer)
+        if tally is not None:
+            tally.take(c)
 
     def summary(self, policy: dict) -> dict[str, Any]:
         out = self.all.summary()
@@ -119,19 +151,24 @@ def score_tree(results: Iterable[Result], inventory, policy: dict) -> dict[str, 
     One pass over `results` (a spool read from disk, 1,000,000 results at 10,000 hosts): only running tallies per
     agency, system and host are kept, each fed in the results' order, so the numbers are those of summing lists."""
     weights = _weights(policy)
+    table = contributions(weights)
     nodes: dict[tuple, Rollup] = {}
 
     def node(key: tuple) -> Rollup:
         acc = nodes.get(key)
         if acc is None:
-            acc = nodes[key] = Rollup(weights)
+            acc = nodes[key] = Rollup(weights, table)
         return acc
 
+    where: tuple = ()  # (agency, system, host) of the last result: a host's results come one after the other
     for r in results:
-        node((r.agency,)).add(r)
-        node((r.agency, r.system)).add(r)
-        node((r.agency, r.system, r.host)).add(r)
-    empty = Rollup(weights)
+        if (r.agency, r.system, r.host) != where:
+            where = (r.agency, r.system, r.host)
+            accs = (node(where[:1]), node(where[:2]), node(where))
+        c, layer = table[r.status][r.severity], r.layer
+        for acc in accs:
+            acc.take(c, layer)
+    empty = Rollup(weights, table)
 
     def summary(key: tuple) -> dict[str, Any]:
         return nodes.get(key, empty).summary(policy)

@@ -32,7 +32,16 @@ def sysroot(t: Target) -> str:
 
 
 def config_files(t: Target, command: str) -> list[ConfigFile]:
-    """The files a `for f in ...; printf '### %s' "$f"; cat "$f"` template printed, paths shown below the sysroot."""
+    """The files a `for f in ...; printf '### %s' "$f"; cat "$f"` template printed, paths shown below the sysroot.
+    Split once per target and command (several checks read the same files); each caller gets its own list."""
+    key = ("config_files", command)
+    cached = t.resources.get(key)
+    if cached is None:
+        cached = t.resources[key] = tuple(_split_files(t, command))
+    return list(cached)
+
+
+def _split_files(t: Target, command: str) -> list[ConfigFile]:
     _, out = command_out(t, command)
     root = sysroot(t)
     files: list[ConfigFile] = []
@@ -53,12 +62,15 @@ def config_files(t: Target, command: str) -> list[ConfigFile]:
 
 def running(t: Target, names: list[str]) -> tuple[list[str], list[str]]:
     """(which of `names` run on the host, the whole process-name list). Unevaluable if `ps` failed."""
-    rc, out = command_out(t, "processes")
-    procs = [line.strip() for line in out.splitlines() if line.strip()]
+    cached = t.resources.get("processes")
+    if cached is None:  # parsed once per target: several checks look for their agents in the same list
+        rc, out = command_out(t, "processes")
+        procs = tuple(stripped for stripped in (line.strip() for line in out.splitlines()) if stripped)
+        cached = t.resources["processes"] = (rc, procs, frozenset(procs))
+    rc, procs, present = cached
     if rc != 0 or not procs:
         raise Unevaluable(f"the process list could not be read on the target (`ps` rc={rc})")
-    present = set(procs)
-    return [n for n in names if n[:COMM_LEN] in present], procs
+    return [n for n in names if n[:COMM_LEN] in present], list(procs)
 
 
 def shown(items: list[str], limit: int = 8, lang: str = "en") -> str:

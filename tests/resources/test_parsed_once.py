@@ -43,3 +43,28 @@ def test_parsed_once_per_target(good_host, monkeypatch, read, key, commands) -> 
     assert read(t) == first and len(parsed) == len(commands)  # not parsed again
     fresh = host_target({"host": host, "ssh_shell": ev})
     assert read(fresh) == first and len(parsed) == 2 * len(commands)  # another target parses its own
+
+
+def test_config_files_and_process_list_split_once_per_target(good_host, monkeypatch) -> None:
+    """Several checks read the same framed files and the same process list: split once per target, each caller
+    gets its own list, and another target splits its own."""
+    host, ev = good_host
+    t = host_target({"host": host, "ssh_shell": ev})
+    read: list[str] = []
+    real = host_files.command_out
+
+    def counted(target, name):
+        read.append(name)
+        return real(target, name)
+
+    monkeypatch.setattr(host_files, "command_out", counted)
+    files = host_files.config_files(t, "sshd_config_files")
+    assert files and all(f.path.endswith("sshd_config") for f in files)
+    files.clear()
+    assert host_files.config_files(t, "sshd_config_files") and read == ["sshd_config_files"]
+    found, procs = host_files.running(t, ["sshd", "no-such-daemon"])
+    assert found == ["sshd"] and "sshd" in procs
+    procs.clear()
+    assert host_files.running(t, ["sshd"]) == (["sshd"], host_files.running(t, [])[1]) and read.count("processes") == 1
+    fresh = host_target({"host": host, "ssh_shell": ev})
+    assert host_files.config_files(fresh, "sshd_config_files") and read.count("sshd_config_files") == 2
