@@ -182,32 +182,13 @@ def evaluate_within(checks: list[Check], target: Target, failed: dict[str, str],
             + [_result(c, target, not_run) for c in unfinished[1:]])
 
 
-# what clean_text makes of an ASCII control character (the only unprintable ASCII characters: 0-31 and 127)
-_ASCII_ESCAPES = {i: "\\x%02x" % i for i in (*range(32), 127)}
-
-
-def _clean(text: str, limit: int) -> str:
-    """`clean_text(text, limit)`, the same string, without its generator per character in the usual cases (a
-    printable reason, evidence with newlines or tabs): that loop was most of the CPU of judging a host's checks."""
-    if not isinstance(text, str):
-        return clean_text(text, limit)
-    if len(text) > limit:  # what lies past limit + 1 is cut anyway: an escape only lengthens a character
-        text = text[:limit + 1]
-    cleaned = text
-    if not text.isprintable():
-        cleaned = text.translate(_ASCII_ESCAPES)
-        if not cleaned.isprintable():  # unprintable characters beyond the ASCII controls: the slow way
-            return clean_text(text, limit)
-    return cleaned if len(cleaned) <= limit else clean_text(cleaned, limit)
-
-
 def _result(check: Check, target: Target, outcome: Outcome, duration_ms: float = 0.0) -> Result:
     meta = check.meta
     reason_en, reason_vi = reason_parts(outcome.reason)
     return Result(
         check_id=meta.id, layer=meta.layer, severity=meta.severity, status=outcome.status,
-        reason=_clean(reason_en, 400), evidence=_clean(outcome.evidence, 2000),
-        reason_vi=_clean(reason_vi, 400) if reason_vi else None,
+        reason=clean_text(reason_en, 400), evidence=clean_text(outcome.evidence, 2000),
+        reason_vi=clean_text(reason_vi, 400) if reason_vi else None,
         agency=target.agency.id, system=target.system.id if target.system else None,
         host=target.host.id if target.host else None, scope=meta.scope, duration_ms=duration_ms)
 

@@ -1,5 +1,6 @@
-"""A result's reason and evidence are bounded, printable one-liners: the runner's fast path (`_clean`) gives exactly
-what `clean_text` gives, for every kind of character a check or a hostile peer can put there."""
+"""A result's reason and evidence, and every peer-controlled string a collector keeps, are bounded, printable
+one-liners: `clean_text`'s fast path (str.translate) gives exactly what its loop per character gave (`_one_by_one`,
+the specification), for every kind of character a check or a hostile peer can put there."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fourlayer.config.inventory import Agency
 from fourlayer.config.policy import load_policy
 from fourlayer.core.model import Check, Outcome, Status
 from fourlayer.core.registry import make_meta
-from fourlayer.core.runner import _clean, _result
+from fourlayer.core.runner import _result
 from fourlayer.core.target import Target
 
 # printable ASCII, ASCII controls, Latin-1 unprintables (NBSP, NEL, soft hyphen), Vietnamese, zero-width space,
@@ -22,7 +23,15 @@ ALPHABET = ["a", " ", "~", "\n", "\t", "\r", "\x00", "\x1b", "\x7f", "\xa0", "\x
             "\u200b", "\u2028", "\u2029", "\ud800", "\U0001F600", "\U000E0001", "\U0010FFFF"]
 
 
-def test_same_text_as_clean_text_for_every_kind_of_character() -> None:
+def _one_by_one(raw: bytes | str, limit: int) -> str:
+    """clean_text as it was: every character looked at in Python."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    text = "".join(ch if ch.isprintable() else "\\x%02x" % ord(ch) if ord(ch) < 256 else "?" for ch in raw)
+    return text if len(text) <= limit else text[:limit] + "…[truncated]"
+
+
+def test_same_text_as_one_by_one_for_every_kind_of_character() -> None:
     rng = random.Random(16)
     samples = ["", "plain ASCII reason", "PermitRootLogin no\nPasswordAuthentication no\n", "Mật khẩu tối thiểu 14",
                "dòng một\ndòng hai", "\xa0", "ok\x85", "x" * 2500, "é" * 401 + "\n", "\n" * 1000]
@@ -32,9 +41,10 @@ def test_same_text_as_clean_text_for_every_kind_of_character() -> None:
         samples.append("".join(rng.choice(ALPHABET[:k]) for _ in range(rng.randint(0, 40))))
     for text in samples:
         for limit in (0, 1, 3, 10, 39, 40, 41, 400, 2000):
-            assert _clean(text, limit) == clean_text(text, limit), (text, limit)
+            assert clean_text(text, limit) == _one_by_one(text, limit), (text, limit)
         raw = text.encode("utf-8", "surrogatepass")
-        assert _clean(raw, 20) == clean_text(raw, 20)
+        assert clean_text(raw, 20) == _one_by_one(raw, 20)
+    assert clean_text(b"\xff\xfeok") == _one_by_one(b"\xff\xfeok", 512) == "\ufffd\ufffdok"  # invalid UTF-8: replacement characters
 
 
 def test_result_reason_and_evidence_are_cleaned_and_bounded() -> None:
