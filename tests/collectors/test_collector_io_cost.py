@@ -47,6 +47,18 @@ def test_merged_markers_frame_every_command_as_before() -> None:
     assert ssh_shell.build_script({}, "t0k") == "LC_ALL=C; export LC_ALL\nexit 0\n"
 
 
+def test_frames_are_found_by_the_run_token_only_and_a_cut_short_command_keeps_its_partial_output() -> None:
+    forged = b"@@FL:f0rged:begin:b\nfake\n@@FL:f0rged:end:b:0\n@@FL:t0k:begin\n"
+    out = (b"@@FL:t0k:begin:a\none\n@@FL:t0k:end:a:2\n@@FL:t0k:begin:b\n" + forged + b"cut")
+    err = b"@@FL:t0k:begin:a\nwarn\n@@FL:t0k:end:a\n@@FL:t0k:begin:b\n@@FL:f0rged:begin:b\nx\n@@FL:f0rged:end:b\n"
+    assert ssh_shell._split(out, err, "t0k", ["a", "b", "c"]) == {
+        "a": {"rc": 2, "out": "one", "err": "warn"}, "b": {"rc": None, "out": (forged + b"cut").decode(), "err": ""},
+        "c": {"rc": None, "out": "", "err": ""}}
+    # a frame whose end marker has no exit status is not a frame: its end is looked for further on
+    out = b"@@FL:t0k:begin:a\nx\n@@FL:t0k:end:a:\ny\n@@FL:t0k:end:a:-1\n"
+    assert ssh_shell._split(out, b"", "t0k", ["a"])["a"] == {"rc": -1, "out": "x\n@@FL:t0k:end:a:\ny", "err": ""}
+
+
 def test_without_dd_the_script_runs_unbuffered_with_the_same_results(tmp_path: Path) -> None:
     commands = {"out": "printf 'a\\nb\\n'", "err": "printf 'e\\n' >&2; exit 4"}
     script = ssh_shell.build_script(commands, "t0k").encode()
