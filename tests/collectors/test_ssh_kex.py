@@ -139,3 +139,17 @@ def test_reply_parsing_rejects_what_is_not_a_host_key() -> None:
         ssh_kex.describe_host_key(struct.pack(">I", 7) + b"ssh-rsa")
     assert len(ssh_kex.packet(b"x" * 13)) % 8 == 0 and ssh_kex.request({"kex": ["sntrup761x25519-sha512"]},
                                                                        ["ssh-ed25519"]) is None
+
+
+def test_kexinit_names_are_kept_as_sent_when_printable_and_cleaned_otherwise() -> None:
+    def name_list(*names: str) -> bytes:
+        raw = ",".join(names).encode("ascii")
+        return struct.pack(">I", len(raw)) + raw
+
+    long_name = "x" * 70
+    lists = [("curve25519-sha256", "bad\x1bname", long_name), ("ssh-ed25519",), ("aes128-ctr",), ("aes128-ctr",),
+             ("hmac-sha2-256",), ("hmac-sha2-256",), ("none",), ("none",), (), ()]
+    payload = bytes([20]) + bytes(16) + b"".join(name_list(*names) for names in lists) + b"\x00" + bytes(4)
+    parsed = ssh_transport.parse_kexinit(payload)
+    assert parsed["kex"] == ["curve25519-sha256", "bad\\x1bname", "x" * 64 + "…[truncated]"]
+    assert parsed["host_key_algorithms"] == ["ssh-ed25519"] and parsed["compression"] == ["none"]
