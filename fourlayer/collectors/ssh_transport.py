@@ -256,7 +256,7 @@ def parse_kexinit(payload: bytes, where: str = "peer", empty: bool = False) -> d
     msg.get_byte()
     msg.get_bytes(16)  # cookie
     try:
-        lists = [[_clean_name(n) for n in msg.get_string().decode("ascii").split(",") if n][:MAX_NAMES]
+        lists = [[clean_text(n, 64) for n in msg.get_string().decode("ascii").split(",") if n][:MAX_NAMES]
                  for _ in range(10)]
     except (UnicodeDecodeError, ValueError):
         raise CollectorError(f"{where}: SSH_MSG_KEXINIT holds non-ASCII algorithm names") from None
@@ -275,12 +275,6 @@ def parse_kexinit(payload: bytes, where: str = "peer", empty: bool = False) -> d
         "macs_c2s": mac_c2s, "macs_s2c": mac_s2c, "macs": _union(mac_s2c, mac_c2s),
         "compression_c2s": comp_c2s, "compression_s2c": comp_s2c, "compression": _union(comp_s2c, comp_c2s),
     }
-
-
-def _clean_name(name: str) -> str:
-    """clean_text(name, 64), without its per-character pass for the usual printable name (a KEXINIT holds ~100
-    names, read on every connection: that pass was half of this collector's CPU)."""
-    return name if len(name) <= 64 and name.isprintable() else clean_text(name, 64)
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
