@@ -222,9 +222,9 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                                    "{root}/usr/sbin/samhain", "{root}/usr/local/sbin/samhain",
                                    "{root}/var/lib/samhain/samhain_file", "{root}/etc/cron.daily/aide",
                                    "{root}/etc/cron.daily/tripwire"), False),
-    "integrity_cron": ("; ".join(f"printf '@@{tool}\\n'; grep -ls -e {tool} {{root}}/etc/crontab; "
-                                 f"grep -lsr -e {tool} {{root}}/etc/cron.d" for tool in ("aide", "tripwire", "samhain")),
-                       False),
+    # (one grep per tool over both: -r on a file argument reads that file, as the grep per path did)
+    "integrity_cron": ("; ".join(f"printf '@@{tool}\\n'; grep -lsr -e {tool} {{root}}/etc/crontab {{root}}/etc/cron.d"
+                                 for tool in ("aide", "tripwire", "samhain")), False),
     # local and network login banners (L1-BAN-001): public text shown before login
     "login_banners": (_read_each("{root}/etc/issue", "{root}/etc/issue.net"), False),
     # world-writable files and non-sticky world-writable directories in system paths (L1-PRM-005): names only,
@@ -290,8 +290,8 @@ GUARDED_PROGRAMS = {
     "zypper": lambda a: _words_after(a, "--no-refresh", "list-patches") and "refresh" not in a,
     "passwd": lambda a: "-S" in a and all(w in ("-S", "-a", "-R") or w.startswith("/") for w in a),
     "auditctl": lambda a: a == ["-l"],
-    "grep": lambda a: (bool(a) and a[0] in ("-l", "-ls", "-lsr") and a[1:2] == ["-e"] and len(a) == 4)
-                      or a in _GREP_EVERY_LINE,
+    "grep": lambda a: (bool(a) and a[0] in ("-l", "-ls", "-lsr") and a[1:2] == ["-e"] and len(a) >= 4
+                       and all(w.startswith("/") for w in a[3:])) or a in _GREP_EVERY_LINE,
     # find only tests and prints: none of its actions that run, delete or write files
     "find": lambda a: not {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf",
                            "-fls"} & set(a),

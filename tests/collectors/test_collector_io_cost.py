@@ -14,6 +14,7 @@ import pytest
 
 from fourlayer.collectors import allowlist, ssh_shell, tls
 from fourlayer.collectors.base import CollectContext
+from fourlayer.config.inventory import SSHSettings
 from fourlayer.lab.certs import make_ca
 from fourlayer.core.model import Unevaluable
 from fourlayer.lab.sshd import SshdInstance
@@ -211,3 +212,16 @@ def test_read_only_checker_allows_grep_over_every_line_only_in_that_form() -> No
                 "grep -ahn -e root -- \"$@\"", "grep -ahn -e '' \"$@\"", "grep -ahn -e '' -- \"$@\" /etc/gshadow"):
         assert allowlist.read_only_problems(bad), bad
 
+
+def test_one_grep_per_tool_names_the_cron_files_the_grep_per_path_did(tmp_path: Path) -> None:
+    (tmp_path / "etc/cron.d").mkdir(parents=True)
+    (tmp_path / "etc/crontab").write_text("0 5 * * * root /usr/bin/aide --check\n")
+    (tmp_path / "etc/cron.d/aide").write_text("0 3 * * * root /usr/sbin/aide --check\n")
+    (tmp_path / "etc/cron.d/other").write_text("tripwire is not here\n")
+    (tmp_path / "etc/cron.d/z-tripwire").symlink_to(tmp_path / "etc/cron.d/other")  # -r: links below not followed
+    command = allowlist.render("integrity_cron", SSHSettings(sysroot=str(tmp_path)))
+    old = "; ".join(f"printf '@@{tool}\\n'; grep -ls -e {tool} {tmp_path}/etc/crontab; "
+                    f"grep -lsr -e {tool} {tmp_path}/etc/cron.d" for tool in ("aide", "tripwire", "samhain"))
+    assert _run(command).stdout == _run(old).stdout == (f"@@aide\n{tmp_path}/etc/crontab\n{tmp_path}/etc/cron.d/aide\n"
+                                                        f"@@tripwire\n{tmp_path}/etc/cron.d/other\n@@samhain\n")
+    assert command.count("grep ") == 3
