@@ -46,10 +46,22 @@ def config_files(t: Target, command: str) -> list[ConfigFile]:
 
 def split_files(out: str, root: str = "", command: str = "the command") -> list[ConfigFile]:
     """`config_files` of one command's output; `root` is the sysroot prefix taken off the paths."""
-    files = _numbered_files(out, command) if out.startswith(FILES_MARK + "\n") or out == FILES_MARK else \
-        _hash_framed_files(out)
+    files = _numbered_files(out, command)[0] if _numbered(out) else _hash_framed_files(out)
     return [ConfigFile(f.path[len(root):], f.text, f.readable) if root and f.path.startswith(root + "/") else f
             for f in files]
+
+
+def _numbered(out: str) -> bool:
+    return out.startswith(FILES_MARK + "\n") or out == FILES_MARK
+
+
+def hash_framed(out: str, command: str = "the command") -> str:
+    """A command's output in the `### <path>` framing (the `@@files` one translated), for readers of the raw
+    text: operator rules (`fourlayer.rules`) match `KEY VALUE` lines and regexes over it."""
+    if not _numbered(out):
+        return out
+    files, rest = _numbered_files(out, command)
+    return "".join(f"### {f.path}\n" + (f.text + "\n" if f.text else "") for f in files) + rest
 
 
 def _hash_framed_files(out: str) -> list[ConfigFile]:
@@ -68,10 +80,11 @@ def _hash_framed_files(out: str) -> list[ConfigFile]:
     return files
 
 
-def _numbered_files(out: str, command: str) -> list[ConfigFile]:
+def _numbered_files(out: str, command: str) -> tuple[list[ConfigFile], str]:
     """`@@files`, a header per file, then grep's `<n>:<line>` lines of the `@@file` ones (line 1 starts the next
-    one); what follows them (e.g. auditd_conf's `@@unreadable <dir>` lines) is not part of any file. A file that
-    changed size between its header and grep breaks the count: Unevaluable rather than text given to another file."""
+    one); what follows them (e.g. auditd_conf's `@@unreadable <dir>` lines) is not part of any file: (the files, that
+    rest). A file that changed size between its header and grep breaks the count: Unevaluable rather than its text
+    given to another file."""
     rows = out.split("\n")
     heads: list[tuple[str, str]] = []
     at = 1
@@ -82,10 +95,7 @@ def _numbered_files(out: str, command: str) -> list[ConfigFile]:
         heads.append((kind, rows[at][len(kind):]))
         at += 1
     texts: list[list[str]] = []
-    for row in rows[at:]:
-        m = _NUMBERED.fullmatch(row)
-        if m is None:
-            break
+    while at < len(rows) and (m := _NUMBERED.fullmatch(rows[at])):
         number = int(m.group(1))
         if number == 1:
             texts.append([])
@@ -93,6 +103,7 @@ def _numbered_files(out: str, command: str) -> list[ConfigFile]:
             texts = []  # out of sequence: reported below
             break
         texts[-1].append(m.group(2))
+        at += 1
     with_lines = [path for kind, path in heads if _HEADS[kind]]
     if len(texts) != len(with_lines):
         raise Unevaluable(f"the output of `{command}` does not match its file list ({len(with_lines)} files to read, "
@@ -100,7 +111,7 @@ def _numbered_files(out: str, command: str) -> list[ConfigFile]:
     read = iter(texts)
     # the text as the `### <path>` framing gave it: lines as str.splitlines cuts them, joined by \n
     return [ConfigFile(path, "\n".join("\n".join(next(read)).splitlines()) if _HEADS[kind] else "",
-                       kind != "@@denied ") for kind, path in heads]
+                       kind != "@@denied ") for kind, path in heads], "\n".join(rows[at:])
 
 
 def running(t: Target, names: list[str]) -> tuple[list[str], list[str]]:
