@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fourlayer.checks import refs
+from fourlayer.collectors.allowlist import FILES_MARK
 
 from fourlayer.core.model import Unevaluable, failed, passed, warned
 from fourlayer.core.registry import check
@@ -79,9 +80,18 @@ def _audit_rules(t) -> tuple[audit_rules.AuditRules, str | None]:
     if rc == 0 and loaded is not None:
         return audit_rules.parse_rules([ConfigFile("auditctl -l.rules", loaded)]), "loaded rules (auditctl -l)"
     rules = audit_rules.parse_rules(config_files(t, "auditd_conf"))
-    if "@@unreadable " in command_out(t, "auditd_conf")[1]:
+    if _audit_dir_hidden(t):
         return rules, None
     return rules, "rule files (/etc/audit/audit.rules, /etc/audit/rules.d/*.rules)"
+
+
+def _audit_dir_hidden(t) -> bool:
+    """auditd_conf marked /etc/audit or its rules.d unreadable: a line `@@unreadable <dir>` in the `@@files`
+    framing (where no line of a file's text can start so), anywhere in the `### <path>` one (recorded evidence)."""
+    out = command_out(t, "auditd_conf")[1]
+    if out.startswith(FILES_MARK):
+        return any(line.startswith("@@unreadable ") for line in out.split("\n"))
+    return "@@unreadable " in out
 
 
 # auditd.conf(5) when a setting is absent
@@ -111,7 +121,7 @@ def auditd_disk_full(t):
     rc, text = command_out(t, "auditd_settings")
     if rc != 0:
         listed = any(f.path == path for f in config_files(t, "auditd_conf"))
-        if listed or "@@unreadable " in command_out(t, "auditd_conf")[1]:
+        if listed or _audit_dir_hidden(t):
             raise Unevaluable(f"{path} is not readable by the audit account (0640 root, in a 0750 directory on "
                               "some systems): set ssh.sudo: true (fourlayer audit-account)")
         raise Unevaluable(f"{path} was not found: auditd is not installed (L2-AUD-001 judges the daemon)")

@@ -31,6 +31,25 @@ def _cat_each(*paths: str) -> str:
     return f"for f in {' '.join(paths)}; do if [ -f \"$f\" ]; then printf '\\n### %s\\n' \"$f\"; cat \"$f\"; fi; done"
 
 
+# Files read by ONE program run per command (`_read_each`), not a `cat` per file (a fork and an exec each on the
+# target: 39-43 per host). The output is "@@files", then one line per regular file from shell builtins, in order:
+# `@@file <path>` (its lines follow), `@@empty <path>` (size 0) or `@@denied <path>` (not readable by the audit
+# account), then `grep -ahn` over the `@@file` ones: every line of every file as `<line number>:<line>`, so a file's
+# text can never pass for a header or for another file's line (a `### path` line inside a file could, in the old
+# `### <path>` framing); line 1 starts the next `@@file`. fourlayer.resources.host_files.config_files reads both.
+FILES_MARK = "@@files"
+READ_FILES = "grep -ahn -e '' -- \"$@\""  # -a: a file with a NUL byte is text too (GNU grep; busybox ignores -a)
+
+
+def _read_each(*paths: str) -> str:
+    """The regular files among `paths` (globs), framed as above. Only for files whose size the kernel reports
+    (`[ -s ]`): not /proc, whose files all have size 0."""
+    return (f"printf '{FILES_MARK}\\n'; set --; for f in {' '.join(paths)}; do if [ -f \"$f\" ]; then "
+            "if [ ! -r \"$f\" ]; then printf '@@denied %s\\n' \"$f\"; elif [ -s \"$f\" ]; then "
+            "printf '@@file %s\\n' \"$f\"; set -- \"$@\" \"$f\"; else printf '@@empty %s\\n' \"$f\"; fi; fi; done; "
+            f"if [ $# -gt 0 ]; then {READ_FILES}; fi")
+
+
 def _existing(*paths: str) -> str:
     """Set the shell's positional parameters to the paths that exist (in order), for ONE program run over all
     of them: a `stat` per path was a fork and an exec each on the target (12-15 per host)."""
@@ -69,8 +88,10 @@ WORLD_WRITABLE_SECONDS, WORLD_WRITABLE_LIMIT = 10, 200
 
 
 def _values_each(*paths: str) -> str:
-    """`<path>=<content>` of each readable file (one-line kernel parameter files)."""
-    return f"for f in {' '.join(paths)}; do if [ -r \"$f\" ]; then printf '%s=' \"$f\"; cat \"$f\"; fi; done"
+    """`<path>:<line>` of each line of each readable file (one-line kernel parameter files): one `grep -aH` over
+    them all, not a `cat` each (16 per host). Recorded evidence has the old `<path>=<content>` form."""
+    return (f"set --; for f in {' '.join(paths)}; do if [ -r \"$f\" ]; then set -- \"$@\" \"$f\"; fi; done; "
+            "if [ $# -gt 0 ]; then grep -aH -e '' -- \"$@\"; fi")
 
 
 _APT_SIM = "apt-get -s -o Debug::NoLocking=1 -o Dir={root}/ dist-upgrade"
@@ -103,13 +124,11 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "password_status": ("{sudo}passwd{passwd_root_opt} -S -a", True),
     "processes": ("ps -eo comm=", False),
     "listening": (SBIN_PATH + "ss -Hltn", False),
-    "rsyslog_conf": ("for f in {root}/etc/rsyslog.conf {root}/etc/rsyslog.d/*.conf; do "
-                     "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
-    "journald_conf": ("for f in {root}/etc/systemd/journald.conf {root}/etc/systemd/journald.conf.d/*.conf; do "
-                      "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
-    "auditd_conf": ("for f in {root}/etc/audit/auditd.conf {root}/etc/audit/audit.rules "
-                    "{root}/etc/audit/rules.d/*.rules; do "
-                    "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done; "
+    "rsyslog_conf": (_read_each("{root}/etc/rsyslog.conf", "{root}/etc/rsyslog.d/*.conf"), False),
+    "journald_conf": (_read_each("{root}/etc/systemd/journald.conf", "{root}/etc/systemd/journald.conf.d/*.conf"),
+                      False),
+    "auditd_conf": (_read_each("{root}/etc/audit/auditd.conf", "{root}/etc/audit/audit.rules",
+                               "{root}/etc/audit/rules.d/*.rules") + "; "
                     # /etc/audit and its rules.d are 0750 root on some systems: an unreadable directory hides its
                     # files, so it is marked instead of looking empty
                     "for d in {root}/etc/audit {root}/etc/audit/rules.d; do if [ -d \"$d\" ]; then "
@@ -120,33 +139,30 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "auditd_settings": ("{sudo}cat {root}/etc/audit/auditd.conf", True),
     "audit_rules_loaded": ("if [ -x {root}/usr/sbin/auditctl ]; then if [ -d {root}/proc/self ]; then "
                            "printf '@@tool auditctl\\n'; {sudo}auditctl -l; fi; fi", True),
-    "time_sync": ("for f in {root}/etc/chrony/chrony.conf {root}/etc/chrony.conf {root}/etc/systemd/timesyncd.conf "
-                  "{root}/etc/ntp.conf {root}/etc/ntpsec/ntp.conf; do "
-                  "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
-    "pwquality": ("for f in {root}/etc/security/pwquality.conf {root}/etc/security/pwquality.conf.d/*.conf; do "
-                  "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    "time_sync": (_read_each("{root}/etc/chrony/chrony.conf", "{root}/etc/chrony.conf",
+                             "{root}/etc/systemd/timesyncd.conf", "{root}/etc/ntp.conf", "{root}/etc/ntpsec/ntp.conf"),
+                  False),
+    "pwquality": (_read_each("{root}/etc/security/pwquality.conf", "{root}/etc/security/pwquality.conf.d/*.conf"),
+                  False),
     "faillock": ("if [ -f {root}/etc/security/faillock.conf ]; then cat {root}/etc/security/faillock.conf; fi",
                  False),
-    "pwhistory": (_cat_each("{root}/etc/security/pwhistory.conf"), False),
-    "pam_password": ("for f in {root}/etc/pam.d/common-password {root}/etc/pam.d/common-auth "
-                     "{root}/etc/pam.d/system-auth {root}/etc/pam.d/password-auth; do "
-                     "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    "pwhistory": (_read_each("{root}/etc/security/pwhistory.conf"), False),
+    "pam_password": (_read_each("{root}/etc/pam.d/common-password", "{root}/etc/pam.d/common-auth",
+                                "{root}/etc/pam.d/system-auth", "{root}/etc/pam.d/password-auth"), False),
     # monitoring and national connection (layers 2 and 4): log shippers, log rotation, agent configuration
-    "syslog_ng_conf": ("for f in {root}/etc/syslog-ng/syslog-ng.conf {root}/etc/syslog-ng/conf.d/*.conf; do "
-                       "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
-    "journal_upload_conf": ("for f in {root}/etc/systemd/journal-upload.conf "
-                            "{root}/etc/systemd/journal-upload.conf.d/*.conf; do "
-                            "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    "syslog_ng_conf": (_read_each("{root}/etc/syslog-ng/syslog-ng.conf", "{root}/etc/syslog-ng/conf.d/*.conf"),
+                       False),
+    "journal_upload_conf": (_read_each("{root}/etc/systemd/journal-upload.conf",
+                                       "{root}/etc/systemd/journal-upload.conf.d/*.conf"), False),
     # the system log files (metadata only) and whether journald has a persistent directory
     "log_file_perms": (_stat_each(*(f"{{root}}/var/log/{name}" for name in (
         "syslog", "messages", "auth.log", "secure", "kern.log", "daemon.log", "user.log", "cron", "maillog",
         "mail.log", "audit/audit.log", "journal"))), False),
-    "logrotate_conf": ("for f in {root}/etc/logrotate.conf {root}/etc/logrotate.d/*; do "
-                       "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done", False),
+    "logrotate_conf": (_read_each("{root}/etc/logrotate.conf", "{root}/etc/logrotate.d/*"), False),
     # the Wazuh/OSSEC agent's configuration (manager <address>/<port>); root:wazuh 0640 on a real host, so sudo
     "edr_agent_conf": ("{sudo}cat {root}/var/ossec/etc/ossec.conf", True),
     # host hygiene (layer 1): update state, automatic updates, host firewall, services enabled at boot
-    "update_notices": (_cat_each("{root}/var/lib/update-notifier/updates-available", "{root}/run/reboot-required",
+    "update_notices": (_read_each("{root}/var/lib/update-notifier/updates-available", "{root}/run/reboot-required",
                                  "{root}/run/reboot-required.pkgs"), False),
     "update_files": (_mtime_each("{root}/var/lib/update-notifier/updates-available",
                                  "{root}/usr/share/update-notifier/notify-reboot-required",
@@ -154,9 +170,9 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                                  "{root}/usr/bin/unattended-upgrade", "{root}/usr/bin/dnf-automatic",
                                  "{root}/usr/sbin/yum-cron"), False),
     # only the APT::Periodic files: other apt.conf.d files may hold proxy credentials
-    "auto_updates": (_cat_each("{root}/etc/apt/apt.conf.d/*periodic*", "{root}/etc/apt/apt.conf.d/*auto-upgrades*",
+    "auto_updates": (_read_each("{root}/etc/apt/apt.conf.d/*periodic*", "{root}/etc/apt/apt.conf.d/*auto-upgrades*",
                                "{root}/etc/dnf/automatic.conf", "{root}/etc/yum/yum-cron.conf"), False),
-    "firewall_conf": (_cat_each("{root}/etc/nftables.conf", "{root}/etc/sysconfig/nftables.conf",
+    "firewall_conf": (_read_each("{root}/etc/nftables.conf", "{root}/etc/sysconfig/nftables.conf",
                                 "{root}/etc/nftables/*.nft", "{root}/etc/ufw/ufw.conf", "{root}/etc/default/ufw",
                                 "{root}/etc/firewalld/firewalld.conf", "{root}/etc/firewalld/zones/*.xml",
                                 "{root}/etc/iptables/rules.v4", "{root}/etc/sysconfig/iptables"), False),
@@ -195,7 +211,7 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
     "kernel_release": ("if [ -f {root}/proc/sys/kernel/osrelease ]; then cat {root}/proc/sys/kernel/osrelease; fi",
                        False),
     "sysctl_live": (_values_each(*("{root}/proc/sys/" + key.replace(".", "/") for key in SYSCTL_KEYS)), False),
-    "sysctl_conf": (_cat_each(*(f"{{root}}{d}/*.conf" for d in SYSCTL_DIRS), "{root}/etc/sysctl.conf"), False),
+    "sysctl_conf": (_read_each(*(f"{{root}}{d}/*.conf" for d in SYSCTL_DIRS), "{root}/etc/sysctl.conf"), False),
     # mounted file systems and their options (L1-MNT-001): /proc/mounts, below the sysroot like /proc/sys
     "mounts": (_cat_each("{root}/proc/mounts"), False),
     # file integrity (L1-FIM-001): the tools, their databases and daily jobs (metadata only), and the names of the
@@ -206,11 +222,11 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
                                    "{root}/usr/sbin/samhain", "{root}/usr/local/sbin/samhain",
                                    "{root}/var/lib/samhain/samhain_file", "{root}/etc/cron.daily/aide",
                                    "{root}/etc/cron.daily/tripwire"), False),
-    "integrity_cron": ("; ".join(f"printf '@@{tool}\\n'; grep -ls -e {tool} {{root}}/etc/crontab; "
-                                 f"grep -lsr -e {tool} {{root}}/etc/cron.d" for tool in ("aide", "tripwire", "samhain")),
-                       False),
+    # (one grep per tool over both: -r on a file argument reads that file, as the grep per path did)
+    "integrity_cron": ("; ".join(f"printf '@@{tool}\\n'; grep -lsr -e {tool} {{root}}/etc/crontab {{root}}/etc/cron.d"
+                                 for tool in ("aide", "tripwire", "samhain")), False),
     # local and network login banners (L1-BAN-001): public text shown before login
-    "login_banners": (_cat_each("{root}/etc/issue", "{root}/etc/issue.net"), False),
+    "login_banners": (_read_each("{root}/etc/issue", "{root}/etc/issue.net"), False),
     # world-writable files and non-sticky world-writable directories in system paths (L1-PRM-005): names only,
     # bounded in time (timeout) and count (head -n); the target's own /dev/null, a start point taken last, is printed
     # only when the whole search finished
@@ -218,7 +234,7 @@ TEMPLATES: dict[str, tuple[str, bool]] = {
         "{root}" + d for d in WORLD_WRITABLE_DIRS) + " /dev/null -xdev \\( -path /dev/null -o -type f -perm -0002 -o "
         "-type d -perm -0002 ! -perm -1000 \\) -print | head -n " + str(WORLD_WRITABLE_LIMIT + 1), False),
     # core dumps (L1-KRN-002): pam_limits core limits and systemd-coredump's storage
-    "core_dump_conf": (_cat_each("{root}/etc/security/limits.conf", "{root}/etc/security/limits.d/*.conf",
+    "core_dump_conf": (_read_each("{root}/etc/security/limits.conf", "{root}/etc/security/limits.d/*.conf",
                                  "{root}/etc/systemd/coredump.conf", "{root}/etc/systemd/coredump.conf.d/*.conf"),
                        False),
     # the sshd configuration as files, for when `sshd -T` cannot run (fourlayer.resources.sshd_files): the main
@@ -259,9 +275,12 @@ def _words_after(args: list[str], *needed: str) -> bool:
     return all(word in args for word in needed)
 
 
+# grep printing every line of the files gathered in "$@" (`_read_each`, `_values_each`): its only other form
+_GREP_EVERY_LINE = (["-ahn", "-e", "", "--", "$@"], ["-aH", "-e", "", "--", "$@"])
 # Programs that also change things, allowed only in their read-only forms: the arguments of the call (up to the
 # next `;`) must pass the test. apt-get only simulates (-s first); dnf/yum only list advisories from the cache;
-# zypper only lists patches without refreshing; passwd only shows status (-S); grep only names files (-l).
+# zypper only lists patches without refreshing; passwd only shows status (-S); grep only names files (-l), or
+# prints every line of the files `_read_each` gathered (_GREP_EVERY_LINE).
 GUARDED_PROGRAMS = {
     "apt-get": lambda a: bool(a) and a[0] == "-s" and a[-1] == "dist-upgrade"
                          and all(w == "-o" or w.startswith(("Debug::NoLocking=", "Dir=", "Dir::Cache::"))
@@ -271,7 +290,8 @@ GUARDED_PROGRAMS = {
     "zypper": lambda a: _words_after(a, "--no-refresh", "list-patches") and "refresh" not in a,
     "passwd": lambda a: "-S" in a and all(w in ("-S", "-a", "-R") or w.startswith("/") for w in a),
     "auditctl": lambda a: a == ["-l"],
-    "grep": lambda a: bool(a) and a[0] in ("-l", "-ls", "-lsr") and a[1:2] == ["-e"] and len(a) == 4,
+    "grep": lambda a: (bool(a) and a[0] in ("-l", "-ls", "-lsr") and a[1:2] == ["-e"] and len(a) >= 4
+                       and all(w.startswith("/") for w in a[3:])) or a in _GREP_EVERY_LINE,
     # find only tests and prints: none of its actions that run, delete or write files
     "find": lambda a: not {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf",
                            "-fls"} & set(a),
@@ -287,7 +307,7 @@ _SHELL_WORDS = frozenset({"if", "then", "else", "fi", "for", "in", "do", "done"}
 READ_ONLY_PROGRAMS = READ_ONLY_PROGRAMS | {"read"}
 # `set -- PATH...` (the shell builtin) only sets the shell's own positional parameters: _existing above
 READ_ONLY_PROGRAMS = READ_ONLY_PROGRAMS | {"set"}
-_SHELL_WORDS = _SHELL_WORDS | {"while", "esac"}
+_SHELL_WORDS = _SHELL_WORDS | {"while", "esac", "elif"}  # elif: _read_each
 
 
 def safe_path(path: str, field: str = "path") -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from fourlayer.collectors.allowlist import FILES_MARK
 from fourlayer.core.model import Unevaluable
 from fourlayer.core.target import Target
 
@@ -23,6 +25,7 @@ COMM_LEN = 15  # the kernel keeps the first 15 characters of a process name (`ps
 class ConfigFile:
     path: str  # as on the target, below the sysroot (e.g. /etc/rsyslog.conf)
     text: str
+    readable: bool = True  # False: a regular file the audit account may not read (text ""), where the output says so
 
 
 def sysroot(t: Target) -> str:
@@ -31,19 +34,43 @@ def sysroot(t: Target) -> str:
     return root.rstrip("/")
 
 
+_HEADS = {"@@file ": True, "@@empty ": False, "@@denied ": False}  # header -> lines of the file follow in grep's part
+_NUMBERED = re.compile(r"([0-9]+):(.*)", re.S)
+
+
 def config_files(t: Target, command: str) -> list[ConfigFile]:
-    """The files a `for f in ...; printf '### %s' "$f"; cat "$f"` template printed, paths shown below the sysroot.
+    """The files a multi-file command printed, paths shown below the sysroot: the `@@files` framing of
+    `allowlist._read_each`, or the `### <path>` framing of the `cat` per file it replaced (recorded evidence).
     Split once per target and command (several checks read the same files); each caller gets its own list."""
     key = ("config_files", command)
     cached = t.resources.get(key)
     if cached is None:
-        cached = t.resources[key] = tuple(_split_files(t, command))
+        cached = t.resources[key] = tuple(split_files(command_out(t, command)[1], sysroot(t), command))
     return list(cached)
 
 
-def _split_files(t: Target, command: str) -> list[ConfigFile]:
-    _, out = command_out(t, command)
-    root = sysroot(t)
+def split_files(out: str, root: str = "", command: str = "the command") -> list[ConfigFile]:
+    """`config_files` of one command's output; `root` is the sysroot prefix taken off the paths."""
+    files = _numbered_files(out, command)[0] if _numbered(out) else _hash_framed_files(out)
+    return [ConfigFile(f.path[len(root):], f.text, f.readable) if root and f.path.startswith(root + "/") else f
+            for f in files]
+
+
+def _numbered(out: str) -> bool:
+    return out.startswith(FILES_MARK + "\n") or out == FILES_MARK
+
+
+def hash_framed(out: str, command: str = "the command") -> str:
+    """A command's output in the `### <path>` framing (the `@@files` one translated), for readers of the raw
+    text: operator rules (`fourlayer.rules`) match `KEY VALUE` lines and regexes over it."""
+    if not _numbered(out):
+        return out
+    files, rest = _numbered_files(out, command)
+    return "".join(f"### {f.path}\n" + (f.text + "\n" if f.text else "") for f in files) + rest
+
+
+def _hash_framed_files(out: str) -> list[ConfigFile]:
+    """`### <path>` then the file's text, per file (a line of text that reads `### /...` passes for a header)."""
     files: list[ConfigFile] = []
     path, lines = None, []
     for line in out.splitlines():
@@ -51,13 +78,45 @@ def _split_files(t: Target, command: str) -> list[ConfigFile]:
             if path is not None:
                 files.append(ConfigFile(path, "\n".join(lines)))
             path, lines = line[4:].strip(), []
-            if root and path.startswith(root + "/"):
-                path = path[len(root):]
         elif path is not None:
             lines.append(line)
     if path is not None:
         files.append(ConfigFile(path, "\n".join(lines)))
     return files
+
+
+def _numbered_files(out: str, command: str) -> tuple[list[ConfigFile], str]:
+    """`@@files`, a header per file, then grep's `<n>:<line>` lines of the `@@file` ones (line 1 starts the next
+    one); what follows them (e.g. auditd_conf's `@@unreadable <dir>` lines) is not part of any file: (the files, that
+    rest). A file that changed size between its header and grep breaks the count: Unevaluable rather than its text
+    given to another file."""
+    rows = out.split("\n")
+    heads: list[tuple[str, str]] = []
+    at = 1
+    while at < len(rows):
+        kind = next((h for h in _HEADS if rows[at].startswith(h)), None)
+        if kind is None:
+            break
+        heads.append((kind, rows[at][len(kind):]))
+        at += 1
+    texts: list[list[str]] = []
+    while at < len(rows) and (m := _NUMBERED.fullmatch(rows[at])):
+        number = int(m.group(1))
+        if number == 1:
+            texts.append([])
+        elif not texts or number != len(texts[-1]) + 1:
+            texts = []  # out of sequence: reported below
+            break
+        texts[-1].append(m.group(2))
+        at += 1
+    with_lines = [path for kind, path in heads if _HEADS[kind]]
+    if len(texts) != len(with_lines):
+        raise Unevaluable(f"the output of `{command}` does not match its file list ({len(with_lines)} files to read, "
+                          f"{len(texts)} read): a file changed while it was read, or a file name holds a line break")
+    read = iter(texts)
+    # the text as the `### <path>` framing gave it: lines as str.splitlines cuts them, joined by \n
+    return [ConfigFile(path, "\n".join("\n".join(next(read)).splitlines()) if _HEADS[kind] else "",
+                       kind != "@@denied ") for kind, path in heads], "\n".join(rows[at:])
 
 
 def running(t: Target, names: list[str]) -> tuple[list[str], list[str]]:

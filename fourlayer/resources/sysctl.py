@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from dataclasses import dataclass
 
 from fourlayer.collectors.allowlist import SYSCTL_DIRS
@@ -19,14 +20,20 @@ SYSCTL_CONF = "/etc/sysctl.conf"
 
 
 def live_values(out: str) -> dict[str, str]:
-    """{sysctl key: value} from `<root>/proc/sys/<a>/<b>=<value>` lines (the sysctl_live command)."""
+    """{sysctl key: value} from the sysctl_live command: grep's `<root>/proc/sys/<a>/<b>:<value>` lines (the first
+    line of each file), or the `<path>=<value>` of the `cat` per file it replaced (recorded evidence). A path has
+    neither `:` nor `=` (allowlist.safe_path, fixed key names), so the first of them ends it."""
     found: dict[str, str] = {}
     for line in out.splitlines():
-        path, sep, value = line.partition("=")
-        if not sep or "/proc/sys/" not in path:
+        m = re.match(r"([^:=]*)([:=])", line)
+        if not m or "/proc/sys/" not in m.group(1):
             continue
-        key = path.rsplit("/proc/sys/", 1)[1].replace("/", ".")
-        found[key] = " ".join(value.split())
+        key = m.group(1).rsplit("/proc/sys/", 1)[1].replace("/", ".")
+        value = " ".join(line[m.end():].split())
+        if m.group(2) == "=":
+            found[key] = value
+        else:
+            found.setdefault(key, value)
     return found
 
 

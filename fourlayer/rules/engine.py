@@ -73,6 +73,7 @@ from fourlayer.core.model import (
 )
 from fourlayer.core.registry import ID_PATTERN, Registry, RegistryError, make_meta
 from fourlayer.core.target import Target
+from fourlayer.resources.host_files import hash_framed
 from fourlayer.resources.login_defs import parse_login_defs
 from fourlayer.resources.sshd import SSHD_T, by_default, parse_sshd_T, sshd, sshd_T_run
 from fourlayer.rules.regex import RuleRegex, RuleRegexError, compile_rule_regex
@@ -262,6 +263,7 @@ class RuleSpec:
         if rc != 0:
             err = cmd.err.strip()[:200] if cmd else ""
             raise Unevaluable(f"command {self.command} failed on the target (rc={rc}){': ' + err if err else ''}")
+        out = hash_framed(out, self.command)  # a multi-file command's files as `### <path>` and their text
         settings = parse_sshd_T(out) if self.format == "sshd" else \
             parse_login_defs(out) if self.format == "login_defs" else parse_keyvalue(out)
         verdicts = [c.judge(settings, out, t.policy) for c in self.conditions]

@@ -215,9 +215,10 @@ def test_shell_reads_files_under_sysroot(sshd_hardened: SshdInstance, ssh_known_
     assert cmds["os_release"] == {"rc": 0, "out": 'ID=ubuntu\nVERSION_ID="22.04"\n', "err": ""}
     assert cmds["login_defs"]["out"] == "PASS_MAX_DAYS 90\nno trailing newline, and a fake @@FL:marker"
     assert cmds["rsyslog_conf"]["rc"] == 0
-    assert cmds["rsyslog_conf"]["out"] == f"### {root}/etc/rsyslog.d/60-remote.conf\n*.* @@127.0.0.1:5514\n"
+    assert cmds["rsyslog_conf"]["out"] == (f"@@files\n@@file {root}/etc/rsyslog.d/60-remote.conf\n"
+                                           "1:*.* @@127.0.0.1:5514\n")
     assert cmds["faillock"] == {"rc": 0, "out": "deny = 5\n", "err": ""}
-    assert cmds["pwquality"] == {"rc": 0, "out": "", "err": ""}  # absent file: tolerated, empty
+    assert cmds["pwquality"] == {"rc": 0, "out": "@@files\n", "err": ""}  # absent file: tolerated, no file listed
     assert cmds["passwd"]["rc"] != 0 and "No such file" in cmds["passwd"]["err"]
     assert cmds["sshd_T"]["rc"] == 0  # an explicit sshd_config wins over the sysroot
 

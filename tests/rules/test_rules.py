@@ -6,15 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from fourlayer.collectors import ssh_shell
+from fourlayer.collectors import allowlist, ssh_shell
 from fourlayer.collectors.base import CollectContext
 from fourlayer.core.errors import InputError
-from fourlayer.config.inventory import Agency, Host, Inventory, System
+from fourlayer.config.inventory import Agency, Host, Inventory, SSHSettings, System
 from fourlayer.lab.demo import write_tree
 from fourlayer.lab.sshd import SshdInstance, is_root, make_lab_dir
 from fourlayer.core.model import Status
@@ -322,3 +323,37 @@ def test_cli_refuses_a_broken_rule_file_before_any_traffic(tmp_path, run_cli):
     assert not (tmp_path / "r").exists()
     out = run_cli("scan", str(inv), "--rules", str(tmp_path / "missing"), "--out", str(tmp_path / "r"), expect=2)
     assert "not found" in out
+
+
+# ---- a rule over a multi-file command reads the files as before the one-grep framing ------------------------------
+
+MULTI_FILE_RULE = RULE.replace("L1-USR-009", "L1-USR-019").replace("""\
+source: {command: sshd_T}
+expect: {key: maxauthtries, op: le, value: 4}
+""", """\
+source: {command: pwquality}
+expect:
+  - {key: minlen, op: ge, value: 14}
+  - {regex: '^### /\\S+/pwquality\\.conf\\.d/50-agency\\.conf', must: match}
+  - {regex: '^[0-9]+:', must: not_match}
+""")
+
+
+def test_rule_over_a_multi_file_command_reads_the_old_and_the_new_framing_alike(tmp_path):
+    root = tmp_path / "root"
+    write_tree(root, {"etc/security/pwquality.conf": "minlen = 8\n",
+                      "etc/security/pwquality.conf.d/50-agency.conf": "minlen = 14\n"})
+    rule_file = tmp_path / "multi.yaml"
+    rule_file.write_text(MULTI_FILE_RULE, encoding="utf-8")
+    [(check, _)] = load_rule_file(rule_file)
+    new = allowlist.render("pwquality", SSHSettings(sysroot=str(root)))
+    old = (f"for f in {root}/etc/security/pwquality.conf {root}/etc/security/pwquality.conf.d/*.conf; do "
+           "if [ -f \"$f\" ]; then printf '### %s\\n' \"$f\"; cat \"$f\"; fi; done")
+    outcomes = []
+    for command in (old, new):
+        out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout
+        host = Host("multi", "127.0.0.1", ssh=SSHSettings(sysroot=str(root)))
+        ev = ssh_shell.ShellEvidence({"pwquality": ssh_shell.CommandOutput(0, out)})
+        result = evaluate(check, target(host, ev), {})
+        outcomes.append((result.status, result.reason, result.evidence))
+    assert outcomes[0] == outcomes[1] and outcomes[1][0] is Status.PASS, outcomes
