@@ -41,12 +41,24 @@ _NUMBERED = re.compile(r"([0-9]+):(.*)", re.S)
 def config_files(t: Target, command: str) -> list[ConfigFile]:
     """The files a multi-file command printed, paths shown below the sysroot: the `@@files` framing of
     `allowlist._read_each`, or the `### <path>` framing of the `cat` per file it replaced (recorded evidence).
+    A file the audit account may not read makes the command's files Unevaluable (naming it): a verdict over the
+    others would speak for a file nobody saw.
     Split once per target and command (several checks read the same files); each caller gets its own list."""
     key = ("config_files", command)
     cached = t.resources.get(key)
     if cached is None:
         cached = t.resources[key] = tuple(split_files(command_out(t, command)[1], sysroot(t), command))
+    refuse_denied(cached, command)
     return list(cached)
+
+
+def refuse_denied(files: "tuple[ConfigFile, ...] | list[ConfigFile]", command: str) -> None:
+    """Unevaluable when the output says a file could not be read by the audit account (`@@denied`)."""
+    denied = [f.path for f in files if not f.readable]
+    if denied:
+        more = f" and {len(denied) - 3} more" if len(denied) > 3 else ""
+        raise Unevaluable(f"{', '.join(denied[:3])}{more} could not be read by the audit account (`{command}`: "
+                          "permission denied); give it read access (or sudo) to judge these settings")
 
 
 def split_files(out: str, root: str = "", command: str = "the command") -> list[ConfigFile]:
@@ -66,6 +78,7 @@ def hash_framed(out: str, command: str = "the command") -> str:
     if not _numbered(out):
         return out
     files, rest = _numbered_files(out, command)
+    refuse_denied(files, command)
     return "".join(f"### {f.path}\n" + (f.text + "\n" if f.text else "") for f in files) + rest
 
 

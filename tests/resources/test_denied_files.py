@@ -1,0 +1,58 @@
+"""A multi-file command's file that the audit account may not read (`@@denied` in the one-grep framing) makes the
+checks over those files ERROR, naming the file: never a verdict over the files that could be read. Real shell
+evidence from the hardened lab host; the denied file's command re-run by a real `sh` as `nobody` over a sysroot
+where one pwquality file is 0000."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from fourlayer.collectors import allowlist, ssh_shell
+from fourlayer.core.model import Status, Unevaluable
+from fourlayer.lab.sysroots import GOOD_ROOT
+from fourlayer.resources import host_files
+from tests.host_lab import CTX, host_target, judge, sysroots, with_command
+
+
+@pytest.fixture(scope="module")
+def good_host(sshd_hardened, ssh_known_hosts):
+    with sysroots() as make:
+        root = make(GOOD_ROOT)
+        host = sshd_hardened.host(known_hosts=ssh_known_hosts, sysroot=str(root))
+        yield host, root, ssh_shell.collect(host, CTX)
+
+
+def _as_nobody() -> dict:
+    if os.geteuid() != 0:
+        return {}
+    return {"preexec_fn": lambda: (os.setgid(65534), os.setuid(65534))}
+
+
+def test_a_denied_file_makes_its_checks_error_not_judge_the_rest(good_host) -> None:
+    host, root, ev = good_host
+    before = judge("L1-ACC-008", host_target({"host": host, "ssh_shell": ev}))
+    assert before.status in (Status.PASS, Status.FAIL)  # judged on the files it read
+    extra = root / "etc/security/pwquality.conf.d/99-local.conf"
+    extra.parent.mkdir(parents=True, exist_ok=True)
+    extra.write_text("retry = 9\n")
+    for path in (root, *[p for p in root.rglob("*") if p.is_dir()]):
+        path.chmod(0o755)
+    extra.chmod(0)
+    try:
+        ran = subprocess.run(["sh", "-c", allowlist.render("pwquality", host.ssh)], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, check=False, **_as_nobody())
+    finally:
+        extra.unlink()
+    assert ran.returncode == 0 and f"@@denied {extra}" in ran.stdout
+    t = host_target({"host": host, "ssh_shell": with_command(ev, "pwquality", ran.returncode, ran.stdout)})
+    with pytest.raises(Unevaluable, match="99-local.conf could not be read by the audit account"):
+        host_files.config_files(t, "pwquality")
+    with pytest.raises(Unevaluable, match="permission denied"):  # and again: the refusal is not cached away
+        host_files.config_files(t, "pwquality")
+    after = judge("L1-ACC-008", t)
+    assert after.status is Status.ERROR and "/etc/security/pwquality.conf.d/99-local.conf" in after.reason
+    with pytest.raises(Unevaluable, match="could not be read"):  # an operator rule reads the raw text: the same
+        host_files.hash_framed(ran.stdout, "pwquality")
