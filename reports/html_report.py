@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import jinja2
 from markupsafe import Markup, escape
 
+from fourlayer.reports.html_findings import findings_renderer
 from fourlayer.reports.i18n import LABELS
 from fourlayer.reports.view import (MAX_TARGETS_SHOWN, SEVERITY_ORDER, STATUS_ORDER, build_view, duration_seconds,
                                     fmt_number, fmt_time, localized, target_label)
@@ -66,15 +67,10 @@ def generate_html(document: dict[str, Any], lang: str = "vi") -> Iterator[str]:
     env = _environment()
     macros = env.get_template("_macros.html.j2").make_module({"L": LABELS[lang], "lang": lang})
     bodies = {cid: macros.check_body(c) for cid, c in view.checks.items()}  # autoescaped, once per check
-    heads = {}  # autoescaped, once per (check, status, severity, layer)
-    for groups in view.by_target.values():
-        for _, findings in groups:
-            for f in findings:
-                if f.head not in heads:
-                    heads[f.head] = macros.finding_head(f)
+    findings = findings_renderer(LABELS[lang], macros.finding_head, bodies, macros.waiver)
     return env.get_template("report.html.j2").generate(
-        doc=document, v=view, L=LABELS[lang], lang=lang, css=Markup(css), script=Markup(script), bodies=bodies,
-        heads=heads, csp=content_security_policy(css, script), layers=("1", "2", "3", "4"),
+        doc=document, v=view, L=LABELS[lang], lang=lang, css=Markup(css), script=Markup(script), findings=findings,
+        csp=content_security_policy(css, script), layers=("1", "2", "3", "4"),
         severities=list(SEVERITY_ORDER), statuses=list(STATUS_ORDER), threshold=float(scoring.get("layer_threshold", 80)),
         min_coverage=float(scoring.get("min_coverage", 80)), weights=scoring.get("weights", {}),
         max_targets=MAX_TARGETS_SHOWN, large_report_hosts=LARGE_REPORT_HOSTS,
