@@ -136,13 +136,13 @@ class Finding:
     __slots__ = ("r", "c", "id", "clauses", "status", "severity", "layer", "check_id", "reason", "evidence", "waiver",
                  "title", "problem", "clauses_text", "head")
 
-    def __init__(self, r: dict[str, Any], c: dict[str, Any], fid: str, clauses: list[str], lang: str):
+    def __init__(self, r: dict[str, Any], c: dict[str, Any], fid: str, clauses: list[str], lang: str, title: str):
         self.r, self.c, self.id, self.clauses = r, c, fid, clauses
         self.status, self.severity, self.layer = r["status"], r["severity"], r["layer"]
         self.check_id, self.evidence = r["check_id"], r.get("evidence") or ""
         self.reason = (r.get("reason_vi") or r["reason"]) if lang == "vi" else r["reason"]
         self.waiver = r.get("waiver") or None
-        self.title = localized(c.get("title"), lang) or r["check_id"]
+        self.title = title  # the check's title in `lang` (or its id): build_view localises it once per check
         self.problem = r["status"] not in ("PASS", "NOT_APPLICABLE")
         self.clauses_text = "; ".join(clauses)
         self.head = (self.check_id, self.status, self.severity, self.layer)  # what the summary shows before the reason
@@ -240,10 +240,15 @@ def build_view(doc: dict[str, Any], lang: str, shared: Ordered | None = None) ->
         shared = ordered(doc["results"])
     findings: list[Finding] = []
     grouped: dict[tuple, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    titles: dict[str, str] = {}
     for r, key, fid in shared.rows:
-        if r["check_id"] not in checks:
-            checks[r["check_id"]] = _unknown_check(r["check_id"], r["layer"], r["severity"])
-        f = Finding(r, checks[r["check_id"]], fid, [clause_text(c, lang) for c in r.get("clauses") or []], lang)
+        cid = r["check_id"]
+        if cid not in titles:
+            if cid not in checks:
+                checks[cid] = _unknown_check(cid, r["layer"], r["severity"])
+            titles[cid] = localized(checks[cid].get("title"), lang) or cid
+        clauses = r.get("clauses")
+        f = Finding(r, checks[cid], fid, [clause_text(c, lang) for c in clauses] if clauses else [], lang, titles[cid])
         findings.append(f)
         grouped[key][str(r["layer"])].append(f)
     by_target = {key: [(n, layers[n]) for n in LAYERS if n in layers] for key, layers in grouped.items()}
