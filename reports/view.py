@@ -1,6 +1,7 @@
 """The HTML view model: the report document regrouped for a reader (worst first; agency → system → host → layer).
 
-Everything here is plain data; the templates do the markup and Jinja autoescapes every string.
+Everything here is plain data; the templates (and reports/html_findings.py, for each finding) do the markup,
+every string escaped.
 """
 
 from __future__ import annotations
