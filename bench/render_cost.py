@@ -63,7 +63,7 @@ def main() -> int:
     try:
         cpu = []
         for i in range(args.repeat):
-            profiler = cProfile.Profile() if args.profile and i == args.repeat - 1 else None
+            profiler = cProfile.Profile(time.thread_time) if args.profile and i == args.repeat - 1 else None
             start = time.process_time()
             if profiler:
                 profiler.enable()

@@ -1,6 +1,7 @@
 """The HTML view model: the report document regrouped for a reader (worst first; agency → system → host → layer).
 
-Everything here is plain data; the templates do the markup and Jinja autoescapes every string.
+Everything here is plain data; the templates (and reports/html_findings.py, for each finding) do the markup,
+every string escaped.
 """
 
 from __future__ import annotations
@@ -136,13 +137,13 @@ class Finding:
     __slots__ = ("r", "c", "id", "clauses", "status", "severity", "layer", "check_id", "reason", "evidence", "waiver",
                  "title", "problem", "clauses_text", "head")
 
-    def __init__(self, r: dict[str, Any], c: dict[str, Any], fid: str, clauses: list[str], lang: str):
+    def __init__(self, r: dict[str, Any], c: dict[str, Any], fid: str, clauses: list[str], lang: str, title: str):
         self.r, self.c, self.id, self.clauses = r, c, fid, clauses
         self.status, self.severity, self.layer = r["status"], r["severity"], r["layer"]
         self.check_id, self.evidence = r["check_id"], r.get("evidence") or ""
         self.reason = (r.get("reason_vi") or r["reason"]) if lang == "vi" else r["reason"]
         self.waiver = r.get("waiver") or None
-        self.title = localized(c.get("title"), lang) or r["check_id"]
+        self.title = title  # the check's title in `lang` (or its id): build_view localises it once per check
         self.problem = r["status"] not in ("PASS", "NOT_APPLICABLE")
         self.clauses_text = "; ".join(clauses)
         self.head = (self.check_id, self.status, self.severity, self.layer)  # what the summary shows before the reason
@@ -187,6 +188,13 @@ class View:
     def anchor_of(self, r: dict[str, Any]) -> str | None:
         return self.anchors.get((r.get("agency"), r.get("system"), r.get("host"), r.get("check_id")))
 
+    def release(self) -> None:
+        """Drop the findings (the bulk of the view), freed at once by their reference counts: once the page is
+        rendered, the template's context still holds the view in reference cycles until a garbage collection."""
+        self.by_target.clear()
+        self.worst.clear()
+        self.waived.clear()
+
 
 def _worst(findings: list[Finding]) -> list[CheckGroup]:
     groups: dict[tuple[str, str], CheckGroup] = {}
@@ -203,20 +211,45 @@ def _worst(findings: list[Finding]) -> list[CheckGroup]:
                                                   -len(g.targets), g.check_id))
 
 
-def build_view(doc: dict[str, Any], lang: str) -> View:
-    checks = dict(doc.get("checks") or {})
-    findings: list[Finding] = []
+@dataclass
+class Ordered:
+    """The results worst first, each with its target and fragment id: what every language's view shares (built
+    once by `ordered`, so that the second language neither reads the results again nor sorts them)."""
+
+    rows: list[tuple[dict[str, Any], tuple, str]]  # (result, (agency, system, host), fragment id)
+    anchors: dict[tuple, str]  # (agency, system, host, check_id) -> the first such finding's fragment id
+
+
+def ordered(results: Any) -> Ordered:
+    rows: list[tuple[dict[str, Any], tuple, str]] = []
     anchors: dict[tuple, str] = {}
-    grouped: dict[tuple, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
-    for r in sorted(doc["results"], key=finding_key):
-        if r["check_id"] not in checks:
-            checks[r["check_id"]] = _unknown_check(r["check_id"], r["layer"], r["severity"])
+    for r in sorted(results, key=finding_key):
         key = (r["agency"], r.get("system"), r.get("host"))
         fid = f"{target_anchor(*key)}--{r['check_id']}"
         if (*key, r["check_id"]) in anchors:  # the same check twice on one target: keep ids unique
-            fid = f"{fid}-{len(findings)}"
+            fid = f"{fid}-{len(rows)}"
         anchors.setdefault((*key, r["check_id"]), fid)
-        f = Finding(r, checks[r["check_id"]], fid, [clause_text(c, lang) for c in r.get("clauses") or []], lang)
+        rows.append((r, key, fid))
+    return Ordered(rows, anchors)
+
+
+def build_view(doc: dict[str, Any], lang: str, shared: Ordered | None = None) -> View:
+    """The view of `doc` in `lang`; `shared` is `ordered(doc["results"])` when the caller renders several
+    languages of one document (computed here otherwise)."""
+    checks = dict(doc.get("checks") or {})
+    if shared is None:
+        shared = ordered(doc["results"])
+    findings: list[Finding] = []
+    grouped: dict[tuple, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    titles: dict[str, str] = {}
+    for r, key, fid in shared.rows:
+        cid = r["check_id"]
+        if cid not in titles:
+            if cid not in checks:
+                checks[cid] = _unknown_check(cid, r["layer"], r["severity"])
+            titles[cid] = localized(checks[cid].get("title"), lang) or cid
+        clauses = r.get("clauses")
+        f = Finding(r, checks[cid], fid, [clause_text(c, lang) for c in clauses] if clauses else [], lang, titles[cid])
         findings.append(f)
         grouped[key][str(r["layer"])].append(f)
     by_target = {key: [(n, layers[n]) for n in LAYERS if n in layers] for key, layers in grouped.items()}
@@ -252,4 +285,5 @@ def build_view(doc: dict[str, Any], lang: str) -> View:
     return View(by_target=by_target, worst=_worst(findings),
                 waived=[f for f in findings if f.status == "WAIVED"], totals=totals, counts=counts,
                 checks=checks, trends=trends, bars=bars, history=history, framework=framework,
-                policy_rows=policy_rows, requirements=reqs, requirements_count=req_count, anchors=anchors)
+                policy_rows=policy_rows, requirements=reqs, requirements_count=req_count,
+                anchors=shared.anchors)

@@ -21,6 +21,7 @@ from fourlayer.reports.html_report import generate_html
 from fourlayer.reports.json_report import write_json
 from fourlayer.reports.junit_report import write_junit
 from fourlayer.reports.sarif_report import write_sarif
+from fourlayer.reports.view import ordered
 
 Writer = Callable[[dict[str, Any], Path, str, list[str]], list[Path]]
 
@@ -69,16 +70,17 @@ def _single(suffix: str, stream: Callable[[dict[str, Any], TextIO], None]) -> Wr
 
 def write_html(doc: dict[str, Any], out: Path, stem: str, langs: list[str]) -> list[Path]:
     written = []
+    shared = ordered(doc["results"]) if len(langs) > 1 else None  # read and sorted once for every language
     for lang in langs:
         path = out / f"{stem}.{lang}.html"
         try:
             with atomic_text(path) as fh:
-                fh.writelines(generate_html(doc, lang))  # streamed: never the whole report in memory
+                fh.writelines(generate_html(doc, lang, shared))  # streamed: never the whole report in memory
         except ReportWriteError as exc:
             exc.written = written
             raise
         written.append(path)
-        gc.collect()  # the view of this language (Jinja keeps it in cycles) before the next one reads the results
+        gc.collect()  # what is left of this language's view (Jinja keeps it in cycles) before the next one
     return written
 
 

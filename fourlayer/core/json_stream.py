@@ -72,38 +72,50 @@ def iter_json(obj: Any, *, indent: int | None = None, ensure_ascii: bool = False
 
 def _dumps_item(item: Any, options: dict[str, Any]) -> str:
     """`json.dumps(item, **options)`, the same text. With an indent, json.dumps runs its pure-Python encoder on
-    every nested value; for a dict of str keys (a report's result, a SARIF result) its members are encoded here
-    one by one instead: strings, numbers, booleans and null by the C encoder's functions, anything else (nested
-    lists and dicts, floats, what `default` converts) by json.dumps, re-indented one level."""
+    every nested value; here plain JSON values (dicts of str keys, lists and tuples, strings, ints, finite floats,
+    booleans, null: a report's result, a SARIF result with its nested locations) are assembled directly, strings
+    by the C encoder's functions; anything else (a subclass, a dict with other keys, what `default` converts, a
+    non-finite float) goes through json.dumps, re-indented to its depth."""
     indent = options["indent"]
-    if indent is None or type(item) is not dict or not item:
+    if indent is None:
         return json.dumps(item, **options)
-    encode_str = encode_basestring_ascii if options["ensure_ascii"] else encode_basestring
-    pad = " " * indent
-    inner = "\n" + pad
-    parts = []
-    for key, value in item.items():
-        if type(key) is not str:
-            return json.dumps(item, **options)
-        if isinstance(value, str):
-            text = encode_str(value)
-        elif value is None:
-            text = "null"
-        elif value is True:
-            text = "true"
-        elif value is False:
-            text = "false"
-        elif isinstance(value, int):
-            text = int.__repr__(value)
-        elif isinstance(value, float) and math.isfinite(value):
-            text = float.__repr__(value)
-        elif type(value) is list and all(isinstance(v, str) for v in value):
-            text = ("[" + inner + pad + ("," + inner + pad).join(map(encode_str, value)) + inner + "]"
-                    if value else "[]")
+    return _indented(item, "\n", " " * indent, options)
+
+
+def _indented(value: Any, newline: str, pad: str, options: dict[str, Any]) -> str:
+    """`value` as json.dumps writes it with the indent `pad` when it starts a line that `newline` ("\n" and the
+    current indentation) begins."""
+    kind = type(value)
+    if kind is str:
+        return (encode_basestring_ascii if options["ensure_ascii"] else encode_basestring)(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        encode_str = encode_basestring_ascii if options["ensure_ascii"] else encode_basestring
+        inner = newline + pad
+        parts = []
+        for key, member in value.items():
+            if type(key) is not str:
+                break
+            parts.append(encode_str(key) + ": " + _indented(member, inner, pad, options))
         else:
-            text = json.dumps(value, **options).replace("\n", inner)  # strings never hold a raw newline
-        parts.append(f"{pad}{encode_str(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}"
+            return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    elif kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = newline + pad
+        return "[" + inner + ("," + inner).join([_indented(v, inner, pad, options) for v in value]) + newline + "]"
+    elif value is None:
+        return "null"
+    elif value is True:
+        return "true"
+    elif value is False:
+        return "false"
+    elif kind is int:
+        return int.__repr__(value)
+    elif kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value, **options).replace("\n", newline)  # strings never hold a raw newline
 
 
 def write_json(fh: TextIO, obj: Any, **options: Any) -> None:

@@ -30,6 +30,14 @@ ITEMS = [
     {"enum": Colour.RED, "level": Level.HIGH, "when": dt.date(2026, 1, 2), "nested": [[], {}, [1.5, None, "s"]]},
     {1: "int key", "b": 2},
     {"tuple": ("a", "b"), "set_of_lists": [["x"], "y"]},
+    # nested as a SARIF result is: every level assembled by the fast path, oddities deep inside fall back
+    {"ruleId": "L1-SSH-001", "ruleIndex": 3, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "i"}},
+                                                            "logicalLocations": [{"name": "h\u2028", "kind": "r"}]}],
+     "properties": {"evidence": "<script>\"x\"</script>", "clauses": ["Điều 9"], "deep": [[[{}]], [[]], {"x": []}]},
+     "odd": [{2: "int key deep"}, {"e": Colour.RED, "l": Level.HIGH, "d": dt.date(2026, 1, 2)}, (1, [2.5, -1])]},
+    [1, "top-level list", {"k": ["v"]}],
+    "just a string",
+    12,
 ]
 
 
@@ -41,7 +49,7 @@ def test_item_text_is_json_dumps(item, indent, ensure_ascii):
     assert _dumps_item(item, options) == json.dumps(item, **options)
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), [float("-inf")]])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [float("-inf")], {"deep": [{"x": float("nan")}]}])
 def test_non_finite_floats_still_refused(value):
     with pytest.raises(ValueError):
         _dumps_item({"x": value}, {"indent": 2, "ensure_ascii": False, "default": str, "allow_nan": False})

@@ -250,3 +250,28 @@ def test_html_of_1000_hosts_renders_every_finding(demo_scan):
     assert hosts == 1000
     html = render_html(big, "vi")
     assert html.count('class="finding"') == len(big["results"]) and '<body class="large">' in html
+
+
+HOSTILE = "<script>window.__xss=1</script>\"'&<img src=x onerror=alert(1)>"
+HOSTILE_ESCAPED = "&lt;script&gt;window.__xss=1&lt;/script&gt;&#34;&#39;&amp;&lt;img src=x onerror=alert(1)&gt;"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_findings_escape_target_text_in_every_part(demo_scan, lang):
+    """The per-finding HTML (reports/html_findings.py, Python rather than a macro) escapes reason, evidence,
+    clauses and waiver of a failed and of a passed result; nothing of the markup reaches the page raw."""
+    doc = copy.deepcopy(demo_scan.doc)
+    failed = next(r for r in doc["results"] if r["status"] == "FAIL")
+    passed = next(r for r in doc["results"] if r["status"] == "PASS")
+    for r in (failed, passed):
+        r.update(reason=f"reason {HOSTILE}", reason_vi=f"lý do {HOSTILE}", evidence=f"evidence {HOSTILE}",
+                 clauses=[f"clause {HOSTILE}", {"id": f"id {HOSTILE}", "title": {"vi": HOSTILE, "en": HOSTILE}}])
+    failed.update(status="WAIVED", waiver={"justification": f"why {HOSTILE}", "approver": HOSTILE,
+                                           "original_status": "FAIL", "source": HOSTILE})
+    html = render_html(doc, lang)
+    assert HOSTILE not in html and "window.__xss" not in html.replace(HOSTILE_ESCAPED, "")
+    reason = "lý do" if lang == "vi" else "reason"
+    for needle in (f'<span class="reason">{reason} {HOSTILE_ESCAPED}</span>', f"<pre>evidence {HOSTILE_ESCAPED}</pre>",
+                   f"<p>clause {HOSTILE_ESCAPED}; id {HOSTILE_ESCAPED} — {HOSTILE_ESCAPED}</p>",
+                   f"why {HOSTILE_ESCAPED}"):
+        assert html.count(needle) >= (1 if "why" in needle else 2), needle
