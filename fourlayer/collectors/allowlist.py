@@ -349,7 +349,14 @@ def render(name: str, ssh: SSHSettings) -> str:
 
 
 def build_commands(ssh: SSHSettings) -> dict[str, str]:
-    """Every allowlisted command for one host, name -> shell command."""
+    """Every allowlisted command for one host, name -> shell command (the caller's own dict)."""
+    return dict(_commands_for(ssh.sysroot, ssh.sshd_config, ssh.sudo))
+
+
+@functools.lru_cache(maxsize=256)  # hosts share their commands: rendering and guarding all 48 was ~1 ms per host
+def _commands_for(sysroot: str, sshd_config: str | None, sudo: bool) -> dict[str, str]:
+    """The commands of the settings `render` reads (sysroot, sshd_config, sudo); never handed out itself."""
+    ssh = SSHSettings(sysroot=sysroot, sshd_config=sshd_config, sudo=sudo)
     return {name: render(name, ssh) for name in TEMPLATES}
 
 

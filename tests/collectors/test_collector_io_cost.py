@@ -276,3 +276,22 @@ def test_one_grep_per_tool_names_the_cron_files_the_grep_per_path_did(tmp_path: 
     assert _run(command).stdout == _run(old).stdout == (f"@@aide\n{tmp_path}/etc/crontab\n{tmp_path}/etc/cron.d/aide\n"
                                                         f"@@tripwire\n{tmp_path}/etc/cron.d/other\n@@samhain\n")
     assert command.count("grep ") == 3
+
+
+def test_commands_rendered_once_per_settings_are_each_hosts_own() -> None:
+    """build_commands is cached by the settings `render` reads (sysroot, sshd_config, sudo): the same text as
+    rendering each command, a dict of the caller's own, and other settings get their own commands."""
+    from fourlayer.config.inventory import SSHSettings
+
+    a = SSHSettings(port=2201, user="audit", sysroot="/srv/img", sudo=True)
+    b = SSHSettings(port=2202, user="other", sysroot="/srv/img", sudo=True)  # differs only where render never looks
+    first = allowlist.build_commands(a)
+    assert first == {name: allowlist.render(name, a) for name in allowlist.TEMPLATES}
+    first.clear()
+    assert allowlist.build_commands(b) == {name: allowlist.render(name, b) for name in allowlist.TEMPLATES}
+    assert "sudo -n" not in allowlist.build_commands(SSHSettings(sysroot="/srv/img"))["auditd_settings"]
+    assert "sudo -n" in allowlist.build_commands(a)["auditd_settings"]
+    with pytest.raises(Exception, match="not a plain absolute path"):  # refused every time, never cached
+        allowlist.build_commands(SSHSettings(sysroot="/srv/$(x)"))
+    with pytest.raises(Exception, match="not a plain absolute path"):
+        allowlist.build_commands(SSHSettings(sysroot="/srv/$(x)"))
