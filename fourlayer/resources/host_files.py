@@ -23,9 +23,19 @@ COMM_LEN = 15  # the kernel keeps the first 15 characters of a process name (`ps
 
 @dataclass(frozen=True)
 class ConfigFile:
+    """One file a multi-file command read. A file the audit account may not read (`readable` False: the output
+    listed it `@@denied`) has no text: reading `text` raises Unevaluable naming it, so a check that looks into it
+    is ERROR, while one that passes it by (another file of the same command) is judged on what it needs."""
     path: str  # as on the target, below the sysroot (e.g. /etc/rsyslog.conf)
-    text: str
-    readable: bool = True  # False: a regular file the audit account may not read (text ""), where the output says so
+    content: str
+    readable: bool = True
+
+    @property
+    def text(self) -> str:
+        if not self.readable:
+            raise Unevaluable(f"{self.path} could not be read by the audit account (permission denied); give it "
+                              "read access (or set ssh.sudo: true where the command allows it) to judge it")
+        return self.content
 
 
 def sysroot(t: Target) -> str:
@@ -41,30 +51,19 @@ _NUMBERED = re.compile(r"([0-9]+):(.*)", re.S)
 def config_files(t: Target, command: str) -> list[ConfigFile]:
     """The files a multi-file command printed, paths shown below the sysroot: the `@@files` framing of
     `allowlist._read_each`, or the `### <path>` framing of the `cat` per file it replaced (recorded evidence).
-    A file the audit account may not read makes the command's files Unevaluable (naming it): a verdict over the
-    others would speak for a file nobody saw.
+    A file the audit account may not read is listed without text: reading its `text` is Unevaluable (naming it).
     Split once per target and command (several checks read the same files); each caller gets its own list."""
     key = ("config_files", command)
     cached = t.resources.get(key)
     if cached is None:
         cached = t.resources[key] = tuple(split_files(command_out(t, command)[1], sysroot(t), command))
-    refuse_denied(cached, command)
     return list(cached)
-
-
-def refuse_denied(files: "tuple[ConfigFile, ...] | list[ConfigFile]", command: str) -> None:
-    """Unevaluable when the output says a file could not be read by the audit account (`@@denied`)."""
-    denied = [f.path for f in files if not f.readable]
-    if denied:
-        more = f" and {len(denied) - 3} more" if len(denied) > 3 else ""
-        raise Unevaluable(f"{', '.join(denied[:3])}{more} could not be read by the audit account (`{command}`: "
-                          "permission denied); give it read access (or sudo) to judge these settings")
 
 
 def split_files(out: str, root: str = "", command: str = "the command") -> list[ConfigFile]:
     """`config_files` of one command's output; `root` is the sysroot prefix taken off the paths."""
     files = _numbered_files(out, command)[0] if _numbered(out) else _hash_framed_files(out)
-    return [ConfigFile(f.path[len(root):], f.text, f.readable) if root and f.path.startswith(root + "/") else f
+    return [ConfigFile(f.path[len(root):], f.content, f.readable) if root and f.path.startswith(root + "/") else f
             for f in files]
 
 
@@ -77,8 +76,7 @@ def hash_framed(out: str, command: str = "the command") -> str:
     text: operator rules (`fourlayer.rules`) match `KEY VALUE` lines and regexes over it."""
     if not _numbered(out):
         return out
-    files, rest = _numbered_files(out, command)
-    refuse_denied(files, command)
+    files, rest = _numbered_files(out, command)  # a denied file's `text` raises: a rule cannot judge without it
     return "".join(f"### {f.path}\n" + (f.text + "\n" if f.text else "") for f in files) + rest
 
 

@@ -184,16 +184,18 @@ def test_one_grep_over_many_files_reads_what_one_cat_per_file_did() -> None:
         assert [f.path for f in after] == ["/main.conf", "/conf.d/10-empty.conf", "/conf.d/20-last-line.conf",
                                            "/conf.d/30-cr.conf", "/conf.d/40-secret.conf", "/conf.d/50-nul.conf",
                                            "/conf.d/10-empty.conf", "/conf.d/20-last-line.conf"]
-        texts = {f.path: f.text for f in after}
+        texts = {f.path: f.content for f in after}
         assert texts["/main.conf"] == "key one\n\n  spaced = 2  \ntab\there"
         assert texts["/conf.d/30-cr.conf"] == "dos\nline" and texts["/conf.d/50-nul.conf"] == "a\x00b\nafter"
         assert [f.readable for f in after] == [True, True, True, True, False, True, True, True]
+        with pytest.raises(Unevaluable, match="40-secret.conf could not be read"):  # the old framing read it as empty
+            next(f for f in after if not f.readable).text  # noqa: B018
         # the old framing glued the next `### path` to a last line without its newline and so lost that file; the
         # rest reads the same (an unreadable file: its header, no text, the error on stderr)
         glued = {"/conf.d/20-last-line.conf", "/conf.d/30-cr.conf"}
-        assert [(f.path, f.text) for f in before if f.path not in glued] == [
-            (f.path, f.text) for f in after if f.path not in glued]
-        assert next(f.text for f in before if f.path == "/conf.d/20-last-line.conf").startswith(
+        assert [(f.path, f.content) for f in before if f.path not in glued] == [
+            (f.path, f.content) for f in after if f.path not in glued]
+        assert next(f.content for f in before if f.path == "/conf.d/20-last-line.conf").startswith(
             "no newline at the end### /")
         assert (new.returncode, new.stderr) == (0, "") and "Permission denied" in old.stderr
         nothing = _run(allowlist._read_each(f"{base}/none-*.conf"))
