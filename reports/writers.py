@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gc
 import os
 import secrets
 from pathlib import Path
@@ -80,7 +79,9 @@ def write_html(doc: dict[str, Any], out: Path, stem: str, langs: list[str]) -> l
             exc.written = written
             raise
         written.append(path)
-        gc.collect()  # what is left of this language's view (Jinja keeps it in cycles) before the next one
+        # No gc.collect() here: generate_html releases the language's view when the page is written (View.release
+        # breaks the cycles Jinja keeps it in, so refcounting frees it), and a full collection walks every live
+        # object: with --split agency over 10,000 hosts it ran 1,000 times at ~0.4 s each.
     return written
 
 
