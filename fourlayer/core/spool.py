@@ -53,6 +53,13 @@ def _decode_lines(data: bytes) -> list[dict[str, Any]]:
     return json.loads(b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]")
 
 
+def _line(r: Result) -> bytes:
+    """One result as its spool line (the dispatch codec's JSON, compact, then a line break)."""
+    from fourlayer.dispatch.codec import result_to_json
+
+    return json.dumps(result_to_json(r), ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
+
+
 def _remove(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
@@ -130,12 +137,9 @@ class ResultSpool:
             self._append(results, key)
 
     def _append(self, results: list[Result], key: TargetKey | None = None) -> None:
-        from fourlayer.dispatch.codec import result_to_json
-
         by_target: dict[TargetKey, list[bytes]] = {}
         for r in results:
-            line = json.dumps(result_to_json(r), ensure_ascii=False, separators=(",", ":"), default=str)
-            by_target.setdefault(key or target_key(r), []).append(line.encode("utf-8") + b"\n")
+            by_target.setdefault(key or target_key(r), []).append(_line(r))
         fh = self._fh
         fh.seek(0, os.SEEK_END)
         for k, lines in by_target.items():
@@ -208,8 +212,6 @@ class ResultSpool:
         path, fh = self._open()
         count, segments = 0, {}
         try:
-            from fourlayer.dispatch.codec import result_to_json
-
             key, start = None, 0
             for r in change(iter(self)):
                 k = target_key(r)
@@ -217,8 +219,7 @@ class ResultSpool:
                     if key is not None:
                         segments.setdefault(key, []).append((start, fh.tell() - start))
                     key, start = k, fh.tell()
-                line = json.dumps(result_to_json(r), ensure_ascii=False, separators=(",", ":"), default=str)
-                fh.write(line.encode("utf-8") + b"\n")
+                fh.write(_line(r))
                 count += 1
             if key is not None:
                 segments.setdefault(key, []).append((start, fh.tell() - start))

@@ -18,6 +18,14 @@ def good_host(sshd_hardened, ssh_known_hosts):
         yield host, ssh_shell.collect(host, CTX)
 
 
+def _counting(real, calls: list[str]):
+    """`real(target, name)`, each call's name recorded in `calls`."""
+    def counted(target, name):
+        calls.append(name)
+        return real(target, name)
+    return counted
+
+
 @pytest.mark.parametrize("read, key, commands", [
     (forwarding.log_destinations, "log_destinations", {"rsyslog_conf", "syslog_ng_conf", "journal_upload_conf"}),
     (firewall.firewall_backends, "firewall", {"firewall_conf"}),
@@ -26,12 +34,7 @@ def test_parsed_once_per_target(good_host, monkeypatch, read, key, commands) -> 
     host, ev = good_host
     t = host_target({"host": host, "ssh_shell": ev})
     parsed: list[str] = []
-    real = host_files.config_files
-
-    def counted(target, command):
-        parsed.append(command)
-        return real(target, command)
-
+    counted = _counting(host_files.config_files, parsed)
     monkeypatch.setattr(forwarding, "config_files", counted)
     monkeypatch.setattr(firewall, "config_files", counted)
     first = read(t)
@@ -51,13 +54,7 @@ def test_config_files_and_process_list_split_once_per_target(good_host, monkeypa
     host, ev = good_host
     t = host_target({"host": host, "ssh_shell": ev})
     read: list[str] = []
-    real = host_files.command_out
-
-    def counted(target, name):
-        read.append(name)
-        return real(target, name)
-
-    monkeypatch.setattr(host_files, "command_out", counted)
+    monkeypatch.setattr(host_files, "command_out", _counting(host_files.command_out, read))
     files = host_files.config_files(t, "sshd_config_files")
     assert files and all(f.path.endswith("sshd_config") for f in files)
     files.clear()
